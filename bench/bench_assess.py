@@ -1,0 +1,107 @@
+"""Benchmark: batch throughput of `weizhong assess --jsonl` on one core, and cold-start time.
+
+Targets (issue 2): at least 2,000 assessments per second in batch mode on one core, next-best
+tests included; a single `weizhong assess` from a cold start under 0.4 s wall time. The figures
+are printed; the exit status is 1 when a target is missed (BENCH_ADVISORY=1 only reports).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VIGNETTES = sorted((ROOT / "tests" / "vignettes").glob("*.json"))
+EXAMPLE = ROOT / "weizhong" / "examples" / "runner_tight_hamstrings.json"
+WEIZHONG = [sys.executable, "-m", "weizhong.cli"]
+TARGET_RATE = 2000.0
+TARGET_COLD = 0.4
+
+
+def _one_core() -> list[str]:
+    return ["taskset", "-c", "0"] if shutil.which("taskset") else []
+
+
+def _cases(count: int) -> list[str]:
+    rng = random.Random(20261125)
+    base = [json.loads(p.read_text())["case"] for p in VIGNETTES]
+    lines = []
+    for n in range(count):
+        case = json.loads(json.dumps(rng.choice(base)))
+        case["id"] = f"bench-{n}"
+        age = case.get("patient", {}).get("age")
+        if isinstance(age, int):
+            case["patient"]["age"] = max(16, min(95, age + rng.randint(-3, 3)))
+        lines.append(json.dumps(case))
+    return lines
+
+
+def batch_rate(count: int) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cases.jsonl"
+        path.write_text("\n".join(_cases(count)) + "\n")
+        started = time.perf_counter()
+        done = subprocess.run(
+            [*_one_core(), *WEIZHONG, "assess", "--jsonl", str(path)],
+            capture_output=True,
+            check=False,
+        )
+        elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"batch run failed: {done.stderr.decode()[:500]}")
+    produced = done.stdout.count(b"\n")
+    if produced != count:
+        sys.exit(f"batch run produced {produced} results for {count} cases")
+    return count / elapsed, elapsed
+
+
+def cold_start(runs: int) -> list[float]:
+    times = []
+    command = [str(ROOT / ".venv" / "bin" / "weizhong")]
+    if not Path(command[0]).exists():
+        command = WEIZHONG
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            [*command, "assess", str(EXAMPLE), "--format", "json"],
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> int:
+    count = int(os.environ.get("BENCH_CASES", "20000"))
+    print(
+        f"weizhong benchmark — {os.cpu_count()} cores here; batch pinned to one core"
+        f"{'' if _one_core() else ' (taskset missing: not pinned)'}"
+    )
+    rate, elapsed = batch_rate(count)
+    print(
+        f"  batch  : {count:,} cases in {elapsed:.2f} s = {rate:,.0f} assessments/s "
+        f"(target ≥ {TARGET_RATE:,.0f}) {'met' if rate >= TARGET_RATE else 'MISSED'}"
+    )
+    times = cold_start(int(os.environ.get("BENCH_COLD_RUNS", "10")))
+    median, worst = statistics.median(times), max(times)
+    print(
+        f"  cold   : single assess median {median * 1000:.0f} ms, worst {worst * 1000:.0f} ms "
+        f"over {len(times)} runs (target < {TARGET_COLD * 1000:.0f} ms) "
+        f"{'met' if median < TARGET_COLD else 'MISSED'}"
+    )
+    missed = rate < TARGET_RATE or median >= TARGET_COLD
+    if missed and not os.environ.get("BENCH_ADVISORY"):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

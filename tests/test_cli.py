@@ -1,0 +1,141 @@
+"""The command line as a user meets it: real processes, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "weizhong" / "examples" / "runner_tight_hamstrings.json"
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "weizhong.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_assess_prints_a_readable_report() -> None:
+    done = run("assess", str(EXAMPLE))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.index("RED FLAGS") < out.index("DIFFERENTIAL") < out.index("NEXT TESTS")
+    assert "Low back pain driven by tight hamstrings" in out
+
+
+def test_assess_json_is_the_contract_object() -> None:
+    done = run("assess", str(EXAMPLE), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert {"red_flags", "differential", "next_tests", "knowledge_version"} <= set(result)
+    top = result["differential"][0]
+    assert top["condition"] == "hamstring_tightness"
+    assert 0 <= top["probability"] <= 1 and top["because"]
+
+
+def test_assess_reads_standard_input() -> None:
+    done = run("assess", "-", "--format", "json", stdin=EXAMPLE.read_text())
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["differential"][0]["condition"] == "hamstring_tightness"
+
+
+def test_a_bad_case_exits_2_with_every_problem_and_no_traceback() -> None:
+    bad = json.dumps(
+        {"format": "weizhong.case/1", "findings": {"slr_left_deg": 400, "slum": "positive"}}
+    )
+    done = run("assess", "-", stdin=bad)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "findings.slr_left_deg: 400 is outside 0–180 degrees" in done.stderr
+    assert "did you mean 'slump'" in done.stderr
+
+
+def test_a_bad_case_in_json_mode_also_prints_machine_readable_problems() -> None:
+    done = run("assess", "-", "--format", "json", stdin='{"format": "weizhong.case/1", "x": 1}')
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["problems"][0]["field"] == "x"
+
+
+def test_a_missing_file_is_a_clear_error() -> None:
+    done = run("assess", "no-such-case.json")
+    assert done.returncode == 2
+    assert "cannot read no-such-case.json" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_batch_mode_writes_one_result_per_line_and_keeps_going(tmp_path: Path) -> None:
+    good = json.dumps(json.loads(EXAMPLE.read_text()))
+    batch = tmp_path / "cases.jsonl"
+    batch.write_text(f"{good}\nnot json\n\n{good}\n")
+    done = run("assess", "--jsonl", str(batch))
+    assert done.returncode == 2
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["line"] for line in lines] == [1, 2, 4]
+    assert lines[1]["error"] == "invalid_case"
+    assert lines[2]["differential"][0]["condition"] == "hamstring_tightness"
+    assert "1 of 3 lines were invalid" in done.stderr
+
+
+def test_score_prints_json_with_a_score() -> None:
+    done = run("score", "odi", "3", "2", "-", "1", "0", "2", "3", "1", "2", "1")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["score"] == pytest.approx(15 / 45 * 100, abs=0.05)
+    assert result["skipped"] == [3]
+
+
+def test_score_start_back_item_9_on_its_0_to_4_scale() -> None:
+    result = json.loads(
+        run("score", "startback", "1", "1", "1", "0", "1", "1", "1", "0", "3").stdout
+    )
+    assert result["score"] == 7
+    assert result["band"] == "high"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("score", "odx", "1"), "odi"),
+        (("score", "nprs", "11"), "nprs item 1"),
+        (("score", "nprs", "seven"), "not a number"),
+    ],
+)
+def test_score_errors_exit_2_and_name_the_problem(args: tuple[str, ...], message: str) -> None:
+    done = run(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_knowledge_check_prints_counts() -> None:
+    done = run("knowledge", "check", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is True
+    assert report["counts"]["conditions"] == 9
+    assert report["counts"]["red_flags"] == 6
+    assert report["counts"]["instruments"] == 7
+
+
+@pytest.mark.parametrize("command", [(), ("assess",), ("score",), ("knowledge", "check")])
+def test_help_everywhere_with_examples(command: tuple[str, ...]) -> None:
+    done = run(*command, "--help")
+    assert done.returncode == 0
+    assert "usage:" in done.stdout
+    if command:
+        assert "example" in done.stdout
+
+
+def test_no_arguments_prints_help_and_exits_2() -> None:
+    done = run()
+    assert done.returncode == 2
+    assert "assess" in done.stdout

@@ -1,0 +1,71 @@
+"""Next best tests: the unexamined findings that would change the picture most."""
+
+from __future__ import annotations
+
+from tests.conftest import assess_findings
+from weizhong.knowledge import load_knowledge
+
+
+def test_an_empty_exam_proposes_tests_that_were_not_done() -> None:
+    result = assess_findings({})
+    tests = [t for t in result["next_tests"] if t["kind"] == "differential"]
+    assert 3 <= len(tests) <= 5
+    gains = [t["expected_information_gain"] for t in tests]
+    assert gains == sorted(gains, reverse=True)
+    for test in tests:
+        assert test["why"]
+
+
+def test_an_examined_finding_is_never_proposed() -> None:
+    proposed = [t["finding"] for t in assess_findings({})["next_tests"]]
+    examples = {
+        "bool": True,
+        "enum": None,
+        "int": None,
+        "number": 5,
+        "regions": ["low_back"],
+        "levels": [],
+        "muscles": [],
+    }
+    knowledge = load_knowledge()
+    for name in proposed:
+        definition = knowledge.findings[name]
+        value = examples[definition.type]
+        if definition.type == "enum":
+            value = definition.values[0]
+        elif definition.type == "int":
+            value = int(definition.minimum or 0)
+        again = assess_findings({name: value})
+        assert name not in [
+            f for t in again["next_tests"] for f in t.get("findings", [t["finding"]])
+        ]
+
+
+def test_a_sciatica_picture_asks_for_the_neurodynamic_or_neuro_tests() -> None:
+    result = assess_findings(
+        {"pain_regions": ["low_back", "calf_left"], "leg_pain_dominant": True, "paresthesia": True}
+    )
+    proposed = {t["finding"] for t in result["next_tests"] if t["kind"] == "differential"}
+    neural = {
+        "slump",
+        "slr_left_response",
+        "slr_left_sensitised",
+        "dermatome_sensory_loss",
+        "myotome_weakness",
+        "achilles_reflex_left",
+        "crossed_slr_left",
+    }
+    assert proposed & neural
+    assert "radiculopathy" in " ".join(t["why"] for t in result["next_tests"])
+
+
+def test_tests_are_only_proposed_on_the_symptomatic_side() -> None:
+    result = assess_findings({"pain_regions": ["posterior_thigh_right", "buttock_right"]})
+    for test in result["next_tests"]:
+        assert not any(f.endswith("_left") or "_left_" in f for f in test.get("findings", []))
+
+
+def test_a_settled_correlated_group_is_not_proposed_again() -> None:
+    result = assess_findings({"pain_regions": ["calf_left"], "slump": "positive"})
+    proposed = [t["finding"] for t in result["next_tests"]]
+    assert "slr_left_response" not in proposed

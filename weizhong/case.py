@@ -1,0 +1,379 @@
+"""The public case format ``weizhong.case/1``: parsing, validation and clear errors.
+
+Validation is driven by ``knowledge/data/findings.toml``, so the format and the knowledge cannot
+drift apart. Every problem found is reported (not just the first), each naming the field and what
+is allowed. A finding that is missing was *not examined*; it is never read as negative.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from weizhong.knowledge import Knowledge, load_knowledge
+from weizhong.knowledge.records import SIDES, FindingDef
+
+FORMAT = "weizhong.case/1"
+TOP_LEVEL = ("format", "id", "patient", "findings")
+PATIENT_KEYS = ("age", "sex", "pregnant", "medications", "devices", "conditions")
+# Chart text around a drug name that is not part of the name: doses, forms, frequencies.
+_DOSE_WORDS = frozenset(
+    {
+        *("mg", "mcg", "µg", "g", "ml", "iu", "units", "unit", "tab", "tabs", "tablet", "tablets"),
+        *("cap", "caps", "capsule", "capsules", "od", "bd", "bid", "tid", "qid", "qd"),
+        *("qds", "tds"),
+        *("prn", "daily", "nightly", "weekly", "once", "twice", "a", "day", "at", "night", "mane"),
+        *("nocte", "po", "oral", "sr", "xr", "er", "mr", "cr", "la", "xl", "dr", "ec", "inhaler"),
+        *("patch", "cream", "gel", "injection", "inj", "solution"),
+    }
+)
+_TOKEN = re.compile(r"[a-z][a-z\-']*[a-z]|[a-z]")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a case: where, and what is allowed."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class CaseError(ValueError):
+    """The case is invalid. ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class MedicationMatch:
+    name: str
+    generic: str | None
+    classes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated case. ``view`` is the flat mapping that rule predicates read."""
+
+    case_id: str | None
+    patient: dict[str, Any]
+    findings: dict[str, Any]
+    medications: tuple[MedicationMatch, ...]
+    view: Mapping[str, object] = field(repr=False)
+
+    @property
+    def unrecognised_medications(self) -> list[str]:
+        return [m.name for m in self.medications if m.generic is None]
+
+    def symptomatic_sides(self) -> tuple[str, ...]:
+        """Sides of the sided pain regions; both when pain is central or not charted."""
+        regions = self.findings.get("pain_regions") or ()
+        sides = tuple(s for s in SIDES if any(r.endswith(f"_{s}") for r in regions))
+        return sides or SIDES
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_contradictory_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out and out[key] != value:
+            raise _DuplicateKey(
+                f"'{key}' appears twice with different values ({json.dumps(out[key])} and "
+                f"{json.dumps(value)}); keep the one you mean"
+            )
+        out[key] = value
+    return out
+
+
+def parse_case_text(text: str, knowledge: Knowledge | None = None) -> Case:
+    """Parse JSON text into a validated Case, or raise CaseError."""
+    try:
+        raw = json.loads(text, object_pairs_hook=_no_contradictory_duplicates)
+    except _DuplicateKey as error:
+        raise CaseError([Problem("case", str(error))]) from None
+    except json.JSONDecodeError as error:
+        raise CaseError(
+            [
+                Problem(
+                    "case",
+                    f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})",
+                )
+            ]
+        ) from None
+    return validate_case(raw, knowledge)
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _range(d: FindingDef) -> str:
+    def fmt(x: float | None) -> str:
+        return f"{x:g}" if x is not None else "?"
+
+    return f"{fmt(d.minimum)}–{fmt(d.maximum)}"
+
+
+class _Validator:
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.k = knowledge
+        self.problems: list[Problem] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(Problem(where, message))
+
+    def finding(self, name: str, value: object) -> object:
+        d = self.k.findings[name]
+        where = f"findings.{name}"
+        kind = d.type
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            self.add(where, f"must be true or false, not {_type_name(value)}")
+        elif kind in ("int", "number"):
+            if not _is_number(value):
+                self.add(where, f"must be a number in {_range(d)}, not {_type_name(value)}")
+                return None
+            number = float(value)  # type: ignore[arg-type]
+            if kind == "int" and not number.is_integer():
+                self.add(where, f"must be a whole number in {_range(d)}, not {value}")
+                return None
+            assert d.minimum is not None
+            assert d.maximum is not None
+            if not d.minimum <= number <= d.maximum:
+                unit = " degrees" if name.endswith("_deg") else ""
+                self.add(where, f"{value} is outside {_range(d)}{unit}")
+                return None
+            return int(number) if kind == "int" else value
+        elif kind == "enum":
+            if isinstance(value, str) and value in d.values:
+                return value
+            shown = json.dumps(value) if isinstance(value, str) else _type_name(value)
+            hint = _suggest(value, d.values) if isinstance(value, str) else ""
+            self.add(where, f"{shown} is not allowed; use one of: {', '.join(d.values)}{hint}")
+        elif kind == "int_list":
+            if (
+                isinstance(value, list)
+                and len(value) == d.length
+                and all(_is_number(v) and float(v).is_integer() for v in value)
+            ):
+                answers = tuple(int(v) for v in value)
+                if name == "startback_answers":
+                    from weizhong.reasoning.instruments import InstrumentError, score_instrument
+
+                    try:
+                        score_instrument("startback", list(answers))
+                    except InstrumentError as error:
+                        self.add(where, str(error))
+                        return None
+                return answers
+            self.add(where, f"must be a list of {d.length} whole numbers")
+        else:
+            return self.id_list(where, kind, d, value)
+        return None
+
+    def id_list(self, where: str, kind: str, d: FindingDef, value: object) -> object:
+        if kind == "regions":
+            allowed: frozenset[str] = self.k.vocabulary.regions
+            what = "a body-chart region"
+        elif kind == "muscles":
+            allowed = self.k.vocabulary.muscles
+            what = "a muscle and side such as 'hamstrings_left'"
+        else:
+            allowed = frozenset(f"{lvl}_{s}" for lvl in d.levels for s in SIDES)
+            what = (
+                f"a level {d.levels[0]}…{d.levels[-1]} with a side, such as '{d.levels[-1]}_left'"
+            )
+        if not isinstance(value, list):
+            self.add(where, f"must be a list, not {_type_name(value)}")
+            return None
+        good = []
+        for index, item in enumerate(value):
+            if isinstance(item, str) and item in allowed:
+                good.append(item)
+            elif isinstance(item, str):
+                self.add(f"{where}[{index}]", f"'{item}' is not {what}{_suggest(item, allowed)}")
+            else:
+                self.add(f"{where}[{index}]", f"must be text naming {what}")
+        return tuple(dict.fromkeys(good))
+
+    def patient(self, raw: object) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.add("patient", f"must be an object, not {_type_name(raw)}")
+            return {}
+        out: dict[str, Any] = {}
+        for key, value in raw.items():
+            where = f"patient.{key}"
+            if key not in PATIENT_KEYS:
+                self.add(
+                    where,
+                    f"unknown field; allowed: {', '.join(PATIENT_KEYS)}"
+                    f"{_suggest(key, PATIENT_KEYS)}",
+                )
+            elif value is None:
+                continue
+            elif key == "age":
+                if _is_number(value) and float(value).is_integer() and 0 <= value <= 120:
+                    out["age"] = int(value)
+                else:
+                    self.add(where, f"must be a whole number of years 0–120, not {value!r}")
+            elif key == "sex":
+                if value in self.k.vocabulary.sexes:
+                    out["sex"] = value
+                else:
+                    self.add(
+                        where,
+                        f"{json.dumps(value)} is not allowed; use one of: "
+                        f"{', '.join(self.k.vocabulary.sexes)}",
+                    )
+            elif key == "pregnant":
+                if isinstance(value, bool):
+                    out["pregnant"] = value
+                else:
+                    self.add(where, f"must be true or false, not {_type_name(value)}")
+            elif key == "medications":
+                if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+                    out["medications"] = tuple(v.strip() for v in value)
+                else:
+                    self.add(where, "must be a list of medication names as written in the chart")
+            else:
+                allowed = (
+                    self.k.vocabulary.devices if key == "devices" else self.k.vocabulary.conditions
+                )
+                if not isinstance(value, list):
+                    self.add(where, f"must be a list, not {_type_name(value)}")
+                    continue
+                good = []
+                for index, item in enumerate(value):
+                    if isinstance(item, str) and item in allowed:
+                        good.append(item)
+                    else:
+                        hint = _suggest(item, allowed) if isinstance(item, str) else ""
+                        self.add(
+                            f"{where}[{index}]",
+                            f"{json.dumps(item)} is not known; use one of: "
+                            f"{', '.join(allowed)}{hint}",
+                        )
+                out[key] = tuple(dict.fromkeys(good))
+        return out
+
+    def consistency(self, findings: dict[str, Any]) -> None:
+        for side in SIDES:
+            response = findings.get(f"slr_{side}_response")
+            if response == "none" and findings.get(f"slr_{side}_sensitised") is True:
+                self.add(
+                    f"findings.slr_{side}_sensitised",
+                    f"cannot be true when slr_{side}_response is 'none' (no symptoms to "
+                    "sensitise); record the response, or leave sensitised out",
+                )
+
+
+def match_medication(name: str, knowledge: Knowledge) -> MedicationMatch:
+    """Map a chart entry ('Eliquis 5mg bd') to its generic and classes, ignoring dose and form."""
+    index = knowledge.medications
+    text = name.casefold().strip()
+    if text in index:
+        med = index[text]
+        return MedicationMatch(name, med.generic, med.classes)
+    words = text.split()
+    for length in range(len(words) - 1, 0, -1):  # "tylenol #3 2 tabs": names may hold digits
+        found = index.get(" ".join(words[:length]))
+        if found is not None:
+            return MedicationMatch(name, found.generic, found.classes)
+    tokens = [t for t in _TOKEN.findall(text) if t not in _DOSE_WORDS]
+    for length in range(len(tokens), 0, -1):
+        for start in range(len(tokens) - length + 1):
+            candidate = " ".join(tokens[start : start + length])
+            found = index.get(candidate) or index.get(candidate.replace(" ", "-"))
+            if found is not None:
+                return MedicationMatch(name, found.generic, found.classes)
+    return MedicationMatch(name, None, ())
+
+
+def validate_case(raw: object, knowledge: Knowledge | None = None) -> Case:
+    """Validate a decoded JSON value as a case; raise CaseError listing every problem."""
+    k = knowledge or load_knowledge()
+    v = _Validator(k)
+    if not isinstance(raw, dict):
+        raise CaseError([Problem("case", f"must be a JSON object, not {_type_name(raw)}")])
+    for key in raw:
+        if key not in TOP_LEVEL:
+            v.add(
+                key,
+                f"unknown top-level field; allowed: {', '.join(TOP_LEVEL)}"
+                f"{_suggest(key, TOP_LEVEL)}",
+            )
+    if raw.get("format") != FORMAT:
+        shown = json.dumps(raw.get("format")) if "format" in raw else "missing"
+        v.add("format", f'must be "{FORMAT}" ({shown})')
+    case_id = raw.get("id")
+    if case_id is not None and not isinstance(case_id, str | int):
+        v.add("id", "must be text or a whole number")
+    patient = v.patient(raw.get("patient"))
+    findings: dict[str, Any] = {}
+    raw_findings = raw.get("findings", {})
+    if not isinstance(raw_findings, dict):
+        v.add("findings", f"must be an object, not {_type_name(raw_findings)}")
+        raw_findings = {}
+    for name, value in raw_findings.items():
+        if name not in k.findings:
+            v.add(
+                f"findings.{name}",
+                "unknown finding id"
+                + (_suggest(name, k.findings) or "; see the case format for the list"),
+            )
+        elif value is None:
+            continue  # explicit null: not examined
+        else:
+            checked = v.finding(name, value)
+            if checked is not None:
+                findings[name] = checked
+    v.consistency(findings)
+    if v.problems:
+        raise CaseError(v.problems)
+    medications = tuple(match_medication(m, k) for m in patient.get("medications", ()))
+    view: dict[str, object] = {
+        name: frozenset(value) if isinstance(value, tuple) else value
+        for name, value in findings.items()
+    }
+    view["age"] = patient.get("age")
+    view["sex"] = patient.get("sex", "unknown")
+    view["pregnant"] = patient.get("pregnant")
+    view["conditions"] = frozenset(patient.get("conditions", ()))
+    view["devices"] = frozenset(patient.get("devices", ()))
+    view["medications"] = frozenset(c for m in medications for c in m.classes)
+    return Case(str(case_id) if case_id is not None else None, patient, findings, medications, view)

@@ -1,0 +1,300 @@
+"""The ``weizhong`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 70
+
+ASSESS_EXAMPLES = """\
+examples:
+  weizhong assess case.json                 readable report for the clinician
+  weizhong assess case.json --format json   the contract object, for programs
+  cat case.json | weizhong assess -         read the case from standard input
+  weizhong assess --jsonl cases.jsonl > results.jsonl
+                                            one case per line in, one result per line out
+"""
+SCORE_EXAMPLES = """\
+examples:
+  weizhong score nprs 7
+  weizhong score odi 3 2 - 1 0 2 3 1 2 1    '-' marks a skipped item
+  weizhong score startback 1 0 1 1 0 0 1 0 3
+  weizhong score psfs 4 6 5.5
+"""
+
+
+class UsageError(Exception):
+    """Bad input from the command line: print the message and exit 2."""
+
+
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"cannot read {path}: it is not UTF-8 text") from None
+
+
+def _emit(obj: Any, out: IO[str]) -> None:
+    out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def _problems_json(error: Any) -> dict[str, Any]:
+    return {
+        "error": "invalid_case",
+        "problems": [{"field": p.field, "message": p.message} for p in error.problems],
+    }
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    from weizhong.case import CaseError, parse_case_text
+    from weizhong.reasoning.assessment import assess
+
+    if args.jsonl:
+        return _assess_batch(args.jsonl)
+    if not args.case:
+        raise UsageError("give a case file, '-' for standard input, or --jsonl FILE")
+    text = _read_text(args.case)
+    try:
+        case = parse_case_text(text)
+    except CaseError as error:
+        if args.format == "json":
+            _emit(_problems_json(error), sys.stdout)
+        count = len(error.problems)
+        lines = [f"weizhong: the case has {count} problem{'s' if count > 1 else ''}:"]
+        lines += [f"  - {p}" for p in error.problems]
+        print("\n".join(lines), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    result = assess(case)
+    if args.format == "json":
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        from weizhong.report import render_assessment
+
+        sys.stdout.write(render_assessment(result, colour=sys.stdout.isatty()))
+    return 0
+
+
+def _lines(path: str) -> Iterator[str]:
+    if path == "-":
+        yield from sys.stdin
+        return
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    with handle:
+        yield from handle
+
+
+class _Progress:
+    """A progress line on standard error, only when a person is watching it."""
+
+    def __init__(self, path: str) -> None:
+        self.total: int | None = None
+        self.enabled = sys.stderr.isatty()
+        self.started = time.perf_counter()
+        self.last = 0.0
+        if self.enabled and path != "-":
+            with open(path, "rb") as handle:
+                self.total = sum(1 for _ in handle)
+
+    def update(self, done: int, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not final and now - self.last < 0.1:
+            return
+        self.last = now
+        rate = done / max(now - self.started, 1e-9)
+        if self.total:
+            width = 30
+            filled = int(width * done / self.total)
+            bar = "#" * filled + "-" * (width - filled)
+            text = f"\r[{bar}] {done}/{self.total} cases, {rate:,.0f}/s"
+        else:
+            text = f"\r{done} cases, {rate:,.0f}/s"
+        sys.stderr.write(text + ("\n" if final else ""))
+        sys.stderr.flush()
+
+
+def _assess_batch(path: str) -> int:
+    from weizhong.case import CaseError, parse_case_text
+    from weizhong.knowledge import load_knowledge
+    from weizhong.reasoning.assessment import assess
+
+    knowledge = load_knowledge()
+    out = sys.stdout
+    progress = _Progress(path)
+    bad = done = 0
+    for number, line in enumerate(_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            result = assess(parse_case_text(line, knowledge), knowledge)
+            result["line"] = number
+        except CaseError as error:
+            result = {"line": number, **_problems_json(error)}
+            bad += 1
+        _emit(result, out)
+        done += 1
+        progress.update(done)
+    progress.update(done, final=True)
+    if bad:
+        print(
+            f"weizhong: {bad} of {done} lines were invalid cases; their lines in the output "
+            "say why",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from weizhong.reasoning.instruments import InstrumentError, score_instrument
+
+    answers: list[int | float | None] = []
+    for position, raw in enumerate(args.answers, 1):
+        if raw == "-":
+            answers.append(None)
+            continue
+        try:
+            number = float(raw)
+        except ValueError:
+            raise UsageError(
+                f"{args.instrument} item {position}: '{raw}' is not a number; "
+                "give a number, or '-' for a skipped item"
+            ) from None
+        answers.append(int(number) if number.is_integer() else number)
+    try:
+        result = score_instrument(args.instrument, answers)
+    except InstrumentError as error:
+        raise UsageError(str(error)) from None
+    json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_knowledge_check(args: argparse.Namespace) -> int:
+    from weizhong.knowledge import KnowledgeError, load_knowledge
+    from weizhong.reasoning.instruments import instrument_ids
+
+    try:
+        knowledge = load_knowledge()
+        instruments = instrument_ids()
+    except (KnowledgeError, ValueError) as error:
+        print(f"weizhong: knowledge is malformed: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    counts = {**knowledge.counts(), "instruments": len(instruments)}
+    if args.format == "json":
+        _emit(
+            {
+                "ok": True,
+                "version": knowledge.version,
+                "files": knowledge.file_versions,
+                "counts": counts,
+            },
+            sys.stdout,
+        )
+        return 0
+    print(f"knowledge {knowledge.version}: all files valid")
+    for name, version in knowledge.file_versions.items():
+        print(f"  {name + '.toml':<18} version {version}")
+    for name, count in counts.items():
+        print(f"  {count:>6}  {name.replace('_', ' ')}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="weizhong",
+        description="Clinical reasoning for back, hamstring and hip-flexor pain: red flags, an "
+        "explained differential, next tests and outcome scores.",
+        epilog="Run 'weizhong COMMAND --help' for examples.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    assess = sub.add_parser(
+        "assess",
+        help="assess a case (format weizhong.case/1)",
+        description="Assess one case: red flags first, then the ranked differential with its "
+        "reasons, and the next tests worth doing.",
+        epilog=ASSESS_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    assess.add_argument("case", nargs="?", help="case file, or '-' for standard input")
+    assess.add_argument("--format", choices=("text", "json"), default="text")
+    assess.add_argument(
+        "--jsonl",
+        metavar="FILE",
+        help="batch mode: one case per line ('-' for stdin), one JSON result per line",
+    )
+    assess.set_defaults(func=cmd_assess)
+    score = sub.add_parser(
+        "score",
+        help="score an outcome questionnaire",
+        description="Score an outcome instrument by its published rules and print JSON.",
+        epilog=SCORE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    score.add_argument("instrument", help="odi, rmdq, startback, nprs, psfs, fabq or lefs")
+    score.add_argument("answers", nargs="*", help="item answers in order; '-' marks a skipped item")
+    score.set_defaults(func=cmd_score)
+    knowledge = sub.add_parser(
+        "knowledge",
+        help="check the knowledge files",
+        description="Work with the cited knowledge files.",
+    )
+    ksub = knowledge.add_subparsers(dest="knowledge_command", metavar="ACTION")
+    check = ksub.add_parser(
+        "check",
+        help="validate every knowledge file and print counts",
+        description="Validate every knowledge file and print counts.",
+        epilog="example:\n  weizhong knowledge check --format json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.set_defaults(func=cmd_knowledge_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        code: int = args.func(args)
+        return code
+    except UsageError as error:
+        print(f"weizhong: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a bug, not bad input: say so plainly
+        if os.environ.get("WEIZHONG_DEBUG"):
+            raise
+        print(
+            f"weizhong: internal error ({type(error).__name__}: {error}). This is a bug; "
+            "rerun with WEIZHONG_DEBUG=1 for details and please report it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

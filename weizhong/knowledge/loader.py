@@ -1,0 +1,479 @@
+"""Read the TOML knowledge files into frozen records, failing loudly on anything malformed.
+
+Every error names the file, the entry and the problem, so that whoever edits a data file can fix
+it without reading this code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from weizhong.knowledge.predicates import Predicate, PredicateError, Value, compile_predicate
+from weizhong.knowledge.records import (
+    SIDES,
+    URGENCIES,
+    Citation,
+    ConditionDef,
+    Criterion,
+    EvidenceDef,
+    EvidenceVariant,
+    FindingDef,
+    Knowledge,
+    ManipulationRule,
+    Medication,
+    RedFlagAsk,
+    RedFlagDef,
+    RedFlagRule,
+    Vocabulary,
+)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+FILES = ("findings", "conditions", "evidence", "red_flags", "triage", "medications")
+FINDING_TYPES = ("bool", "int", "number", "enum", "regions", "levels", "muscles", "int_list")
+PATIENT_FIELDS = ("age", "sex", "pregnant", "conditions", "devices", "medications")
+
+Table = dict[str, Any]
+
+
+class KnowledgeError(ValueError):
+    """A knowledge file is malformed. The message names file, entry and problem."""
+
+    def __init__(self, file: str, entry: str, problem: str) -> None:
+        self.file, self.entry, self.problem = file, entry, problem
+        super().__init__(f"{file}: {entry}: {problem}")
+
+
+class _Reader:
+    """Helpers that read typed fields from one TOML table, with errors that locate the field."""
+
+    def __init__(self, file: str, entry: str, table: Table) -> None:
+        self.file, self.entry, self.table = file, entry, table
+
+    def fail(self, problem: str) -> KnowledgeError:
+        return KnowledgeError(self.file, self.entry, problem)
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.table.get(key, default)
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            raise self.fail(f"'{key}' must be a non-empty string")
+        return value
+
+    def number(self, key: str) -> float | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise self.fail(f"'{key}' must be a number, not {value!r}")
+        return float(value)
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"'{key}' must be a list of strings")
+        return tuple(value)
+
+    def citation(self) -> Citation:
+        estimate = self.table.get("estimate", False)
+        if estimate is True:
+            return Citation(estimate=True, rationale=self.text("rationale"))
+        if "source" not in self.table:
+            raise self.fail("needs a 'source', or 'estimate = true' with a one-line 'rationale'")
+        return Citation(source=self.text("source"))
+
+
+def _read_file(name: str, data_dir: Path) -> tuple[Table, bytes]:
+    path = data_dir / f"{name}.toml"
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise KnowledgeError(f"{name}.toml", "file", f"cannot be read ({error.strerror})") from None
+    try:
+        table = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise KnowledgeError(f"{name}.toml", "file", f"is not valid TOML: {error}") from None
+    meta = table.get("meta")
+    if not isinstance(meta, dict) or not all(
+        isinstance(meta.get(k), str) for k in ("version", "licence")
+    ):
+        raise KnowledgeError(f"{name}.toml", "[meta]", "needs 'version' and 'licence' strings")
+    return table, raw
+
+
+def _entries(file: str, table: Table, key: str) -> list[tuple[_Reader, str]]:
+    items = table.get(key)
+    if not isinstance(items, list) or not items:
+        raise KnowledgeError(file, f"[[{key}]]", "no entries")
+    out: list[tuple[_Reader, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items, 1):
+        ident = item.get("id") if isinstance(item, dict) else None
+        label = f"{key} #{index}" + (f" '{ident}'" if isinstance(ident, str) else "")
+        if not isinstance(ident, str) or not ident:
+            raise KnowledgeError(file, label, "needs an 'id'")
+        if ident in seen:
+            raise KnowledgeError(file, label, f"duplicate id '{ident}'")
+        seen.add(ident)
+        out.append((_Reader(file, label, item), ident))
+    return out
+
+
+def _load_findings(table: Table) -> tuple[dict[str, FindingDef], Vocabulary]:
+    file = "findings.toml"
+    vocab_table = table.get("vocabulary")
+    if not isinstance(vocab_table, dict):
+        raise KnowledgeError(file, "[vocabulary]", "missing")
+    vocab_reader = _Reader(file, "[vocabulary]", vocab_table)
+    midline = vocab_reader.strings("regions_midline")
+    sided = vocab_reader.strings("regions_sided")
+    vocabulary = Vocabulary(
+        regions=frozenset(midline) | {f"{r}_{s}" for r in sided for s in SIDES},
+        regions_below_knee=tuple(
+            f"{r}_{s}" for r in vocab_reader.strings("regions_below_knee") for s in SIDES
+        ),
+        muscles=frozenset(f"{m}_{s}" for m in vocab_reader.strings("muscles") for s in SIDES),
+        devices=vocab_reader.strings("devices"),
+        conditions=vocab_reader.strings("conditions"),
+        sexes=vocab_reader.strings("sexes"),
+    )
+    findings: dict[str, FindingDef] = {}
+    for reader, template in _entries(file, table, "finding"):
+        kind = reader.text("type")
+        if kind not in FINDING_TYPES:
+            raise reader.fail(f"type '{kind}' is not one of {', '.join(FINDING_TYPES)}")
+        minimum, maximum = reader.number("min"), reader.number("max")
+        if kind in ("int", "number") and (minimum is None or maximum is None or minimum >= maximum):
+            raise reader.fail("an int or number finding needs 'min' < 'max'")
+        values = reader.strings("values")
+        if kind == "enum" and len(values) < 2:
+            raise reader.fail("an enum finding needs at least two 'values'")
+        levels = reader.strings("levels")
+        if kind == "levels" and not levels:
+            raise reader.fail("a levels finding needs 'levels'")
+        length = reader.table.get("length")
+        if kind == "int_list" and not (isinstance(length, int) and length > 0):
+            raise reader.fail("an int_list finding needs a positive 'length'")
+        sides: tuple[str | None, ...] = SIDES if "{side}" in template else (None,)
+        for side in sides:
+            concrete = template.replace("{side}", side) if side else template
+            findings[concrete] = FindingDef(
+                id=concrete,
+                template=template,
+                type=kind,
+                section=reader.text("section"),
+                label=reader.text("label"),
+                side=side,
+                minimum=minimum,
+                maximum=maximum,
+                values=values,
+                levels=levels,
+                length=length if isinstance(length, int) else None,
+                howto=reader.text("howto", ""),
+                added=reader.text("added", ""),
+            )
+    return findings, vocabulary
+
+
+def _name_checker(
+    findings: dict[str, FindingDef], vocabulary: Vocabulary, medication_classes: dict[str, str]
+) -> Callable[[str, Value | None], None]:
+    """Build the validator that rule predicates use for names and literal values."""
+    level_ids = {
+        name: frozenset(f"{lvl}_{s}" for lvl in f.levels for s in SIDES)
+        for name, f in findings.items()
+        if f.type == "levels"
+    }
+
+    def known(name: str, literal: Value | None) -> None:
+        allowed: frozenset[str] | tuple[str, ...] | None
+        if name in findings:
+            finding = findings[name]
+            kind = finding.type
+            if kind == "bool":
+                if literal not in (True, False):
+                    raise PredicateError(f"'{name}' is true or false, not {literal!r}")
+                return
+            if kind in ("int", "number"):
+                if isinstance(literal, bool) or not isinstance(literal, int | float):
+                    raise PredicateError(f"'{name}' is compared with numbers, not {literal!r}")
+                return
+            allowed = {
+                "enum": finding.values,
+                "regions": vocabulary.regions,
+                "levels": level_ids.get(name),
+                "muscles": vocabulary.muscles,
+            }.get(kind)
+        elif name == "age":
+            if isinstance(literal, bool) or not isinstance(literal, int | float):
+                raise PredicateError(f"'age' is compared with numbers, not {literal!r}")
+            return
+        elif name == "pregnant":
+            return
+        elif name == "sex":
+            allowed = vocabulary.sexes
+        elif name == "conditions":
+            allowed = vocabulary.conditions
+        elif name == "devices":
+            allowed = vocabulary.devices
+        elif name == "medications":
+            allowed = tuple(medication_classes)
+        else:
+            raise PredicateError(f"unknown finding or patient field '{name}'")
+        if allowed is None or (literal is not True and literal not in allowed):
+            if literal is True:
+                return  # "pain_regions" alone: examined and not empty
+            raise PredicateError(f"'{literal}' is not a value of '{name}'")
+
+    return known
+
+
+def _predicates(
+    reader: _Reader, key: str, known: Callable[[str, Value | None], None], side: str | None
+) -> tuple[Predicate, ...]:
+    out = []
+    for text in reader.strings(key):
+        if side is None and "{side}" in text:
+            raise reader.fail(f"'{key}' uses {{side}} but the entry is not sided")
+        try:
+            out.append(compile_predicate(text.replace("{side}", side or ""), known))
+        except PredicateError as error:
+            raise reader.fail(f"'{key}': {error}") from None
+    return tuple(out)
+
+
+def _load_conditions(table: Table) -> tuple[ConditionDef, ...]:
+    conditions = []
+    for reader, ident in _entries("conditions.toml", table, "condition"):
+        computed = reader.text("computed", "")
+        prior = reader.number("prior")
+        if computed:
+            if computed != "none_of_the_others":
+                raise reader.fail("'computed' can only be 'none_of_the_others'")
+            citation = Citation(
+                source="computed: chance that none of the specific conditions is present"
+            )
+        else:
+            if prior is None or not 0.0 < prior < 1.0:
+                raise reader.fail("'prior' must be a probability strictly between 0 and 1")
+            citation = reader.citation()
+        conditions.append(
+            ConditionDef(
+                ident, reader.text("name"), reader.text("summary"), prior, citation, computed
+            )
+        )
+    return tuple(conditions)
+
+
+def _likelihood_ratios(reader: _Reader) -> tuple[float, float, float | None, float | None]:
+    """Return LR+, LR−, Se, Sp (Se/Sp None when the entry is a one-sided risk factor)."""
+    se, sp = reader.number("sensitivity"), reader.number("specificity")
+    lr_pos, lr_neg = reader.number("lr_positive"), reader.number("lr_negative")
+    if se is not None or sp is not None:
+        if se is None or sp is None or lr_pos is not None or lr_neg is not None:
+            raise reader.fail(
+                "give 'sensitivity' with 'specificity', or 'lr_positive' with "
+                "'lr_negative', not a mix"
+            )
+        if not (0.0 < se < 1.0 and 0.0 < sp < 1.0):
+            raise reader.fail("sensitivity and specificity must lie strictly between 0 and 1")
+        return se / (1.0 - sp), (1.0 - se) / sp, se, sp
+    if lr_pos is None or lr_neg is None or lr_pos <= 0 or lr_neg <= 0:
+        raise reader.fail(
+            "needs 'sensitivity' and 'specificity', or positive 'lr_positive' and 'lr_negative'"
+        )
+    if lr_neg == 1.0:
+        return lr_pos, lr_neg, None, None
+    if (lr_pos - 1.0) * (lr_neg - 1.0) >= 0:
+        raise reader.fail(
+            f"lr_positive {lr_pos} and lr_negative {lr_neg} must lie on opposite "
+            "sides of 1 (or lr_negative = 1.0 for a risk factor)"
+        )
+    spec = (lr_pos - 1.0) / (lr_pos - lr_neg)
+    sens = 1.0 - lr_neg * spec
+    if not (0.0 < sens < 1.0 and 0.0 < spec < 1.0):
+        raise reader.fail(
+            f"lr_positive {lr_pos} with lr_negative {lr_neg} implies sensitivity "
+            f"{sens:.2f} and specificity {spec:.2f}, which is impossible"
+        )
+    return lr_pos, lr_neg, sens, spec
+
+
+def _load_evidence(
+    table: Table, condition_ids: set[str], known: Callable[[str, Value | None], None]
+) -> tuple[EvidenceDef, ...]:
+    out = []
+    for reader, ident in _entries("evidence.toml", table, "evidence"):
+        condition = reader.text("condition")
+        if condition not in condition_ids:
+            raise reader.fail(f"condition '{condition}' is not in conditions.toml")
+        if not reader.strings("when"):
+            raise reader.fail("needs at least one 'when' predicate")
+        lr_pos, lr_neg, se, sp = _likelihood_ratios(reader)
+        texts = reader.strings("when") + reader.strings("given")
+        sides: tuple[str | None, ...] = SIDES if any("{side}" in t for t in texts) else (None,)
+        variants = []
+        for side in sides:
+            given = _predicates(reader, "given", known, side)
+            when = _predicates(reader, "when", known, side)
+            reads = tuple(dict.fromkeys(r for p in when for r in p.reads))
+            variants.append(EvidenceVariant(side, given, when, reads))
+        group = reader.table.get("group")
+        if group is not None and not isinstance(group, str):
+            raise reader.fail("'group' must be a string")
+        out.append(
+            EvidenceDef(
+                ident,
+                condition,
+                reader.text("label"),
+                lr_pos,
+                lr_neg,
+                se,
+                sp,
+                group,
+                reader.citation(),
+                tuple(variants),
+            )
+        )
+    return tuple(out)
+
+
+def _load_red_flags(
+    table: Table, known: Callable[[str, Value | None], None], findings: dict[str, FindingDef]
+) -> tuple[tuple[RedFlagDef, ...], tuple[str, ...]]:
+    file = "red_flags.toml"
+    flags = []
+    for reader, ident in _entries(file, table, "red_flag"):
+        rules = []
+        raw_rules = reader.table.get("rule")
+        if not isinstance(raw_rules, list) or not raw_rules:
+            raise reader.fail("needs at least one [[red_flag.rule]]")
+        for n, raw in enumerate(raw_rules, 1):
+            rule_reader = _Reader(file, f"{reader.entry} rule #{n}", raw)
+            urgency = rule_reader.text("urgency")
+            if urgency not in URGENCIES:
+                raise rule_reader.fail(f"urgency '{urgency}' is not one of {', '.join(URGENCIES)}")
+            all_ = _predicates(rule_reader, "all", known, None)
+            any_ = _predicates(rule_reader, "any", known, None)
+            of = _predicates(rule_reader, "of", known, None)
+            at_least = raw.get("at_least", 0)
+            if of and not (isinstance(at_least, int) and 1 <= at_least <= len(of)):
+                raise rule_reader.fail("'at_least' must be between 1 and the length of 'of'")
+            if not (all_ or any_ or of):
+                raise rule_reader.fail("needs 'all', 'any' or 'of' predicates")
+            rules.append(
+                RedFlagRule(
+                    urgency,
+                    all_,
+                    any_,
+                    of,
+                    at_least if of else 0,
+                    rule_reader.text("action"),
+                    rule_reader.text("source"),
+                )
+            )
+        asks = []
+        for n, raw in enumerate(reader.table.get("ask", []), 1):
+            ask_reader = _Reader(file, f"{reader.entry} ask #{n}", raw)
+            (given,) = _predicates(ask_reader, "given", known, None) or (None,)
+            if given is None:
+                raise ask_reader.fail("needs one 'given' predicate")
+            ask = ask_reader.strings("ask")
+            unknown = [a for a in ask if a not in findings]
+            if unknown or not ask:
+                raise ask_reader.fail(f"'ask' must list findings; unknown: {', '.join(unknown)}")
+            asks.append(RedFlagAsk(given, ask, ask_reader.text("why")))
+        flags.append(RedFlagDef(ident, reader.text("name"), tuple(rules), tuple(asks)))
+    screen = table.get("screen", {}).get("core", [])
+    bad = [s for s in screen if s not in findings]
+    if bad or not screen:
+        raise KnowledgeError(file, "[screen]", f"'core' must list findings; unknown: {bad}")
+    return tuple(flags), tuple(screen)
+
+
+def _load_triage(table: Table, known: Callable[[str, Value | None], None]) -> ManipulationRule:
+    raw = table.get("manipulation_rule")
+    if not isinstance(raw, dict):
+        raise KnowledgeError("triage.toml", "[manipulation_rule]", "missing")
+    reader = _Reader("triage.toml", "[manipulation_rule]", raw)
+    criteria = []
+    for item in raw.get("criterion", []):
+        c_reader = _Reader("triage.toml", f"criterion '{item.get('id')}'", item)
+        try:
+            predicate = compile_predicate(c_reader.text("predicate"), known)
+        except PredicateError as error:
+            raise c_reader.fail(f"'predicate': {error}") from None
+        criteria.append(Criterion(c_reader.text("id"), c_reader.text("label"), predicate))
+    positive_at = raw.get("positive_at")
+    if not isinstance(positive_at, int) or not 1 <= positive_at <= len(criteria):
+        raise reader.fail("'positive_at' must be between 1 and the number of criteria")
+    return ManipulationRule(
+        reader.text("name"), positive_at, reader.text("source"), tuple(criteria)
+    )
+
+
+def _load_medications(table: Table) -> tuple[dict[str, str], dict[str, Medication]]:
+    file = "medications.toml"
+    classes = table.get("classes")
+    if not isinstance(classes, dict) or not classes:
+        raise KnowledgeError(file, "[classes]", "missing")
+    index: dict[str, Medication] = {}
+    for n, item in enumerate(table.get("medication", []), 1):
+        reader = _Reader(file, f"medication #{n} '{item.get('generic')}'", item)
+        generic = reader.text("generic")
+        drug_classes = reader.strings("classes")
+        unknown = [c for c in drug_classes if c not in classes]
+        if not drug_classes or unknown:
+            raise reader.fail(f"'classes' must list classes from [classes]; unknown: {unknown}")
+        medication = Medication(generic, drug_classes, reader.text("atc", ""))
+        for name in (generic, *reader.strings("brands"), *reader.strings("aliases")):
+            key = name.casefold()
+            if key in index and index[key].generic != generic:
+                raise reader.fail(f"name '{name}' already belongs to '{index[key].generic}'")
+            index[key] = medication
+    return {str(k): str(v) for k, v in classes.items()}, index
+
+
+@cache
+def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
+    """Load and validate every knowledge file; raise KnowledgeError on the first problem."""
+    tables: dict[str, Table] = {}
+    digest = hashlib.sha256()
+    for name in FILES:
+        tables[name], raw = _read_file(name, data_dir)
+        digest.update(raw)
+    findings, vocabulary = _load_findings(tables["findings"])
+    medication_classes, medications = _load_medications(tables["medications"])
+    known = _name_checker(findings, vocabulary, medication_classes)
+    conditions = _load_conditions(tables["conditions"])
+    evidence = _load_evidence(tables["evidence"], {c.id for c in conditions}, known)
+    covered = {e.condition for e in evidence}
+    for condition in conditions:
+        if not condition.computed and condition.id not in covered:
+            raise KnowledgeError(
+                "evidence.toml", condition.id, "no evidence entry for this condition"
+            )
+    red_flags, screen = _load_red_flags(tables["red_flags"], known, findings)
+    file_versions = {name: str(tables[name]["meta"]["version"]) for name in FILES}
+    version = f"{max(file_versions.values())}+{digest.hexdigest()[:10]}"
+    return Knowledge(
+        version=version,
+        file_versions=file_versions,
+        findings=findings,
+        vocabulary=vocabulary,
+        conditions=conditions,
+        evidence=evidence,
+        red_flags=red_flags,
+        screen_core=screen,
+        manipulation_rule=_load_triage(tables["triage"], known),
+        medication_classes=medication_classes,
+        medications=medications,
+    )

@@ -1,0 +1,1 @@
+"""How the clinic reasons: red flags, the differential, next best tests, triage and instruments."""

@@ -1,0 +1,45 @@
+"""One assessment of one case: red flags first, then the differential, next tests and triage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weizhong.case import Case
+from weizhong.knowledge import Knowledge, load_knowledge
+from weizhong.reasoning.differential import compute_differential, read_evidence
+from weizhong.reasoning.next_tests import next_tests
+from weizhong.reasoning.red_flags import evaluate_red_flags, red_flag_questions, screen_status
+from weizhong.reasoning.triage import manipulation_rule, start_back
+
+OUTPUT_FORMAT = "weizhong.assessment/1"
+
+
+def assess(case: Case, knowledge: Knowledge | None = None) -> dict[str, Any]:
+    """The contract object of ``weizhong assess --format json``."""
+    k = knowledge or load_knowledge()
+    readings = read_evidence(case, k)
+    differential = compute_differential(case, k, readings)
+    probabilities = {entry["condition"]: entry["probability"] for entry in differential}
+    questions = red_flag_questions(case, k)
+    return {
+        "format": OUTPUT_FORMAT,
+        "case_id": case.case_id,
+        "knowledge_version": k.version,
+        "red_flags": evaluate_red_flags(case, k),
+        "red_flag_screen": screen_status(case, k),
+        "differential": differential,
+        "next_tests": questions[:3] + next_tests(case, k, readings, probabilities),
+        "triage": {
+            "start_back": start_back(case),
+            "manipulation_rule": manipulation_rule(case, k),
+        },
+        "medications": {
+            "recognised": [
+                {"name": m.name, "generic": m.generic, "classes": list(m.classes)}
+                for m in case.medications
+                if m.generic
+            ],
+            "unrecognised": case.unrecognised_medications,
+        },
+        "symptomatic_sides": list(case.symptomatic_sides()),
+    }
