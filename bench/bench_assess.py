@@ -40,6 +40,12 @@ def _cases(count: int) -> list[str]:
         age = case.get("patient", {}).get("age")
         if isinstance(age, int):
             case["patient"]["age"] = max(16, min(95, age + rng.randint(-3, 3)))
+        # Vary the measurements too, as real exams do, so no cache sees the same case twice.
+        for name, value in case["findings"].items():
+            if name.endswith("_deg") and isinstance(value, int):
+                case["findings"][name] = max(0, min(90, value + rng.randint(-6, 6)))
+            elif name == "onset_days" and isinstance(value, int):
+                case["findings"][name] = max(0, value + rng.randint(-5, 5))
         lines.append(json.dumps(case))
     return lines
 

@@ -179,3 +179,18 @@ def test_unrecognised_medications_are_reported_in_the_assessment() -> None:
 def test_the_json_text_path_and_the_dict_path_agree() -> None:
     raw = case({"ake_left_deg": 30}, patient={"age": 30})
     assert parse_case_text(json.dumps(raw)).findings == validate_case(raw).findings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"format": "weizhong.case/1", "findings": {"ake_left_deg": 20 , "ake_left_deg" : 30}}',
+        '{"format": "weizhong.case/1", "findings": {"ake_left_deg": 20, "ake_left_d\\u0065g": 30}}',
+        '{"format":"weizhong.case/1","findings":{"ake_left_deg":20,"ake_left_deg":30}}',
+        '{"format": "weizhong.case/1", "id": "a\\":b", "findings": {"ake_left_deg": 20,'
+        ' "ake_left_deg": 30}}',
+    ],
+)
+def test_a_duplicate_key_is_caught_however_it_is_spelled(text: str) -> None:
+    with pytest.raises(CaseError, match="appears twice"):
+        parse_case_text(text)

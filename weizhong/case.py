@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from weizhong.knowledge import Knowledge, load_knowledge
 from weizhong.knowledge.records import SIDES, FindingDef
 
@@ -98,21 +100,45 @@ def _no_contradictory_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]
     return out
 
 
+_SPACE_BEFORE_COLON = re.compile(r'"\s+:')
+
+
+def _key_count(raw: object) -> int:
+    """Keys of the case object and of its patient and findings objects."""
+    if not isinstance(raw, dict):
+        return -1
+    inner = (raw.get("patient"), raw.get("findings"))
+    return len(raw) + sum(len(table) for table in inner if isinstance(table, dict))
+
+
+def _maybe_duplicated(raw: object, text: str) -> bool:
+    """Whether the text could hold a duplicate key that the fast parser silently dropped.
+
+    Every key in the text is followed by `":`; if the text has exactly as many of those as the
+    case, patient and findings objects have keys, no key was dropped. Anything unusual (a value
+    containing `":`, an object nested elsewhere, white space before a colon) answers True and
+    sends the case down the careful path.
+    """
+    return text.count('":') != _key_count(raw) or bool(_SPACE_BEFORE_COLON.search(text))
+
+
 def parse_case_text(text: str, knowledge: Knowledge | None = None) -> Case:
     """Parse JSON text into a validated Case, or raise CaseError."""
-    try:
-        raw = json.loads(text, object_pairs_hook=_no_contradictory_duplicates)
-    except _DuplicateKey as error:
-        raise CaseError([Problem("case", str(error))]) from None
-    except json.JSONDecodeError as error:
-        raise CaseError(
-            [
-                Problem(
-                    "case",
-                    f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})",
-                )
-            ]
-        ) from None
+    raw: object = None
+    fast = "\\" not in text  # escapes could hide a duplicate key from the text check
+    if fast:
+        try:
+            raw = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            fast = False  # let the standard parser give its precise message
+    if not fast or _maybe_duplicated(raw, text):
+        try:
+            raw = json.loads(text, object_pairs_hook=_no_contradictory_duplicates)
+        except _DuplicateKey as error:
+            raise CaseError([Problem("case", str(error))]) from None
+        except json.JSONDecodeError as error:
+            message = f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+            raise CaseError([Problem("case", message)]) from None
     return validate_case(raw, knowledge)
 
 
@@ -207,18 +233,23 @@ class _Validator:
     def id_list(self, where: str, kind: str, d: FindingDef, value: object) -> object:
         if kind == "regions":
             allowed: frozenset[str] = self.k.vocabulary.regions
-            what = "a body-chart region"
         elif kind == "muscles":
             allowed = self.k.vocabulary.muscles
-            what = "a muscle and side such as 'hamstrings_left'"
         else:
-            allowed = frozenset(f"{lvl}_{s}" for lvl in d.levels for s in SIDES)
-            what = (
-                f"a level {d.levels[0]}…{d.levels[-1]} with a side, such as '{d.levels[-1]}_left'"
-            )
+            allowed = d.level_ids
+        if isinstance(value, list) and all(isinstance(i, str) and i in allowed for i in value):
+            return tuple(dict.fromkeys(value))
         if not isinstance(value, list):
             self.add(where, f"must be a list, not {_type_name(value)}")
             return None
+        if kind == "regions":
+            what = "a body-chart region"
+        elif kind == "muscles":
+            what = "a muscle and side such as 'hamstrings_left'"
+        else:
+            what = (
+                f"a level {d.levels[0]}…{d.levels[-1]} with a side, such as '{d.levels[-1]}_left'"
+            )
         good = []
         for index, item in enumerate(value):
             if isinstance(item, str) and item in allowed:

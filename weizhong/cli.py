@@ -10,6 +10,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
+import orjson
+
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
 
@@ -47,7 +49,7 @@ def _read_text(path: str) -> str:
 
 
 def _emit(obj: Any, out: IO[str]) -> None:
-    out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+    out.write(orjson.dumps(obj).decode() + "\n")
 
 
 def _problems_json(error: Any) -> dict[str, Any]:
@@ -145,10 +147,10 @@ def _assess_batch(path: str) -> int:
         try:
             result = assess(parse_case_text(line, knowledge), knowledge)
             result["line"] = number
+            out.write(orjson.dumps(result).decode() + "\n")
         except CaseError as error:
-            result = {"line": number, **_problems_json(error)}
+            _emit({"line": number, **_problems_json(error)}, out)
             bad += 1
-        _emit(result, out)
         done += 1
         progress.update(done)
     progress.update(done, final=True)

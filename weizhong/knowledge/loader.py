@@ -9,12 +9,18 @@ from __future__ import annotations
 import hashlib
 import math
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from weizhong.knowledge.predicates import Predicate, PredicateError, Value, compile_predicate
+from weizhong.knowledge.predicates import (
+    Predicate,
+    PredicateError,
+    Value,
+    combine,
+    compile_predicate,
+)
 from weizhong.knowledge.records import (
     SIDES,
     URGENCIES,
@@ -187,14 +193,9 @@ def _name_checker(
     findings: dict[str, FindingDef], vocabulary: Vocabulary, medication_classes: dict[str, str]
 ) -> Callable[[str, Value | None], None]:
     """Build the validator that rule predicates use for names and literal values."""
-    level_ids = {
-        name: frozenset(f"{lvl}_{s}" for lvl in f.levels for s in SIDES)
-        for name, f in findings.items()
-        if f.type == "levels"
-    }
 
     def known(name: str, literal: Value | None) -> None:
-        allowed: frozenset[str] | tuple[str, ...] | None
+        allowed: Collection[str] | None
         if name in findings:
             finding = findings[name]
             kind = finding.type
@@ -209,7 +210,7 @@ def _name_checker(
             allowed = {
                 "enum": finding.values,
                 "regions": vocabulary.regions,
-                "levels": level_ids.get(name),
+                "levels": finding.level_ids,
                 "muscles": vocabulary.muscles,
             }.get(kind)
         elif name == "age":
@@ -308,7 +309,10 @@ def _likelihood_ratios(reader: _Reader) -> tuple[float, float, float | None, flo
 
 
 def _load_evidence(
-    table: Table, condition_ids: set[str], known: Callable[[str, Value | None], None]
+    table: Table,
+    condition_ids: set[str],
+    known: Callable[[str, Value | None], None],
+    findings: dict[str, FindingDef],
 ) -> tuple[EvidenceDef, ...]:
     out = []
     for reader, ident in _entries("evidence.toml", table, "evidence"):
@@ -324,8 +328,13 @@ def _load_evidence(
         for side in sides:
             given = _predicates(reader, "given", known, side)
             when = _predicates(reader, "when", known, side)
-            reads = tuple(dict.fromkeys(r for p in when for r in p.reads))
-            variants.append(EvidenceVariant(side, given, when, reads))
+            reads = tuple(dict.fromkeys(r for p in when for r in p.reads if r in findings))
+            given_reads = tuple(dict.fromkeys(r for p in given for r in p.reads if r in findings))
+            variants.append(
+                EvidenceVariant(
+                    side, given, when, reads, given_reads, combine(given), combine(when)
+                )
+            )
         group = reader.table.get("group")
         if group is not None and not isinstance(group, str):
             raise reader.fail("'group' must be a string")
@@ -341,6 +350,7 @@ def _load_evidence(
                 group,
                 reader.citation(),
                 tuple(variants),
+                f"{condition}/{group}" if group else f"{condition}/#{ident}",
             )
         )
     return tuple(out)
@@ -454,7 +464,7 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
     medication_classes, medications = _load_medications(tables["medications"])
     known = _name_checker(findings, vocabulary, medication_classes)
     conditions = _load_conditions(tables["conditions"])
-    evidence = _load_evidence(tables["evidence"], {c.id for c in conditions}, known)
+    evidence = _load_evidence(tables["evidence"], {c.id for c in conditions}, known, findings)
     covered = {e.condition for e in evidence}
     for condition in conditions:
         if not condition.computed and condition.id not in covered:

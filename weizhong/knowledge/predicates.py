@@ -221,3 +221,16 @@ def all_of(predicates: tuple[Predicate, ...], case: CaseView) -> Tri:
         if result is None:
             unknown = True
     return None if unknown else True
+
+
+def _always(case: CaseView) -> Tri:
+    return True
+
+
+def combine(predicates: tuple[Predicate, ...]) -> Check:
+    """One check for a tuple of predicates (three-valued AND), built once at load time."""
+    if not predicates:
+        return _always
+    if len(predicates) == 1:
+        return predicates[0].check
+    return _all([p.check for p in predicates])

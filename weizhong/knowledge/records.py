@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from weizhong.knowledge.predicates import Predicate
+from weizhong.knowledge.predicates import Check, Predicate
 
 SIDES = ("left", "right")
 URGENCIES = ("emergency", "urgent", "soon")
@@ -27,6 +29,11 @@ class FindingDef:
     length: int | None = None
     howto: str = ""
     added: str = ""
+
+    @cached_property
+    def level_ids(self) -> frozenset[str]:
+        """For a levels finding: every level with a side, such as 'L5_left'."""
+        return frozenset(f"{level}_{side}" for level in self.levels for side in SIDES)
 
 
 @dataclass(frozen=True)
@@ -60,10 +67,13 @@ class EvidenceVariant:
     side: str | None
     given: tuple[Predicate, ...]
     when: tuple[Predicate, ...]
-    reads: tuple[str, ...]
+    reads: tuple[str, ...]  # findings (not patient fields) that `when` reads
+    given_reads: tuple[str, ...]  # findings that `given` reads
+    given_check: Check
+    when_check: Check
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity equality: cheap to hash, used as a cache key
 class EvidenceDef:
     id: str
     condition: str
@@ -75,6 +85,17 @@ class EvidenceDef:
     group: str | None
     citation: Citation
     variants: tuple[EvidenceVariant, ...]
+    group_key: str  # entries sharing it are correlated: only the strongest counts
+
+    @cached_property
+    def reads_on_side(self) -> dict[str | None, tuple[str, ...]]:
+        """The findings each variant reads, by its side (None for an unsided entry)."""
+        return {v.side: v.reads for v in self.variants}
+
+    @cached_property
+    def strength(self) -> float:
+        """The larger |log LR| of the two results: how much this test can move its condition."""
+        return max(abs(math.log(self.lr_positive)), abs(math.log(self.lr_negative)))
 
     @property
     def sided(self) -> bool:
@@ -84,6 +105,9 @@ class EvidenceDef:
     def proposable(self) -> bool:
         """Whether the entry behaves as a binary test (both LRs informative)."""
         return self.sensitivity is not None
+
+
+SidedEvidence = tuple[EvidenceDef, tuple[EvidenceVariant, ...]]
 
 
 @dataclass(frozen=True)
@@ -159,6 +183,24 @@ class Knowledge:
     manipulation_rule: ManipulationRule
     medication_classes: dict[str, str]
     medications: dict[str, Medication] = field(default_factory=dict)
+
+    @cached_property
+    def evidence_by_id(self) -> dict[str, EvidenceDef]:
+        return {e.id: e for e in self.evidence}
+
+    @cached_property
+    def _variants_by_sides(self) -> dict[tuple[str, ...], list[SidedEvidence]]:
+        return {
+            sides: [
+                (e, tuple(v for v in e.variants if v.side is None or v.side in sides))
+                for e in self.evidence
+            ]
+            for sides in (("left",), ("right",), SIDES)
+        }
+
+    def evidence_on(self, sides: tuple[str, ...]) -> list[SidedEvidence]:
+        """Every evidence entry with the variants that are read on these sides."""
+        return self._variants_by_sides[sides]
 
     def counts(self) -> dict[str, int]:
         return {

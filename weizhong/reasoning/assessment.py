@@ -6,7 +6,12 @@ from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge import Knowledge, load_knowledge
-from weizhong.reasoning.differential import compute_differential, read_evidence
+from weizhong.reasoning.differential import (
+    cited_sources,
+    compute_differential,
+    counted_readings,
+    read_evidence,
+)
 from weizhong.reasoning.next_tests import next_tests
 from weizhong.reasoning.red_flags import evaluate_red_flags, red_flag_questions, screen_status
 from weizhong.reasoning.triage import manipulation_rule, start_back
@@ -18,7 +23,8 @@ def assess(case: Case, knowledge: Knowledge | None = None) -> dict[str, Any]:
     """The contract object of ``weizhong assess --format json``."""
     k = knowledge or load_knowledge()
     readings = read_evidence(case, k)
-    differential = compute_differential(case, k, readings)
+    counted = counted_readings(readings)
+    differential = compute_differential(case, k, readings, counted)
     probabilities = {entry["condition"]: entry["probability"] for entry in differential}
     questions = red_flag_questions(case, k)
     return {
@@ -28,7 +34,8 @@ def assess(case: Case, knowledge: Knowledge | None = None) -> dict[str, Any]:
         "red_flags": evaluate_red_flags(case, k),
         "red_flag_screen": screen_status(case, k),
         "differential": differential,
-        "next_tests": questions[:3] + next_tests(case, k, readings, probabilities),
+        "sources": cited_sources(differential, k),
+        "next_tests": questions[:3] + next_tests(case, k, readings, counted, probabilities),
         "triage": {
             "start_back": start_back(case),
             "manipulation_rule": manipulation_rule(case, k),

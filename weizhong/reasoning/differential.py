@@ -10,16 +10,17 @@ chance that none of the specific conditions is present.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from math import exp, log
 from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge import Knowledge
-from weizhong.knowledge.predicates import all_of
 from weizhong.knowledge.records import EvidenceDef
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: frozen __init__ is slow on this hot path
 class Reading:
     """How one evidence entry reads on this case."""
 
@@ -28,117 +29,122 @@ class Reading:
     side: str | None
     applicable: bool  # False when its `given` fails on every read side
     missing: tuple[str, ...]  # unexamined findings that would settle it
-
-    @property
-    def lr(self) -> float:
-        if self.result is None:
-            return 1.0
-        return self.evidence.lr_positive if self.result else self.evidence.lr_negative
+    lr: float  # the likelihood ratio that applies (1.0 when not examined)
+    strength: float  # |log LR|: how far this result moves its condition
 
 
 def read_evidence(case: Case, knowledge: Knowledge) -> list[Reading]:
-    sides = case.symptomatic_sides()
-    readings = []
+    """The entries that bear on this case: every examined result, and every unexamined test
+    that could be proposed next (applicable, with both likelihood ratios informative)."""
     view = case.view
-    findings = knowledge.findings
-    for evidence in knowledge.evidence:
+    readings = []
+    for evidence, variants in knowledge.evidence_on(case.symptomatic_sides()):
         result: bool | None = None
         side: str | None = None
         applicable = False
         missing: list[str] = []
-        for variant in evidence.variants:
-            if variant.side is not None and variant.side not in sides:
-                continue
-            given = all_of(variant.given, view)
+        for variant in variants:
+            given = variant.given_check(view) if variant.given else True
             if given is False:
                 continue
             applicable = True
             if given is None:
-                missing.extend(
-                    n
-                    for p in variant.given
-                    for n in p.reads
-                    if n in findings and view.get(n) is None
-                )
+                missing += [n for n in variant.given_reads if view.get(n) is None]
                 continue
-            outcome = all_of(variant.when, view)
+            outcome = variant.when_check(view)
             if outcome is True:
                 result, side = True, variant.side
                 break
-            if outcome is False and result is None:
-                result, side = False, variant.side
-            elif outcome is None:
-                missing.extend(n for n in variant.reads if n in findings and view.get(n) is None)
-        readings.append(
-            Reading(
-                evidence,
-                result,
-                side if result is not None else None,
-                applicable,
-                tuple(dict.fromkeys(missing)),
-            )
-        )
+            if outcome is False:
+                if result is None:
+                    result, side = False, variant.side
+            else:
+                missing += [n for n in variant.reads if view.get(n) is None]
+        if result is not None:
+            lr = evidence.lr_positive if result else evidence.lr_negative
+            readings.append(Reading(evidence, result, side, True, (), lr, abs(log(lr))))
+        elif applicable and missing and evidence.proposable:
+            missing_once = tuple(dict.fromkeys(missing))
+            readings.append(Reading(evidence, None, None, True, missing_once, 1.0, 0.0))
     return readings
 
 
-def _strength(lr: float) -> float:
-    return abs(math.log(lr))
-
-
 def counted_readings(readings: list[Reading]) -> dict[str, Reading]:
-    """Per (condition, group), the single most informative result; ungrouped ones all count."""
+    """Per group key, the single most informative result; ungrouped entries all count."""
     best: dict[str, Reading] = {}
     for reading in readings:
         if reading.result is None:
             continue
-        e = reading.evidence
-        key = f"{e.condition}/{e.group}" if e.group else f"{e.condition}/#{e.id}"
+        key = reading.evidence.group_key
         current = best.get(key)
-        if current is None or _strength(reading.lr) > _strength(current.lr):
+        if current is None or reading.strength > current.strength:
             best[key] = reading
     return best
 
 
-def _because(reading: Reading, counted: bool, instead: str | None, case: Case) -> dict[str, Any]:
-    e = reading.evidence
-    lr = reading.lr
-    side = f" ({reading.side})" if reading.side else ""
-    finding_values = {}
-    for variant in e.variants:
-        if variant.side == reading.side:
-            for name in variant.reads:
-                value = case.view.get(name)
-                if value is not None:
-                    finding_values[name] = sorted(value) if isinstance(value, frozenset) else value
+_Key = tuple[EvidenceDef, bool, "str | None", bool, "str | None"]
+_STATIC: dict[_Key, dict[str, Any]] = {}
+
+
+def _static_part(key: _Key) -> dict[str, Any]:
+    """The case-independent part of a contribution: built once, copied for each case."""
+    evidence, result, side, counted, instead = key
+    lr = evidence.lr_positive if result else evidence.lr_negative
     effect = "raises" if lr > 1 else "lowers" if lr < 1 else "leaves"
-    found = "present" if reading.result else "absent"
-    text = f"{found} — {e.label}{side}: LR {lr:.2g} {effect} it"
+    where = f" ({side})" if side else ""
+    found = "present" if result else "absent"
+    text = f"{found} — {evidence.label}{where}: LR {lr:.2g} {effect} it"
     if not counted:
         text += f" — not counted again: measures the same as '{instead}', which counts"
     return {
-        "evidence": e.id,
-        "finding": e.label,
-        "present": bool(reading.result),
-        "side": reading.side,
-        "values": finding_values,
+        "evidence": evidence.id,
+        "finding": evidence.label,
+        "present": result,
+        "side": side,
+        "values": {},
         "likelihood_ratio": round(lr, 3),
         "effect": effect,
         "counted": counted,
         "text": text,
-        "source": e.citation.text(),
-        "estimate": e.citation.estimate,
+        "estimate": evidence.citation.estimate,
     }
 
 
+def _because(reading: Reading, counted: bool, instead: str | None, case: Case) -> dict[str, Any]:
+    """One finding's contribution to a condition, in words and numbers."""
+    e = reading.evidence
+    key = (e, bool(reading.result), reading.side, counted, instead)
+    static = _STATIC.get(key)
+    if static is None:
+        static = _STATIC[key] = _static_part(key)
+    view = case.view
+    item = dict(static)
+    values: dict[str, object] = {}
+    for name in e.reads_on_side[reading.side]:
+        value = view.get(name)
+        if value is not None:
+            values[name] = sorted(value) if type(value) is frozenset else value
+    item["values"] = values
+    return item
+
+
+def cited_sources(differential: list[dict[str, Any]], knowledge: Knowledge) -> dict[str, str]:
+    """Sources, once each: every cited evidence entry by id, and each prior as 'prior:<id>'."""
+    by_id = knowledge.evidence_by_id
+    sources = {f"prior:{c.id}": c.citation.text() for c in knowledge.conditions}
+    for entry in differential:
+        for item in entry["because"]:
+            if "evidence" in item:
+                sources[item["evidence"]] = by_id[item["evidence"]].citation.text()
+    return sources
+
+
 def compute_differential(
-    case: Case, knowledge: Knowledge, readings: list[Reading]
+    case: Case, knowledge: Knowledge, readings: list[Reading], counted: dict[str, Reading]
 ) -> list[dict[str, Any]]:
-    counted = counted_readings(readings)
     counted_ids = {r.evidence.id for r in counted.values()}
     group_winner = {
-        f"{r.evidence.condition}/{r.evidence.group}": r.evidence.label
-        for r in counted.values()
-        if r.evidence.group
+        r.evidence.group_key: r.evidence.label for r in counted.values() if r.evidence.group
     }
     by_condition: dict[str, list[Reading]] = {}
     for reading in readings:
@@ -150,18 +156,17 @@ def compute_differential(
         if condition.computed:
             continue
         assert condition.prior is not None
-        log_odds = math.log(condition.prior / (1.0 - condition.prior))
+        log_odds = log(condition.prior / (1.0 - condition.prior))
         because = []
-        for reading in by_condition.get(condition.id, []):
+        mine = by_condition.get(condition.id, [])
+        mine.sort(key=lambda r: (r.evidence.id not in counted_ids, -r.strength))
+        for reading in mine:
             is_counted = reading.evidence.id in counted_ids
             if is_counted:
-                log_odds += math.log(reading.lr)
-            instead = (
-                None if is_counted else group_winner.get(f"{condition.id}/{reading.evidence.group}")
-            )
+                log_odds += log(reading.lr)
+            instead = None if is_counted else group_winner.get(reading.evidence.group_key)
             because.append(_because(reading, is_counted, instead, case))
-        because.sort(key=lambda b: (not b["counted"], -_strength(b["likelihood_ratio"])))
-        probability = 1.0 / (1.0 + math.exp(-log_odds))
+        probability = 1.0 / (1.0 + exp(-log_odds))
         specific_probabilities.append((condition, probability))
         entries.append(
             {
@@ -169,16 +174,15 @@ def compute_differential(
                 "name": condition.name,
                 "probability": round(probability, 4),
                 "prior": condition.prior,
-                "prior_source": condition.citation.text(),
-                "because": because,
                 "summary": _summary(condition.name, condition.prior, probability, because),
+                "because": because,
             }
         )
     for condition in knowledge.conditions:
         if condition.computed:
             none_of_them = math.prod(1.0 - p for _, p in specific_probabilities)
             leading = sorted(specific_probabilities, key=lambda cp: -cp[1])[:3]
-            because = [
+            leaders: list[dict[str, Any]] = [
                 {
                     "condition": c.id,
                     "probability": round(p, 4),
@@ -193,32 +197,35 @@ def compute_differential(
                     "name": condition.name,
                     "probability": round(none_of_them, 4),
                     "prior": None,
-                    "prior_source": condition.citation.text(),
-                    "because": because,
                     "summary": (
                         f"{none_of_them:.0%} chance that none of the specific causes is "
                         f"present; the most likely specific one is {leading[0][0].name} "
                         f"({leading[0][1]:.0%})."
                     ),
+                    "because": leaders,
                 }
             )
     entries.sort(key=lambda entry: -float(entry["probability"]))
     return entries
 
 
-def _summary(name: str, prior: float, probability: float, because: list[dict[str, Any]]) -> str:
-    counted = [b for b in because if b["counted"]]
-    if not counted:
+def _summary(name: str, prior: float, probability: float, because: Sequence[dict[str, Any]]) -> str:
+    up: list[str] = []
+    down: list[str] = []
+    for b in because:
+        if not b["counted"]:
+            continue
+        said = b["finding"] if b["present"] else f"not {b['finding']}"
+        if b["effect"] == "raises":
+            up.append(said)
+        else:
+            down.append(said)
+    head = f"{probability:.0%} (prior {prior:.0%})"
+    if not up and not down:
         return f"{probability:.0%}: no examined finding bears on it yet (prior {prior:.0%})."
-
-    def said(b: dict[str, Any]) -> str:
-        return str(b["finding"]) if b["present"] else f"not {b['finding']}"
-
-    up = [said(b) for b in counted if b["effect"] == "raises"][:3]
-    down = [said(b) for b in counted if b["effect"] == "lowers"][:2]
-    parts = [f"{probability:.0%} (prior {prior:.0%})"]
+    parts = [head]
     if up:
-        parts.append("for: " + "; ".join(up))
+        parts.append("for: " + "; ".join(up[:3]))
     if down:
-        parts.append("against: " + "; ".join(down))
+        parts.append("against: " + "; ".join(down[:2]))
     return ". ".join(parts) + "."

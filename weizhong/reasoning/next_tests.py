@@ -11,12 +11,12 @@ never proposed.
 
 from __future__ import annotations
 
-import math
+from math import log2
 from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge import Knowledge
-from weizhong.reasoning.differential import Reading, counted_readings
+from weizhong.reasoning.differential import Reading
 
 MAX_TESTS = 5
 
@@ -24,27 +24,31 @@ MAX_TESTS = 5
 def _entropy(p: float) -> float:
     if p <= 0.0 or p >= 1.0:
         return 0.0
-    return -(p * math.log2(p) + (1.0 - p) * math.log2(1.0 - p))
+    q = 1.0 - p
+    return -(p * log2(p) + q * log2(q))
 
 
-def _gain(p: float, sensitivity: float, specificity: float) -> tuple[float, float, float]:
+def _gain(
+    p: float, entropy_now: float, sensitivity: float, specificity: float
+) -> tuple[float, float, float]:
     """Expected information gain (bits) and the probability after a positive / negative."""
     p_pos = p * sensitivity + (1.0 - p) * (1.0 - specificity)
     after_pos = p * sensitivity / p_pos
     after_neg = p * (1.0 - sensitivity) / (1.0 - p_pos)
     expected = p_pos * _entropy(after_pos) + (1.0 - p_pos) * _entropy(after_neg)
-    return _entropy(p) - expected, after_pos, after_neg
+    return entropy_now - expected, after_pos, after_neg
 
 
 def next_tests(
     case: Case,
     knowledge: Knowledge,
     readings: list[Reading],
+    counted: dict[str, Reading],
     probabilities: dict[str, float],
     limit: int = MAX_TESTS,
 ) -> list[dict[str, Any]]:
-    counted = counted_readings(readings)
-    group_strength = {key: abs(math.log(r.lr)) for key, r in counted.items()}
+    group_strength = {key: r.strength for key, r in counted.items()}
+    entropy = {condition: _entropy(p) for condition, p in probabilities.items()}
     # candidate key (finding template) -> condition -> (gain, after_pos, after_neg, evidence)
     candidates: dict[str, dict[str, tuple[float, float, float, str]]] = {}
     findings_of: dict[str, list[str]] = {}
@@ -54,27 +58,28 @@ def next_tests(
             continue
         if e.sensitivity is None or e.specificity is None:
             continue
-        if e.group:
-            held = group_strength.get(f"{e.condition}/{e.group}", 0.0)
-            if held >= max(abs(math.log(e.lr_positive)), abs(math.log(e.lr_negative))):
-                continue
+        if e.group and group_strength.get(e.group_key, 0.0) >= e.strength:
+            continue
         p = probabilities[e.condition]
-        gain, after_pos, after_neg = _gain(p, e.sensitivity, e.specificity)
+        gain, after_pos, after_neg = _gain(p, entropy[e.condition], e.sensitivity, e.specificity)
         template = knowledge.findings[reading.missing[0]].template
         names = findings_of.setdefault(template, [])
-        names.extend(n for n in reading.missing if n not in names)
+        for name in reading.missing:
+            if name not in names:
+                names.append(name)
         per_condition = candidates.setdefault(template, {})
         if gain > per_condition.get(e.condition, (0.0, 0.0, 0.0, ""))[0]:
             per_condition[e.condition] = (gain, after_pos, after_neg, e.label)
-    ranked = sorted(candidates.items(), key=lambda item: -sum(g for g, *_ in item[1].values()))
+    totals = {t: sum(v[0] for v in per.values()) for t, per in candidates.items()}
+    ranked = sorted(totals, key=totals.__getitem__, reverse=True)
     out = []
-    for template, per_condition in ranked[:limit]:
-        total = sum(g for g, *_ in per_condition.values())
+    for template in ranked[:limit]:
+        total = totals[template]
         if total <= 1e-4:
             break
-        condition, (_, after_pos, after_neg, label) = max(
-            per_condition.items(), key=lambda kv: kv[1][0]
-        )
+        per_condition = candidates[template]
+        condition = max(per_condition, key=lambda c: per_condition[c][0])
+        _, after_pos, after_neg, label = per_condition[condition]
         names = findings_of[template]
         definition = knowledge.findings[names[0]]
         now = probabilities[condition]
