@@ -67,5 +67,20 @@ def test_tests_are_only_proposed_on_the_symptomatic_side() -> None:
 
 def test_a_settled_correlated_group_is_not_proposed_again() -> None:
     result = assess_findings({"pain_regions": ["calf_left"], "slump": "positive"})
-    proposed = [t["finding"] for t in result["next_tests"]]
-    assert "slr_left_response" not in proposed
+    for test in result["next_tests"]:
+        if test["finding"] in ("slr_left_response", "slr_left_sensitised"):
+            # the SLR may still measure hamstring length, but not the nerve again
+            assert "lumbar_radiculopathy" not in test["conditions"]
+
+
+def test_a_finding_that_only_gates_an_entry_is_not_credited_with_its_information() -> None:
+    # sudden_onset_during_sprint decides whether the hamstring-length tests apply; it does not
+    # measure hamstring length, so it must not be proposed on their behalf.
+    result = assess_findings(
+        {"pain_regions": ["low_back", "posterior_thigh_left"]}, {"sex": "male", "age": 30}
+    )
+    for test in result["next_tests"]:
+        if test["finding"] == "sudden_onset_during_sprint":
+            assert "hamstring_tightness" not in test["conditions"]
+    proposed = {t["finding"] for t in result["next_tests"]}
+    assert proposed & {"ake_left_deg", "slr_left_deg", "slr_left_response"}

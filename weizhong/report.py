@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from weizhong.reasoning.words import percent
+
 BAR_WIDTH = 20
 
 
@@ -42,11 +44,11 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
     for rank, entry in enumerate(result["differential"], 1):
         lines.append(
             f"  {rank}. {entry['name']:<46} {_bar(entry['probability'])} "
-            f"{entry['probability']:>5.0%}"
+            f"{percent(entry['probability']):>5}"
         )
         shown = [b for b in entry["because"] if b.get("counted")][:4]
         for item in shown:
-            sign = "+" if item.get("effect") == "raises" or "effect" not in item else "−"
+            sign = {"raises": "+", "lowers": "−"}.get(item.get("effect", ""), "·")
             lines.append(f"       {sign} {item['text']}")
     lines.append("")
     lines.append(bold("NEXT TESTS"))

@@ -89,8 +89,11 @@ class EvidenceDef:
 
     @cached_property
     def reads_on_side(self) -> dict[str | None, tuple[str, ...]]:
-        """The findings each variant reads, by its side (None for an unsided entry)."""
-        return {v.side: v.reads for v in self.variants}
+        """The findings each variant reads, by its side (None for an unsided entry; "both" for
+        a result read on each side)."""
+        by_side: dict[str | None, tuple[str, ...]] = {v.side: v.reads for v in self.variants}
+        by_side["both"] = tuple(dict.fromkeys(r for v in self.variants for r in v.reads))
+        return by_side
 
     @cached_property
     def strength(self) -> float:
@@ -183,6 +186,10 @@ class Knowledge:
     manipulation_rule: ManipulationRule
     medication_classes: dict[str, str]
     medications: dict[str, Medication] = field(default_factory=dict)
+
+    @cached_property
+    def condition_names(self) -> dict[str, str]:
+        return {c.id: c.name for c in self.conditions}
 
     @cached_property
     def evidence_by_id(self) -> dict[str, EvidenceDef]:

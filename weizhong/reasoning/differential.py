@@ -18,6 +18,7 @@ from typing import Any
 from weizhong.case import Case
 from weizhong.knowledge import Knowledge
 from weizhong.knowledge.records import EvidenceDef
+from weizhong.reasoning.words import percent
 
 
 @dataclass(slots=True)  # not frozen: frozen __init__ is slow on this hot path
@@ -48,8 +49,14 @@ def read_evidence(case: Case, knowledge: Knowledge) -> list[Reading]:
             if given is False:
                 continue
             applicable = True
-            if given is None:
-                missing += [n for n in variant.given_reads if view.get(n) is None]
+            if given is None:  # applicable or not depends on findings not yet examined
+                missing += [
+                    n
+                    for p in variant.given
+                    if p.check(view) is None
+                    for n in p.reads
+                    if n in variant.given_reads and view.get(n) is None
+                ]
                 continue
             outcome = variant.when_check(view)
             if outcome is True:
@@ -58,6 +65,8 @@ def read_evidence(case: Case, knowledge: Knowledge) -> list[Reading]:
             if outcome is False:
                 if result is None:
                     result, side = False, variant.side
+                elif variant.side is not None:
+                    side = "both"  # negative on each side read
             else:
                 missing += [n for n in variant.reads if view.get(n) is None]
         if result is not None:
@@ -91,7 +100,7 @@ def _static_part(key: _Key) -> dict[str, Any]:
     evidence, result, side, counted, instead = key
     lr = evidence.lr_positive if result else evidence.lr_negative
     effect = "raises" if lr > 1 else "lowers" if lr < 1 else "leaves"
-    where = f" ({side})" if side else ""
+    where = f" ({'both sides' if side == 'both' else side})" if side else ""
     found = "present" if result else "absent"
     text = f"{found} — {evidence.label}{where}: LR {lr:.2g} {effect} it"
     if not counted:
@@ -186,7 +195,7 @@ def compute_differential(
                 {
                     "condition": c.id,
                     "probability": round(p, 4),
-                    "text": f"{c.name} at {p:.0%}",
+                    "text": f"{c.name} at {percent(p)}",
                     "counted": True,
                 }
                 for c, p in leading
@@ -198,9 +207,9 @@ def compute_differential(
                     "probability": round(none_of_them, 4),
                     "prior": None,
                     "summary": (
-                        f"{none_of_them:.0%} chance that none of the specific causes is "
+                        f"{percent(none_of_them)} chance that none of the specific causes is "
                         f"present; the most likely specific one is {leading[0][0].name} "
-                        f"({leading[0][1]:.0%})."
+                        f"({percent(leading[0][1])})."
                     ),
                     "because": leaders,
                 }
@@ -220,9 +229,9 @@ def _summary(name: str, prior: float, probability: float, because: Sequence[dict
             up.append(said)
         else:
             down.append(said)
-    head = f"{probability:.0%} (prior {prior:.0%})"
+    head = f"{percent(probability)} (prior {percent(prior)})"
     if not up and not down:
-        return f"{probability:.0%}: no examined finding bears on it yet (prior {prior:.0%})."
+        return f"{head}: no examined finding bears on it yet."
     parts = [head]
     if up:
         parts.append("for: " + "; ".join(up[:3]))

@@ -17,6 +17,7 @@ from typing import Any
 from weizhong.case import Case
 from weizhong.knowledge import Knowledge
 from weizhong.reasoning.differential import Reading
+from weizhong.reasoning.words import percent
 
 MAX_TESTS = 5
 
@@ -62,14 +63,16 @@ def next_tests(
             continue
         p = probabilities[e.condition]
         gain, after_pos, after_neg = _gain(p, entropy[e.condition], e.sensitivity, e.specificity)
-        template = knowledge.findings[reading.missing[0]].template
-        names = findings_of.setdefault(template, [])
+        # Each unexamined finding the entry needs is a candidate (a test on each symptomatic
+        # side is one candidate, listed by side in `findings`).
         for name in reading.missing:
+            template = knowledge.findings[name].template
+            names = findings_of.setdefault(template, [])
             if name not in names:
                 names.append(name)
-        per_condition = candidates.setdefault(template, {})
-        if gain > per_condition.get(e.condition, (0.0, 0.0, 0.0, ""))[0]:
-            per_condition[e.condition] = (gain, after_pos, after_neg, e.label)
+            per_condition = candidates.setdefault(template, {})
+            if gain > per_condition.get(e.condition, (0.0, 0.0, 0.0, ""))[0]:
+                per_condition[e.condition] = (gain, after_pos, after_neg, e.label)
     totals = {t: sum(v[0] for v in per.values()) for t, per in candidates.items()}
     ranked = sorted(totals, key=totals.__getitem__, reverse=True)
     out = []
@@ -93,8 +96,9 @@ def next_tests(
                 "expected_information_gain": round(total, 4),
                 "conditions": sorted(per_condition, key=lambda c: -per_condition[c][0]),
                 "why": (
-                    f"Tests whether {label}: {condition} is {now:.0%} now; it would be about "
-                    f"{after_pos:.0%} if positive and {after_neg:.0%} if negative."
+                    f"Tests whether {label}: {knowledge.condition_names[condition]} is "
+                    f"{percent(now)} now; about {percent(after_pos)} if positive, "
+                    f"{percent(after_neg)} if negative."
                 ),
             }
         )
