@@ -59,8 +59,8 @@ BROKEN = [
     ),
     (
         "evidence.toml",
-        "specificity = 0.88",
-        "specificity = 1.5",
+        'specificity = 0.88\nsource = "Devillé',
+        'specificity = 1.5\nsource = "Devillé',
         "'radic_crossed_slr'",
         "strictly between 0 and 1",
     ),
