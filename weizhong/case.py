@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from weizhong.i18n import _
 from weizhong.knowledge import Knowledge, load_knowledge
 from weizhong.knowledge.records import SIDES, FindingDef
 
@@ -93,8 +94,10 @@ def _no_contradictory_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]
     for key, value in pairs:
         if key in out and out[key] != value:
             raise _DuplicateKey(
-                f"'{key}' appears twice with different values ({json.dumps(out[key])} and "
-                f"{json.dumps(value)}); keep the one you mean"
+                _(
+                    "'{key}' appears twice with different values ({first} and {second}); keep the "
+                    "one you mean"
+                ).format(key=key, first=json.dumps(out[key]), second=json.dumps(value))
             )
         out[key] = value
     return out
@@ -137,7 +140,9 @@ def parse_case_text(text: str, knowledge: Knowledge | None = None) -> Case:
         except _DuplicateKey as error:
             raise CaseError([Problem("case", str(error))]) from None
         except json.JSONDecodeError as error:
-            message = f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+            message = _("is not valid JSON (line {line}, column {column}: {problem})").format(
+                line=error.lineno, column=error.colno, problem=error.msg
+            )
             raise CaseError([Problem("case", message)]) from None
     return validate_case(raw, knowledge)
 
@@ -146,19 +151,19 @@ def _type_name(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "true/false"
+        return _("true/false")
     if isinstance(value, int | float):
-        return "a number"
+        return _("a number")
     if isinstance(value, str):
-        return "text"
+        return _("text")
     if isinstance(value, list):
-        return "a list"
-    return "an object"
+        return _("a list")
+    return _("an object")
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return _("; did you mean '{id}'?").format(id=close[0]) if close else ""
 
 
 def _is_number(value: object) -> bool:
@@ -187,20 +192,34 @@ class _Validator:
         if kind == "bool":
             if isinstance(value, bool):
                 return value
-            self.add(where, f"must be true or false, not {_type_name(value)}")
+            self.add(where, _("must be true or false, not {kind}").format(kind=_type_name(value)))
         elif kind in ("int", "number"):
             if not _is_number(value):
-                self.add(where, f"must be a number in {_range(d)}, not {_type_name(value)}")
+                self.add(
+                    where,
+                    _("must be a number in {range}, not {kind}").format(
+                        range=_range(d), kind=_type_name(value)
+                    ),
+                )
                 return None
             number = float(value)  # type: ignore[arg-type]
             if kind == "int" and not number.is_integer():
-                self.add(where, f"must be a whole number in {_range(d)}, not {value}")
+                self.add(
+                    where,
+                    _("must be a whole number in {range}, not {value}").format(
+                        range=_range(d), value=value
+                    ),
+                )
                 return None
             assert d.minimum is not None
             assert d.maximum is not None
             if not d.minimum <= number <= d.maximum:
-                unit = " degrees" if name.endswith("_deg") else ""
-                self.add(where, f"{value} is outside {_range(d)}{unit}")
+                message = (
+                    _("{value} is outside {range} degrees")
+                    if name.endswith("_deg")
+                    else _("{value} is outside {range}")
+                )
+                self.add(where, message.format(value=value, range=_range(d)))
                 return None
             return int(number) if kind == "int" else value
         elif kind == "enum":
@@ -208,7 +227,13 @@ class _Validator:
                 return value
             shown = json.dumps(value) if isinstance(value, str) else _type_name(value)
             hint = _suggest(value, d.values) if isinstance(value, str) else ""
-            self.add(where, f"{shown} is not allowed; use one of: {', '.join(d.values)}{hint}")
+            self.add(
+                where,
+                _("{value} is not allowed; use one of: {allowed}").format(
+                    value=shown, allowed=", ".join(d.values)
+                )
+                + hint,
+            )
         elif kind == "int_list":
             if (
                 isinstance(value, list)
@@ -225,7 +250,7 @@ class _Validator:
                         self.add(where, str(error))
                         return None
                 return answers
-            self.add(where, f"must be a list of {d.length} whole numbers")
+            self.add(where, _("must be a list of {count} whole numbers").format(count=d.length))
         else:
             return self.id_list(where, kind, d, value)
         return None
@@ -240,31 +265,35 @@ class _Validator:
         if isinstance(value, list) and all(isinstance(i, str) and i in allowed for i in value):
             return tuple(dict.fromkeys(value))
         if not isinstance(value, list):
-            self.add(where, f"must be a list, not {_type_name(value)}")
+            self.add(where, _("must be a list, not {kind}").format(kind=_type_name(value)))
             return None
         if kind == "regions":
-            what = "a body-chart region"
+            what = _("a body-chart region")
         elif kind == "muscles":
-            what = "a muscle and side such as 'hamstrings_left'"
+            what = _("a muscle and side such as 'hamstrings_left'")
         else:
-            what = (
-                f"a level {d.levels[0]}…{d.levels[-1]} with a side, such as '{d.levels[-1]}_left'"
+            what = _("a level {first}…{last} with a side, such as '{last}_left'").format(
+                first=d.levels[0], last=d.levels[-1]
             )
         good = []
         for index, item in enumerate(value):
             if isinstance(item, str) and item in allowed:
                 good.append(item)
             elif isinstance(item, str):
-                self.add(f"{where}[{index}]", f"'{item}' is not {what}{_suggest(item, allowed)}")
+                self.add(
+                    f"{where}[{index}]",
+                    _("'{item}' is not {what}").format(item=item, what=what)
+                    + _suggest(item, allowed),
+                )
             else:
-                self.add(f"{where}[{index}]", f"must be text naming {what}")
+                self.add(f"{where}[{index}]", _("must be text naming {what}").format(what=what))
         return tuple(dict.fromkeys(good))
 
     def patient(self, raw: object) -> dict[str, Any]:
         if raw is None:
             return {}
         if not isinstance(raw, dict):
-            self.add("patient", f"must be an object, not {_type_name(raw)}")
+            self.add("patient", _("must be an object, not {kind}").format(kind=_type_name(raw)))
             return {}
         out: dict[str, Any] = {}
         for key, value in raw.items():
@@ -272,8 +301,8 @@ class _Validator:
             if key not in PATIENT_KEYS:
                 self.add(
                     where,
-                    f"unknown field; allowed: {', '.join(PATIENT_KEYS)}"
-                    f"{_suggest(key, PATIENT_KEYS)}",
+                    _("unknown field; allowed: {allowed}").format(allowed=", ".join(PATIENT_KEYS))
+                    + _suggest(key, PATIENT_KEYS),
                 )
             elif value is None:
                 continue
@@ -281,32 +310,40 @@ class _Validator:
                 if _is_number(value) and float(value).is_integer() and 0 <= value <= 120:
                     out["age"] = int(value)
                 else:
-                    self.add(where, f"must be a whole number of years 0–120, not {value!r}")
+                    self.add(
+                        where,
+                        _("must be a whole number of years 0–120, not {value}").format(
+                            value=json.dumps(value)
+                        ),
+                    )
             elif key == "sex":
                 if value in self.k.vocabulary.sexes:
                     out["sex"] = value
                 else:
                     self.add(
                         where,
-                        f"{json.dumps(value)} is not allowed; use one of: "
-                        f"{', '.join(self.k.vocabulary.sexes)}",
+                        _("{value} is not allowed; use one of: {allowed}").format(
+                            value=json.dumps(value), allowed=", ".join(self.k.vocabulary.sexes)
+                        ),
                     )
             elif key == "pregnant":
                 if isinstance(value, bool):
                     out["pregnant"] = value
                 else:
-                    self.add(where, f"must be true or false, not {_type_name(value)}")
+                    self.add(
+                        where, _("must be true or false, not {kind}").format(kind=_type_name(value))
+                    )
             elif key == "medications":
                 if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
                     out["medications"] = tuple(v.strip() for v in value)
                 else:
-                    self.add(where, "must be a list of medication names as written in the chart")
+                    self.add(where, _("must be a list of medication names as written in the chart"))
             else:
                 allowed = (
                     self.k.vocabulary.devices if key == "devices" else self.k.vocabulary.conditions
                 )
                 if not isinstance(value, list):
-                    self.add(where, f"must be a list, not {_type_name(value)}")
+                    self.add(where, _("must be a list, not {kind}").format(kind=_type_name(value)))
                     continue
                 good = []
                 for index, item in enumerate(value):
@@ -316,8 +353,10 @@ class _Validator:
                         hint = _suggest(item, allowed) if isinstance(item, str) else ""
                         self.add(
                             f"{where}[{index}]",
-                            f"{json.dumps(item)} is not known; use one of: "
-                            f"{', '.join(allowed)}{hint}",
+                            _("{value} is not known; use one of: {allowed}").format(
+                                value=json.dumps(item), allowed=", ".join(allowed)
+                            )
+                            + hint,
                         )
                 out[key] = tuple(dict.fromkeys(good))
         return out
@@ -328,8 +367,10 @@ class _Validator:
             if response == "none" and findings.get(f"slr_{side}_sensitised") is True:
                 self.add(
                     f"findings.slr_{side}_sensitised",
-                    f"cannot be true when slr_{side}_response is 'none' (no symptoms to "
-                    "sensitise); record the response, or leave sensitised out",
+                    _(
+                        "cannot be true when slr_{side}_response is 'none' (no symptoms to "
+                        "sensitise); record the response, or leave sensitised out"
+                    ).format(side=side),
                 )
 
 
@@ -360,32 +401,35 @@ def validate_case(raw: object, knowledge: Knowledge | None = None) -> Case:
     k = knowledge or load_knowledge()
     v = _Validator(k)
     if not isinstance(raw, dict):
-        raise CaseError([Problem("case", f"must be a JSON object, not {_type_name(raw)}")])
+        message = _("must be a JSON object, not {kind}").format(kind=_type_name(raw))
+        raise CaseError([Problem("case", message)])
     for key in raw:
         if key not in TOP_LEVEL:
             v.add(
                 key,
-                f"unknown top-level field; allowed: {', '.join(TOP_LEVEL)}"
-                f"{_suggest(key, TOP_LEVEL)}",
+                _("unknown top-level field; allowed: {allowed}").format(
+                    allowed=", ".join(TOP_LEVEL)
+                )
+                + _suggest(key, TOP_LEVEL),
             )
     if raw.get("format") != FORMAT:
-        shown = json.dumps(raw.get("format")) if "format" in raw else "missing"
-        v.add("format", f'must be "{FORMAT}" ({shown})')
+        shown = json.dumps(raw.get("format")) if "format" in raw else _("missing")
+        v.add("format", _('must be "{format}" ({value})').format(format=FORMAT, value=shown))
     case_id = raw.get("id")
     if case_id is not None and not isinstance(case_id, str | int):
-        v.add("id", "must be text or a whole number")
+        v.add("id", _("must be text or a whole number"))
     patient = v.patient(raw.get("patient"))
     findings: dict[str, Any] = {}
     raw_findings = raw.get("findings", {})
     if not isinstance(raw_findings, dict):
-        v.add("findings", f"must be an object, not {_type_name(raw_findings)}")
+        v.add("findings", _("must be an object, not {kind}").format(kind=_type_name(raw_findings)))
         raw_findings = {}
     for name, value in raw_findings.items():
         if name not in k.findings:
             v.add(
                 f"findings.{name}",
-                "unknown finding id"
-                + (_suggest(name, k.findings) or "; see the case format for the list"),
+                _("unknown finding id")
+                + (_suggest(name, k.findings) or _("; see the case format for the list")),
             )
         elif value is None:
             continue  # explicit null: not examined

@@ -12,24 +12,26 @@ from typing import IO, Any
 
 import orjson
 
+from weizhong.i18n import _, ngettext
+
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
 
-ASSESS_EXAMPLES = """\
+ASSESS_EXAMPLES = _("""\
 examples:
   weizhong assess case.json                 readable report for the clinician
   weizhong assess case.json --format json   the contract object, for programs
   cat case.json | weizhong assess -         read the case from standard input
   weizhong assess --jsonl cases.jsonl > results.jsonl
                                             one case per line in, one result per line out
-"""
-SCORE_EXAMPLES = """\
+""")
+SCORE_EXAMPLES = _("""\
 examples:
   weizhong score nprs 7
   weizhong score odi 3 2 - 1 0 2 3 1 2 1    '-' marks a skipped item
   weizhong score startback 1 0 1 1 0 0 1 0 3
   weizhong score psfs 4 6 5.5
-"""
+""")
 
 
 class UsageError(Exception):
@@ -43,9 +45,11 @@ def _read_text(path: str) -> str:
         with open(path, encoding="utf-8") as handle:
             return handle.read()
     except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+        raise UsageError(
+            _("cannot read {path}: {why}").format(path=path, why=error.strerror)
+        ) from None
     except UnicodeDecodeError:
-        raise UsageError(f"cannot read {path}: it is not UTF-8 text") from None
+        raise UsageError(_("cannot read {path}: it is not UTF-8 text").format(path=path)) from None
 
 
 def _emit(obj: Any, out: IO[str]) -> None:
@@ -66,7 +70,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if args.jsonl:
         return _assess_batch(args.jsonl)
     if not args.case:
-        raise UsageError("give a case file, '-' for standard input, or --jsonl FILE")
+        raise UsageError(_("give a case file, '-' for standard input, or --jsonl FILE"))
     text = _read_text(args.case)
     try:
         case = parse_case_text(text)
@@ -74,7 +78,12 @@ def cmd_assess(args: argparse.Namespace) -> int:
         if args.format == "json":
             _emit(_problems_json(error), sys.stdout)
         count = len(error.problems)
-        lines = [f"weizhong: the case has {count} problem{'s' if count > 1 else ''}:"]
+        lines = [
+            "weizhong: "
+            + ngettext(
+                "the case has {count} problem:", "the case has {count} problems:", count
+            ).format(count=count)
+        ]
         lines += [f"  - {p}" for p in error.problems]
         print("\n".join(lines), file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -96,7 +105,9 @@ def _lines(path: str) -> Iterator[str]:
     try:
         handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
     except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+        raise UsageError(
+            _("cannot read {path}: {why}").format(path=path, why=error.strerror)
+        ) from None
     with handle:
         yield from handle
 
@@ -111,7 +122,7 @@ class _Progress:
         self.last = 0.0
         if self.enabled and path != "-":
             with open(path, "rb") as handle:
-                self.total = sum(1 for _ in handle)
+                self.total = sum(1 for _line in handle)
 
     def update(self, done: int, final: bool = False) -> None:
         if not self.enabled:
@@ -125,9 +136,11 @@ class _Progress:
             width = 30
             filled = int(width * done / self.total)
             bar = "#" * filled + "-" * (width - filled)
-            text = f"\r[{bar}] {done}/{self.total} cases, {rate:,.0f}/s"
+            text = "\r" + _("[{bar}] {done}/{total} cases, {rate}/s").format(
+                bar=bar, done=done, total=self.total, rate=f"{rate:,.0f}"
+            )
         else:
-            text = f"\r{done} cases, {rate:,.0f}/s"
+            text = "\r" + _("{done} cases, {rate}/s").format(done=done, rate=f"{rate:,.0f}")
         sys.stderr.write(text + ("\n" if final else ""))
         sys.stderr.flush()
 
@@ -156,8 +169,10 @@ def _assess_batch(path: str) -> int:
     progress.update(done, final=True)
     if bad:
         print(
-            f"weizhong: {bad} of {done} lines were invalid cases; their lines in the output "
-            "say why",
+            "weizhong: "
+            + _(
+                "{bad} of {done} lines were invalid cases; their lines in the output say why"
+            ).format(bad=bad, done=done),
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
@@ -176,8 +191,10 @@ def cmd_score(args: argparse.Namespace) -> int:
             number = float(raw)
         except ValueError:
             raise UsageError(
-                f"{args.instrument} item {position}: '{raw}' is not a number; "
-                "give a number, or '-' for a skipped item"
+                _(
+                    "{instrument} item {position}: '{raw}' is not a number; give a number, or "
+                    "'-' for a skipped item"
+                ).format(instrument=args.instrument, position=position, raw=raw)
             ) from None
         answers.append(int(number) if number.is_integer() else number)
     try:
@@ -197,7 +214,9 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
         knowledge = load_knowledge()
         instruments = instrument_ids()
     except (KnowledgeError, ValueError) as error:
-        print(f"weizhong: knowledge is malformed: {error}", file=sys.stderr)
+        print(
+            "weizhong: " + _("knowledge is malformed: {error}").format(error=error), file=sys.stderr
+        )
         return EXIT_BAD_INPUT
     counts = {**knowledge.counts(), "instruments": len(instruments)}
     if args.format == "json":
@@ -211,9 +230,9 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
             sys.stdout,
         )
         return 0
-    print(f"knowledge {knowledge.version}: all files valid")
+    print(_("knowledge {version}: all files valid").format(version=knowledge.version))
     for name, version in knowledge.file_versions.items():
-        print(f"  {name + '.toml':<18} version {version}")
+        print(f"  {name + '.toml':<18} " + _("version {version}").format(version=version))
     for name, count in counts.items():
         print(f"  {count:>6}  {name.replace('_', ' ')}")
     return 0
@@ -222,48 +241,54 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="weizhong",
-        description="Clinical reasoning for back, hamstring and hip-flexor pain: red flags, an "
-        "explained differential, next tests and outcome scores.",
-        epilog="Run 'weizhong COMMAND --help' for examples.",
+        description=_(
+            "Clinical reasoning for back, hamstring and hip-flexor pain: red flags, an "
+            "explained differential, next tests and outcome scores."
+        ),
+        epilog=_("Run 'weizhong COMMAND --help' for examples."),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     assess = sub.add_parser(
         "assess",
-        help="assess a case (format weizhong.case/1)",
-        description="Assess one case: red flags first, then the ranked differential with its "
-        "reasons, and the next tests worth doing.",
+        help=_("assess a case (format weizhong.case/1)"),
+        description=_(
+            "Assess one case: red flags first, then the ranked differential with its reasons, "
+            "and the next tests worth doing."
+        ),
         epilog=ASSESS_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    assess.add_argument("case", nargs="?", help="case file, or '-' for standard input")
+    assess.add_argument("case", nargs="?", help=_("case file, or '-' for standard input"))
     assess.add_argument("--format", choices=("text", "json"), default="text")
     assess.add_argument(
         "--jsonl",
         metavar="FILE",
-        help="batch mode: one case per line ('-' for stdin), one JSON result per line",
+        help=_("batch mode: one case per line ('-' for stdin), one JSON result per line"),
     )
     assess.set_defaults(func=cmd_assess)
     score = sub.add_parser(
         "score",
-        help="score an outcome questionnaire",
-        description="Score an outcome instrument by its published rules and print JSON.",
+        help=_("score an outcome questionnaire"),
+        description=_("Score an outcome instrument by its published rules and print JSON."),
         epilog=SCORE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    score.add_argument("instrument", help="odi, rmdq, startback, nprs, psfs, fabq or lefs")
-    score.add_argument("answers", nargs="*", help="item answers in order; '-' marks a skipped item")
+    score.add_argument("instrument", help=_("odi, rmdq, startback, nprs, psfs, fabq or lefs"))
+    score.add_argument(
+        "answers", nargs="*", help=_("item answers in order; '-' marks a skipped item")
+    )
     score.set_defaults(func=cmd_score)
     knowledge = sub.add_parser(
         "knowledge",
-        help="check the knowledge files",
-        description="Work with the cited knowledge files.",
+        help=_("check the knowledge files"),
+        description=_("Work with the cited knowledge files."),
     )
     ksub = knowledge.add_subparsers(dest="knowledge_command", metavar="ACTION")
     check = ksub.add_parser(
         "check",
-        help="validate every knowledge file and print counts",
-        description="Validate every knowledge file and print counts.",
-        epilog="example:\n  weizhong knowledge check --format json",
+        help=_("validate every knowledge file and print counts"),
+        description=_("Validate every knowledge file and print counts."),
+        epilog=_("example:") + "\n  weizhong knowledge check --format json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("--format", choices=("text", "json"), default="text")
@@ -291,8 +316,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("WEIZHONG_DEBUG"):
             raise
         print(
-            f"weizhong: internal error ({type(error).__name__}: {error}). This is a bug; "
-            "rerun with WEIZHONG_DEBUG=1 for details and please report it.",
+            "weizhong: "
+            + _(
+                "internal error ({kind}: {error}). This is a bug; rerun with WEIZHONG_DEBUG=1 "
+                "for details and please report it."
+            ).format(kind=type(error).__name__, error=error),
             file=sys.stderr,
         )
         return EXIT_INTERNAL

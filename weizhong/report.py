@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from weizhong.i18n import _
 from weizhong.reasoning.words import percent
 
 BAR_WIDTH = 20
+URGENCY_WORDS = {"emergency": _("emergency"), "urgent": _("urgent"), "soon": _("soon")}
+STATUS_WORDS = {
+    "positive": _("positive"),
+    "negative": _("negative"),
+    "incomplete": _("incomplete"),
+}
 
 
 def _bar(probability: float) -> str:
@@ -22,76 +29,78 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
         return f"\033[1;31m{text}\033[0m" if colour else text
 
     lines: list[str] = []
-    title = "weizhong assessment"
+    title = _("weizhong assessment")
     if result.get("case_id"):
-        title += f" — case {result['case_id']}"
-    lines.append(bold(title) + f"   (knowledge {result['knowledge_version']})")
-    lines.append("")
-    lines.append(bold("RED FLAGS"))
-    if result["red_flags"]:
-        for flag in result["red_flags"]:
-            lines.append(red(f"  !! {flag['urgency'].upper()}: {flag['name']}"))
-            found = ", ".join(f"{b['finding']} = {_show(b['value'])}" for b in flag["because"])
-            lines.append(f"     because: {found}")
-            lines.append(f"     action:  {flag['action']}")
-    else:
-        lines.append("  none raised")
+        title += " — " + _("case {id}").format(id=result["case_id"])
+    knowledge = _("knowledge {version}").format(version=result["knowledge_version"])
+    lines += [bold(title) + f"   ({knowledge})", "", bold(_("RED FLAGS"))]
+    for flag in result["red_flags"]:
+        urgency = URGENCY_WORDS.get(flag["urgency"], flag["urgency"]).upper()
+        lines.append(red(f"  !! {urgency}: {flag['name']}"))
+        found = ", ".join(f"{b['finding']} = {_show(b['value'])}" for b in flag["because"])
+        lines.append("     " + _("because: {findings}").format(findings=found))
+        lines.append("     " + _("action:  {action}").format(action=flag["action"]))
+    if not result["red_flags"]:
+        lines.append("  " + _("none raised"))
     screen = result["red_flag_screen"]
     if not screen["complete"]:
-        lines.append(f"  screen incomplete — not yet asked: {', '.join(screen['not_asked'])}")
-    lines.append("")
-    lines.append(bold("DIFFERENTIAL") + "  (conditions can coexist; each probability stands alone)")
+        lines.append(
+            "  "
+            + _("screen incomplete — not yet asked: {findings}").format(
+                findings=", ".join(screen["not_asked"])
+            )
+        )
+    lines += ["", bold(_("DIFFERENTIAL")) + "  " + _("(conditions can coexist; each stands alone)")]
     for rank, entry in enumerate(result["differential"], 1):
         lines.append(
             f"  {rank}. {entry['name']:<46} {_bar(entry['probability'])} "
             f"{percent(entry['probability']):>5}"
         )
-        shown = [b for b in entry["because"] if b.get("counted")][:4]
-        for item in shown:
+        for item in [b for b in entry["because"] if b.get("counted")][:4]:
             sign = {"raises": "+", "lowers": "−"}.get(item.get("effect", ""), "·")
             lines.append(f"       {sign} {item['text']}")
-    lines.append("")
-    lines.append(bold("NEXT TESTS"))
+    lines += ["", bold(_("NEXT TESTS"))]
     if not result["next_tests"]:
-        lines.append("  nothing left that would change the picture much")
+        lines.append("  " + _("nothing left that would change the picture much"))
     for rank, test in enumerate(result["next_tests"], 1):
-        tag = "red-flag question" if test["kind"] == "red_flag_screen" else "test"
+        tag = _("red-flag question") if test["kind"] == "red_flag_screen" else _("test")
         lines.append(f"  {rank}. {', '.join(test.get('findings', [test['finding']]))} ({tag})")
         lines.append(f"     {test['why']}")
-    lines.append("")
-    lines.append(bold("TRIAGE"))
+    lines += ["", bold(_("TRIAGE"))]
     rule = result["triage"]["manipulation_rule"]
-    lines.append(
-        f"  Manipulation rule (Childs 2004): {rule['met']} of {rule['of']} met — "
-        f"{rule['status']}"
-        + (f"; not yet known: {', '.join(rule['missing'])}" if rule["missing"] else "")
+    line = _("Manipulation rule (Childs 2004): {met} of {of} met — {status}").format(
+        met=rule["met"], of=rule["of"], status=STATUS_WORDS.get(rule["status"], rule["status"])
     )
-    sb = result["triage"]["start_back"]
-    if sb:
+    if rule["missing"]:
+        line += "; " + _("not yet known: {criteria}").format(criteria=", ".join(rule["missing"]))
+    lines.append("  " + line)
+    start_back = result["triage"]["start_back"]
+    if start_back:
         lines.append(
-            f"  STarT Back: {sb.get('risk_group') or sb.get('error')}"
-            + (
-                f" risk (total {sb['score']}, psychosocial {sb['psychosocial']})"
-                if sb.get("risk_group")
-                else ""
+            "  "
+            + _("STarT Back: {group} risk (total {score}, psychosocial {psychosocial})").format(
+                group=start_back["risk_group"],
+                score=start_back["score"],
+                psychosocial=start_back["psychosocial"],
             )
         )
     meds = result["medications"]
     if meds["recognised"] or meds["unrecognised"]:
-        lines.append("")
-        lines.append(bold("MEDICATIONS"))
+        lines += ["", bold(_("MEDICATIONS"))]
         for med in meds["recognised"]:
             lines.append(f"  {med['name']}: {med['generic']} — {', '.join(med['classes'])}")
         for name in meds["unrecognised"]:
-            lines.append(f"  {name}: not recognised — check its class by hand")
+            lines.append(
+                "  " + _("{name}: not recognised — check its class by hand").format(name=name)
+            )
     return "\n".join(lines) + "\n"
 
 
 def _show(value: object) -> str:
     if value is True:
-        return "yes"
+        return _("yes")
     if value is False:
-        return "no"
+        return _("no")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)

@@ -16,6 +16,7 @@ from math import exp, log
 from typing import Any
 
 from weizhong.case import Case
+from weizhong.i18n import _
 from weizhong.knowledge import Knowledge
 from weizhong.knowledge.records import EvidenceDef
 from weizhong.reasoning.words import percent
@@ -100,11 +101,25 @@ def _static_part(key: _Key) -> dict[str, Any]:
     evidence, result, side, counted, instead = key
     lr = evidence.lr_positive if result else evidence.lr_negative
     effect = "raises" if lr > 1 else "lowers" if lr < 1 else "leaves"
-    where = f" ({'both sides' if side == 'both' else side})" if side else ""
-    found = "present" if result else "absent"
-    text = f"{found} — {evidence.label}{where}: LR {lr:.2g} {effect} it"
+    sides = {"left": _("left"), "right": _("right"), "both": _("both sides")}
+    where = f" ({sides[side]})" if side else ""
+    if result:
+        template = (
+            _("present — {finding}{where}: LR {lr} raises it")
+            if lr > 1
+            else _("present — {finding}{where}: LR {lr} lowers it")
+        )
+    else:
+        template = (
+            _("absent — {finding}{where}: LR {lr} lowers it")
+            if lr < 1
+            else _("absent — {finding}{where}: LR {lr} raises it")
+        )
+    text = template.format(finding=evidence.label, where=where, lr=f"{lr:.2g}")
     if not counted:
-        text += f" — not counted again: measures the same as '{instead}', which counts"
+        text += " — " + _("not counted again: measures the same as '{other}', which counts").format(
+            other=instead
+        )
     return {
         "evidence": evidence.id,
         "finding": evidence.label,
@@ -195,7 +210,9 @@ def compute_differential(
                 {
                     "condition": c.id,
                     "probability": round(p, 4),
-                    "text": f"{c.name} at {percent(p)}",
+                    "text": _("{condition} at {probability}").format(
+                        condition=c.name, probability=percent(p)
+                    ),
                     "counted": True,
                 }
                 for c, p in leading
@@ -207,9 +224,14 @@ def compute_differential(
                     "probability": round(none_of_them, 4),
                     "prior": None,
                     "summary": (
-                        f"{percent(none_of_them)} chance that none of the specific causes is "
-                        f"present; the most likely specific one is {leading[0][0].name} "
-                        f"({percent(leading[0][1])})."
+                        _(
+                            "{probability} chance that none of the specific causes is present; "
+                            "the most likely specific one is {condition} ({its})."
+                        ).format(
+                            probability=percent(none_of_them),
+                            condition=leading[0][0].name,
+                            its=percent(leading[0][1]),
+                        )
                     ),
                     "because": leaders,
                 }
@@ -224,17 +246,19 @@ def _summary(name: str, prior: float, probability: float, because: Sequence[dict
     for b in because:
         if not b["counted"]:
             continue
-        said = b["finding"] if b["present"] else f"not {b['finding']}"
+        said = b["finding"] if b["present"] else _("not {finding}").format(finding=b["finding"])
         if b["effect"] == "raises":
             up.append(said)
         else:
             down.append(said)
-    head = f"{percent(probability)} (prior {percent(prior)})"
+    head = _("{probability} (prior {prior})").format(
+        probability=percent(probability), prior=percent(prior)
+    )
     if not up and not down:
-        return f"{head}: no examined finding bears on it yet."
+        return _("{head}: no examined finding bears on it yet.").format(head=head)
     parts = [head]
     if up:
-        parts.append("for: " + "; ".join(up[:3]))
+        parts.append(_("for: {findings}").format(findings="; ".join(up[:3])))
     if down:
-        parts.append("against: " + "; ".join(down[:2]))
+        parts.append(_("against: {findings}").format(findings="; ".join(down[:2])))
     return ". ".join(parts) + "."

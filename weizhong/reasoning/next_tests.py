@@ -15,6 +15,7 @@ from math import log2
 from typing import Any
 
 from weizhong.case import Case
+from weizhong.i18n import _
 from weizhong.knowledge import Knowledge
 from weizhong.reasoning.differential import Reading
 from weizhong.reasoning.words import percent
@@ -82,7 +83,7 @@ def next_tests(
             break
         per_condition = candidates[template]
         condition = max(per_condition, key=lambda c: per_condition[c][0])
-        _, after_pos, after_neg, label = per_condition[condition]
+        gain, after_pos, after_neg, label = per_condition[condition]
         names = findings_of[template]
         definition = knowledge.findings[names[0]]
         now = probabilities[condition]
@@ -95,10 +96,15 @@ def next_tests(
                 "howto": definition.howto,
                 "expected_information_gain": round(total, 4),
                 "conditions": sorted(per_condition, key=lambda c: -per_condition[c][0]),
-                "why": (
-                    f"Tests whether {label}: {knowledge.condition_names[condition]} is "
-                    f"{percent(now)} now; about {percent(after_pos)} if positive, "
-                    f"{percent(after_neg)} if negative."
+                "why": _(
+                    "Tests whether {finding}: {condition} is {now} now; about {positive} if "
+                    "positive, {negative} if negative."
+                ).format(
+                    finding=label,
+                    condition=knowledge.condition_names[condition],
+                    now=percent(now),
+                    positive=percent(after_pos),
+                    negative=percent(after_neg),
                 ),
             }
         )
