@@ -139,3 +139,9 @@ def test_no_arguments_prints_help_and_exits_2() -> None:
     done = run()
     assert done.returncode == 2
     assert "assess" in done.stdout
+
+
+def test_a_command_group_without_an_action_shows_its_own_help() -> None:
+    done = run("knowledge")
+    assert done.returncode == 2
+    assert done.stdout.startswith("usage: weizhong knowledge")

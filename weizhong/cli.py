@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 import orjson
@@ -238,6 +238,16 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """A command that only prints its parser's help: for a group given no action."""
+
+    def show(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+
+    return show
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="weizhong",
@@ -283,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("check the knowledge files"),
         description=_("Work with the cited knowledge files."),
     )
+    knowledge.set_defaults(func=_show_help(knowledge))
     ksub = knowledge.add_subparsers(dest="knowledge_command", metavar="ACTION")
     check = ksub.add_parser(
         "check",
