@@ -587,9 +587,7 @@ def test_a_number_without_source_or_estimate_is_refused(tmp_path: Path) -> None:
         'points = 9\nsource = "Binkley 1999',
         'points = 9\nrationale = "Binkley 1999',
     )
-    with pytest.raises(
-        InstrumentDataError, match=r"instrument 'lefs'\.mcid: numbers need a 'source'"
-    ):
+    with pytest.raises(InstrumentDataError, match=r"instrument 'lefs'\.mcid: needs a 'source'"):
         load_instrument_file(path)
 
 

@@ -7,7 +7,6 @@ it without reading this code.
 from __future__ import annotations
 
 import hashlib
-import math
 import tomllib
 from collections.abc import Callable, Collection
 from functools import cache
@@ -38,13 +37,17 @@ from weizhong.knowledge.records import (
     RedFlagRule,
     Vocabulary,
 )
+from weizhong.knowledge.tables import Table
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FILES = ("findings", "conditions", "evidence", "red_flags", "triage", "medications")
+# Parsed by weizhong.reasoning.instruments; read here only so that a change to the scoring rules
+# changes the knowledge version too.
+VERSIONED_ONLY = ("instruments",)
 FINDING_TYPES = ("bool", "int", "number", "enum", "regions", "levels", "muscles", "int_list")
 PATIENT_FIELDS = ("age", "sex", "pregnant", "conditions", "devices", "medications")
 
-Table = dict[str, Any]
+RawTable = dict[str, Any]
 
 
 class KnowledgeError(ValueError):
@@ -55,49 +58,7 @@ class KnowledgeError(ValueError):
         super().__init__(f"{file}: {entry}: {problem}")
 
 
-class _Reader:
-    """Helpers that read typed fields from one TOML table, with errors that locate the field."""
-
-    def __init__(self, file: str, entry: str, table: Table) -> None:
-        self.file, self.entry, self.table = file, entry, table
-
-    def fail(self, problem: str) -> KnowledgeError:
-        return KnowledgeError(self.file, self.entry, problem)
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.table.get(key, default)
-        if not isinstance(value, str) or (default is None and not value.strip()):
-            raise self.fail(f"'{key}' must be a non-empty string")
-        return value
-
-    def number(self, key: str) -> float | None:
-        value = self.table.get(key)
-        if value is None:
-            return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise self.fail(f"'{key}' must be a number, not {value!r}")
-        return float(value)
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(f"'{key}' must be a list of strings")
-        return tuple(value)
-
-    def citation(self) -> Citation:
-        estimate = self.table.get("estimate", False)
-        if estimate is True:
-            return Citation(estimate=True, rationale=self.text("rationale"))
-        if "source" not in self.table:
-            raise self.fail("needs a 'source', or 'estimate = true' with a one-line 'rationale'")
-        return Citation(source=self.text("source"))
-
-
-def _read_file(name: str, data_dir: Path) -> tuple[Table, bytes]:
+def _read_file(name: str, data_dir: Path) -> tuple[RawTable, bytes]:
     path = data_dir / f"{name}.toml"
     try:
         raw = path.read_bytes()
@@ -115,11 +76,11 @@ def _read_file(name: str, data_dir: Path) -> tuple[Table, bytes]:
     return table, raw
 
 
-def _entries(file: str, table: Table, key: str) -> list[tuple[_Reader, str]]:
+def _entries(file: str, table: RawTable, key: str) -> list[tuple[Table, str]]:
     items = table.get(key)
     if not isinstance(items, list) or not items:
         raise KnowledgeError(file, f"[[{key}]]", "no entries")
-    out: list[tuple[_Reader, str]] = []
+    out: list[tuple[Table, str]] = []
     seen: set[str] = set()
     for index, item in enumerate(items, 1):
         ident = item.get("id") if isinstance(item, dict) else None
@@ -129,45 +90,45 @@ def _entries(file: str, table: Table, key: str) -> list[tuple[_Reader, str]]:
         if ident in seen:
             raise KnowledgeError(file, label, f"duplicate id '{ident}'")
         seen.add(ident)
-        out.append((_Reader(file, label, item), ident))
+        out.append((Table(item, file, label, KnowledgeError), ident))
     return out
 
 
-def _load_findings(table: Table) -> tuple[dict[str, FindingDef], Vocabulary]:
+def _load_findings(table: RawTable) -> tuple[dict[str, FindingDef], Vocabulary]:
     file = "findings.toml"
     vocab_table = table.get("vocabulary")
     if not isinstance(vocab_table, dict):
         raise KnowledgeError(file, "[vocabulary]", "missing")
-    vocab_reader = _Reader(file, "[vocabulary]", vocab_table)
-    midline = vocab_reader.strings("regions_midline")
-    sided = vocab_reader.strings("regions_sided")
+    vocab_reader = Table(vocab_table, file, "[vocabulary]", KnowledgeError)
+    midline = vocab_reader.opt_texts("regions_midline")
+    sided = vocab_reader.opt_texts("regions_sided")
     vocabulary = Vocabulary(
         regions=frozenset(midline) | {f"{r}_{s}" for r in sided for s in SIDES},
         regions_below_knee=tuple(
-            f"{r}_{s}" for r in vocab_reader.strings("regions_below_knee") for s in SIDES
+            f"{r}_{s}" for r in vocab_reader.opt_texts("regions_below_knee") for s in SIDES
         ),
-        muscles=frozenset(f"{m}_{s}" for m in vocab_reader.strings("muscles") for s in SIDES),
-        devices=vocab_reader.strings("devices"),
-        conditions=vocab_reader.strings("conditions"),
-        sexes=vocab_reader.strings("sexes"),
+        muscles=frozenset(f"{m}_{s}" for m in vocab_reader.opt_texts("muscles") for s in SIDES),
+        devices=vocab_reader.opt_texts("devices"),
+        conditions=vocab_reader.opt_texts("conditions"),
+        sexes=vocab_reader.opt_texts("sexes"),
     )
     findings: dict[str, FindingDef] = {}
     for reader, template in _entries(file, table, "finding"):
         kind = reader.text("type")
         if kind not in FINDING_TYPES:
-            raise reader.fail(f"type '{kind}' is not one of {', '.join(FINDING_TYPES)}")
-        minimum, maximum = reader.number("min"), reader.number("max")
+            reader.fail(f"type '{kind}' is not one of {', '.join(FINDING_TYPES)}")
+        minimum, maximum = _opt_float(reader, "min"), _opt_float(reader, "max")
         if kind in ("int", "number") and (minimum is None or maximum is None or minimum >= maximum):
-            raise reader.fail("an int or number finding needs 'min' < 'max'")
-        values = reader.strings("values")
+            reader.fail("an int or number finding needs 'min' < 'max'")
+        values = reader.opt_texts("values")
         if kind == "enum" and len(values) < 2:
-            raise reader.fail("an enum finding needs at least two 'values'")
-        levels = reader.strings("levels")
+            reader.fail("an enum finding needs at least two 'values'")
+        levels = reader.opt_texts("levels")
         if kind == "levels" and not levels:
-            raise reader.fail("a levels finding needs 'levels'")
-        length = reader.table.get("length")
+            reader.fail("a levels finding needs 'levels'")
+        length = reader.data.get("length")
         if kind == "int_list" and not (isinstance(length, int) and length > 0):
-            raise reader.fail("an int_list finding needs a positive 'length'")
+            reader.fail("an int_list finding needs a positive 'length'")
         sides: tuple[str | None, ...] = SIDES if "{side}" in template else (None,)
         for side in sides:
             concrete = template.replace("{side}", side) if side else template
@@ -183,8 +144,8 @@ def _load_findings(table: Table) -> tuple[dict[str, FindingDef], Vocabulary]:
                 values=values,
                 levels=levels,
                 length=length if isinstance(length, int) else None,
-                howto=reader.text("howto", ""),
-                added=reader.text("added", ""),
+                howto=reader.opt_text("howto") or "",
+                added=reader.opt_text("added") or "",
             )
     return findings, vocabulary
 
@@ -237,34 +198,40 @@ def _name_checker(
     return known
 
 
+def _opt_float(reader: Table, key: str) -> float | None:
+    """An optional number as a float, as the knowledge records hold them."""
+    value = reader.opt_number(key)
+    return None if value is None else float(value)
+
+
 def _predicates(
-    reader: _Reader, key: str, known: Callable[[str, Value | None], None], side: str | None
+    reader: Table, key: str, known: Callable[[str, Value | None], None], side: str | None
 ) -> tuple[Predicate, ...]:
     out = []
-    for text in reader.strings(key):
+    for text in reader.opt_texts(key):
         if side is None and "{side}" in text:
-            raise reader.fail(f"'{key}' uses {{side}} but the entry is not sided")
+            reader.fail(f"'{key}' uses {{side}} but the entry is not sided")
         try:
             out.append(compile_predicate(text.replace("{side}", side or ""), known))
         except PredicateError as error:
-            raise reader.fail(f"'{key}': {error}") from None
+            reader.fail(f"'{key}': {error}")
     return tuple(out)
 
 
-def _load_conditions(table: Table) -> tuple[ConditionDef, ...]:
+def _load_conditions(table: RawTable) -> tuple[ConditionDef, ...]:
     conditions = []
     for reader, ident in _entries("conditions.toml", table, "condition"):
-        computed = reader.text("computed", "")
-        prior = reader.number("prior")
+        computed = reader.opt_text("computed") or ""
+        prior = _opt_float(reader, "prior")
         if computed:
             if computed != "none_of_the_others":
-                raise reader.fail("'computed' can only be 'none_of_the_others'")
+                reader.fail("'computed' can only be 'none_of_the_others'")
             citation = Citation(
                 source="computed: chance that none of the specific conditions is present"
             )
         else:
             if prior is None or not 0.0 < prior < 1.0:
-                raise reader.fail("'prior' must be a probability strictly between 0 and 1")
+                reader.fail("'prior' must be a probability strictly between 0 and 1")
             citation = reader.citation()
         conditions.append(
             ConditionDef(
@@ -274,34 +241,34 @@ def _load_conditions(table: Table) -> tuple[ConditionDef, ...]:
     return tuple(conditions)
 
 
-def _likelihood_ratios(reader: _Reader) -> tuple[float, float, float | None, float | None]:
+def _likelihood_ratios(reader: Table) -> tuple[float, float, float | None, float | None]:
     """Return LR+, LR−, Se, Sp (Se/Sp None when the entry is a one-sided risk factor)."""
-    se, sp = reader.number("sensitivity"), reader.number("specificity")
-    lr_pos, lr_neg = reader.number("lr_positive"), reader.number("lr_negative")
+    se, sp = _opt_float(reader, "sensitivity"), _opt_float(reader, "specificity")
+    lr_pos, lr_neg = _opt_float(reader, "lr_positive"), _opt_float(reader, "lr_negative")
     if se is not None or sp is not None:
         if se is None or sp is None or lr_pos is not None or lr_neg is not None:
-            raise reader.fail(
+            reader.fail(
                 "give 'sensitivity' with 'specificity', or 'lr_positive' with "
                 "'lr_negative', not a mix"
             )
         if not (0.0 < se < 1.0 and 0.0 < sp < 1.0):
-            raise reader.fail("sensitivity and specificity must lie strictly between 0 and 1")
+            reader.fail("sensitivity and specificity must lie strictly between 0 and 1")
         return se / (1.0 - sp), (1.0 - se) / sp, se, sp
     if lr_pos is None or lr_neg is None or lr_pos <= 0 or lr_neg <= 0:
-        raise reader.fail(
+        reader.fail(
             "needs 'sensitivity' and 'specificity', or positive 'lr_positive' and 'lr_negative'"
         )
     if lr_neg == 1.0:
         return lr_pos, lr_neg, None, None
     if (lr_pos - 1.0) * (lr_neg - 1.0) >= 0:
-        raise reader.fail(
+        reader.fail(
             f"lr_positive {lr_pos} and lr_negative {lr_neg} must lie on opposite "
             "sides of 1 (or lr_negative = 1.0 for a risk factor)"
         )
     spec = (lr_pos - 1.0) / (lr_pos - lr_neg)
     sens = 1.0 - lr_neg * spec
     if not (0.0 < sens < 1.0 and 0.0 < spec < 1.0):
-        raise reader.fail(
+        reader.fail(
             f"lr_positive {lr_pos} with lr_negative {lr_neg} implies sensitivity "
             f"{sens:.2f} and specificity {spec:.2f}, which is impossible"
         )
@@ -309,7 +276,7 @@ def _likelihood_ratios(reader: _Reader) -> tuple[float, float, float | None, flo
 
 
 def _load_evidence(
-    table: Table,
+    table: RawTable,
     condition_ids: set[str],
     known: Callable[[str, Value | None], None],
     findings: dict[str, FindingDef],
@@ -318,11 +285,11 @@ def _load_evidence(
     for reader, ident in _entries("evidence.toml", table, "evidence"):
         condition = reader.text("condition")
         if condition not in condition_ids:
-            raise reader.fail(f"condition '{condition}' is not in conditions.toml")
-        if not reader.strings("when"):
-            raise reader.fail("needs at least one 'when' predicate")
+            reader.fail(f"condition '{condition}' is not in conditions.toml")
+        if not reader.opt_texts("when"):
+            reader.fail("needs at least one 'when' predicate")
         lr_pos, lr_neg, se, sp = _likelihood_ratios(reader)
-        texts = reader.strings("when") + reader.strings("given")
+        texts = reader.opt_texts("when") + reader.opt_texts("given")
         sides: tuple[str | None, ...] = SIDES if any("{side}" in t for t in texts) else (None,)
         variants = []
         for side in sides:
@@ -335,9 +302,9 @@ def _load_evidence(
                     side, given, when, reads, given_reads, combine(given), combine(when)
                 )
             )
-        group = reader.table.get("group")
+        group = reader.data.get("group")
         if group is not None and not isinstance(group, str):
-            raise reader.fail("'group' must be a string")
+            reader.fail("'group' must be a string")
         out.append(
             EvidenceDef(
                 ident,
@@ -357,28 +324,28 @@ def _load_evidence(
 
 
 def _load_red_flags(
-    table: Table, known: Callable[[str, Value | None], None], findings: dict[str, FindingDef]
+    table: RawTable, known: Callable[[str, Value | None], None], findings: dict[str, FindingDef]
 ) -> tuple[tuple[RedFlagDef, ...], tuple[str, ...]]:
     file = "red_flags.toml"
     flags = []
     for reader, ident in _entries(file, table, "red_flag"):
         rules = []
-        raw_rules = reader.table.get("rule")
-        if not isinstance(raw_rules, list) or not raw_rules:
-            raise reader.fail("needs at least one [[red_flag.rule]]")
-        for n, raw in enumerate(raw_rules, 1):
-            rule_reader = _Reader(file, f"{reader.entry} rule #{n}", raw)
+        rule_readers = reader.opt_tables("rule")
+        if not rule_readers:
+            reader.fail("needs at least one [[red_flag.rule]]")
+        for n, rule_reader in enumerate(rule_readers, 1):
+            rule_reader.where = f"{reader.where} rule #{n}"
             urgency = rule_reader.text("urgency")
             if urgency not in URGENCIES:
-                raise rule_reader.fail(f"urgency '{urgency}' is not one of {', '.join(URGENCIES)}")
+                rule_reader.fail(f"urgency '{urgency}' is not one of {', '.join(URGENCIES)}")
             all_ = _predicates(rule_reader, "all", known, None)
             any_ = _predicates(rule_reader, "any", known, None)
             of = _predicates(rule_reader, "of", known, None)
-            at_least = raw.get("at_least", 0)
-            if of and not (isinstance(at_least, int) and 1 <= at_least <= len(of)):
-                raise rule_reader.fail("'at_least' must be between 1 and the length of 'of'")
+            at_least = rule_reader.opt_integer("at_least") or 0
+            if of and not 1 <= at_least <= len(of):
+                rule_reader.fail("'at_least' must be between 1 and the length of 'of'")
             if not (all_ or any_ or of):
-                raise rule_reader.fail("needs 'all', 'any' or 'of' predicates")
+                rule_reader.fail("needs 'all', 'any' or 'of' predicates")
             rules.append(
                 RedFlagRule(
                     urgency,
@@ -391,15 +358,15 @@ def _load_red_flags(
                 )
             )
         asks = []
-        for n, raw in enumerate(reader.table.get("ask", []), 1):
-            ask_reader = _Reader(file, f"{reader.entry} ask #{n}", raw)
+        for n, ask_reader in enumerate(reader.opt_tables("ask"), 1):
+            ask_reader.where = f"{reader.where} ask #{n}"
             (given,) = _predicates(ask_reader, "given", known, None) or (None,)
             if given is None:
-                raise ask_reader.fail("needs one 'given' predicate")
-            ask = ask_reader.strings("ask")
+                ask_reader.fail("needs one 'given' predicate")
+            ask = ask_reader.opt_texts("ask")
             unknown = [a for a in ask if a not in findings]
             if unknown or not ask:
-                raise ask_reader.fail(f"'ask' must list findings; unknown: {', '.join(unknown)}")
+                ask_reader.fail(f"'ask' must list findings; unknown: {', '.join(unknown)}")
             asks.append(RedFlagAsk(given, ask, ask_reader.text("why")))
         flags.append(RedFlagDef(ident, reader.text("name"), tuple(rules), tuple(asks)))
     screen = table.get("screen", {}).get("core", [])
@@ -409,45 +376,45 @@ def _load_red_flags(
     return tuple(flags), tuple(screen)
 
 
-def _load_triage(table: Table, known: Callable[[str, Value | None], None]) -> ManipulationRule:
+def _load_triage(table: RawTable, known: Callable[[str, Value | None], None]) -> ManipulationRule:
     raw = table.get("manipulation_rule")
     if not isinstance(raw, dict):
         raise KnowledgeError("triage.toml", "[manipulation_rule]", "missing")
-    reader = _Reader("triage.toml", "[manipulation_rule]", raw)
+    reader = Table(raw, "triage.toml", "[manipulation_rule]", KnowledgeError)
     criteria = []
-    for item in raw.get("criterion", []):
-        c_reader = _Reader("triage.toml", f"criterion '{item.get('id')}'", item)
+    for c_reader in reader.opt_tables("criterion"):
+        c_reader.where = f"criterion '{c_reader.data.get('id')}'"
         try:
             predicate = compile_predicate(c_reader.text("predicate"), known)
         except PredicateError as error:
-            raise c_reader.fail(f"'predicate': {error}") from None
+            c_reader.fail(f"'predicate': {error}")
         criteria.append(Criterion(c_reader.text("id"), c_reader.text("label"), predicate))
-    positive_at = raw.get("positive_at")
+    positive_at = reader.data.get("positive_at")
     if not isinstance(positive_at, int) or not 1 <= positive_at <= len(criteria):
-        raise reader.fail("'positive_at' must be between 1 and the number of criteria")
+        reader.fail("'positive_at' must be between 1 and the number of criteria")
     return ManipulationRule(
         reader.text("name"), positive_at, reader.text("source"), tuple(criteria)
     )
 
 
-def _load_medications(table: Table) -> tuple[dict[str, str], dict[str, Medication]]:
+def _load_medications(table: RawTable) -> tuple[dict[str, str], dict[str, Medication]]:
     file = "medications.toml"
     classes = table.get("classes")
     if not isinstance(classes, dict) or not classes:
         raise KnowledgeError(file, "[classes]", "missing")
     index: dict[str, Medication] = {}
     for n, item in enumerate(table.get("medication", []), 1):
-        reader = _Reader(file, f"medication #{n} '{item.get('generic')}'", item)
+        reader = Table(item, file, f"medication #{n} '{item.get('generic')}'", KnowledgeError)
         generic = reader.text("generic")
-        drug_classes = reader.strings("classes")
+        drug_classes = reader.opt_texts("classes")
         unknown = [c for c in drug_classes if c not in classes]
         if not drug_classes or unknown:
-            raise reader.fail(f"'classes' must list classes from [classes]; unknown: {unknown}")
-        medication = Medication(generic, drug_classes, reader.text("atc", ""))
-        for name in (generic, *reader.strings("brands"), *reader.strings("aliases")):
+            reader.fail(f"'classes' must list classes from [classes]; unknown: {unknown}")
+        medication = Medication(generic, drug_classes, reader.opt_text("atc") or "")
+        for name in (generic, *reader.opt_texts("brands"), *reader.opt_texts("aliases")):
             key = name.casefold()
             if key in index and index[key].generic != generic:
-                raise reader.fail(f"name '{name}' already belongs to '{index[key].generic}'")
+                reader.fail(f"name '{name}' already belongs to '{index[key].generic}'")
             index[key] = medication
     return {str(k): str(v) for k, v in classes.items()}, index
 
@@ -455,10 +422,11 @@ def _load_medications(table: Table) -> tuple[dict[str, str], dict[str, Medicatio
 @cache
 def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
     """Load and validate every knowledge file; raise KnowledgeError on the first problem."""
-    tables: dict[str, Table] = {}
+    tables: dict[str, RawTable] = {}
     digest = hashlib.sha256()
-    for name in FILES:
+    for name in (*FILES, *VERSIONED_ONLY):
         tables[name], raw = _read_file(name, data_dir)
+        digest.update(f"{name}:{len(raw)}:".encode())  # framed: no two file sets hash alike
         digest.update(raw)
     findings, vocabulary = _load_findings(tables["findings"])
     medication_classes, medications = _load_medications(tables["medications"])
@@ -472,7 +440,7 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
                 "evidence.toml", condition.id, "no evidence entry for this condition"
             )
     red_flags, screen = _load_red_flags(tables["red_flags"], known, findings)
-    file_versions = {name: str(tables[name]["meta"]["version"]) for name in FILES}
+    file_versions = {name: str(table["meta"]["version"]) for name, table in tables.items()}
     version = f"{max(file_versions.values())}+{digest.hexdigest()[:10]}"
     return Knowledge(
         version=version,

@@ -16,7 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal, NoReturn, TypeVar, cast
+from typing import Literal
+
+from weizhong.knowledge.tables import Table
 
 __all__ = [
     "DATA_FILE",
@@ -53,8 +55,6 @@ _METHODS: tuple[Method, ...] = ("percent_of_answered_max", "sum", "mean", "count
 _MISSING_KINDS: tuple[MissingKind, ...] = ("none", "shrink_denominator")
 _COMPARISONS: tuple[Comparison, ...] = ("<", "<=", ">", ">=")
 _TOLERANCE = 1e-9  # float noise allowed when a change is compared with a threshold
-
-_Choice = TypeVar("_Choice", bound=str)
 
 
 class InstrumentError(ValueError):
@@ -270,124 +270,19 @@ class InstrumentResult:
 # --------------------------------------------------------------------------- loading
 
 
-class _Table:
-    """A TOML table with typed getters whose errors name the file and the entry."""
-
-    def __init__(self, data: object, path: Path, where: str) -> None:
-        self.path = path
-        self.where = where
-        if not isinstance(data, dict):
-            self.fail(f"expected a table, got {type(data).__name__}")
-        self.data = cast("dict[str, object]", data)
-
-    def fail(self, problem: str) -> NoReturn:
-        raise InstrumentDataError(f"{self.path}: {self.where}: {problem}")
-
-    def only(self, allowed: Iterable[str]) -> None:
-        unknown = sorted(set(self.data) - set(allowed))
-        if unknown:
-            self.fail(f"unknown key(s) {', '.join(unknown)} (typo?)")
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def _get(self, key: str) -> object:
-        if key not in self.data:
-            self.fail(f"missing key '{key}'")
-        return self.data[key]
-
-    def text(self, key: str) -> str:
-        value = self._get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(f"'{key}' must be a non-empty string")
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        return self.text(key) if key in self.data else None
-
-    def integer(self, key: str) -> int:
-        value = self._get(key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"'{key}' must be a whole number, got {value!r}")
-        return value
-
-    def opt_integer(self, key: str) -> int | None:
-        return self.integer(key) if key in self.data else None
-
-    def number(self, key: str) -> float:
-        value = self._get(key)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            self.fail(f"'{key}' must be a number, got {value!r}")
-        return value
-
-    def opt_number(self, key: str) -> float | None:
-        return self.number(key) if key in self.data else None
-
-    def flag(self, key: str, default: bool) -> bool:
-        if key not in self.data:
-            return default
-        value = self.data[key]
-        if not isinstance(value, bool):
-            self.fail(f"'{key}' must be true or false, got {value!r}")
-        return value
-
-    def table(self, key: str) -> _Table:
-        return _Table(self._get(key), self.path, f"{self.where}.{key}")
-
-    def opt_table(self, key: str) -> _Table | None:
-        return self.table(key) if key in self.data else None
-
-    def tables(self, key: str) -> list[_Table]:
-        if key not in self.data:
-            return []
-        value = self.data[key]
-        if not isinstance(value, list):
-            self.fail(f"'{key}' must be an array of tables")
-        return [_Table(v, self.path, f"{self.where}.{key}[{i}]") for i, v in enumerate(value)]
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        value = self._get(key)
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.fail(f"'{key}' must be a list of non-empty strings")
-        return tuple(cast("list[str]", value))
-
-    def integers(self, key: str) -> tuple[int, ...]:
-        value = self._get(key)
-        if (
-            not isinstance(value, list)
-            or not value
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        ):
-            self.fail(f"'{key}' must be a non-empty list of whole numbers")
-        return tuple(cast("list[int]", value))
-
-    def choice(self, key: str, options: tuple[_Choice, ...]) -> _Choice:
-        value = self.text(key)
-        for option in options:
-            if value == option:
-                return option
-        self.fail(f"'{key}' is {value!r}; expected one of {', '.join(options)}")
+def _data_error(file: str, where: str, problem: str) -> InstrumentDataError:
+    return InstrumentDataError(f"{file}: {where}: {problem}")
 
 
 _PROVENANCE_KEYS = ("source", "estimate", "rationale")
 
 
-def _provenance(table: _Table) -> Provenance:
-    source = table.opt_text("source")
-    estimate = table.flag("estimate", False)
-    rationale = table.opt_text("rationale")
-    if estimate and rationale is None:
-        table.fail("'estimate = true' needs a one-line 'rationale'")
-    if source is None and not estimate:
-        table.fail("numbers need a 'source', or 'estimate = true' with a 'rationale'")
-    return Provenance(source=source, estimate=estimate, rationale=rationale)
+def _provenance(table: Table) -> Provenance:
+    citation = table.citation()
+    return Provenance(citation.source or None, citation.estimate, citation.rationale or None)
 
 
-def _threshold(table: _Table, direction: Direction) -> ChangeThreshold:
+def _threshold(table: Table, direction: Direction) -> ChangeThreshold:
     table.only(("points", "percent", "confidence", *_PROVENANCE_KEYS))
     points = table.number("points")
     if points <= 0:
@@ -411,7 +306,7 @@ _INSTRUMENT_KEYS = (
 )  # fmt: skip
 
 
-def _instrument(table: _Table) -> InstrumentDefinition:
+def _instrument(table: Table) -> InstrumentDefinition:
     table.only(_INSTRUMENT_KEYS)
     instrument_id = table.text("id")
     if not instrument_id.isascii() or not instrument_id.isalpha() or not instrument_id.islower():
@@ -442,7 +337,7 @@ def _instrument(table: _Table) -> InstrumentDefinition:
     if answer_min >= answer_max:
         table.fail("'answer_min' must be below 'answer_max'")
     rules = [AnswerRule(answer_min, answer_max, positive_min=1)] * item_count.max
-    override_table = table.tables("answer_overrides")
+    override_table = table.opt_tables("answer_overrides")
     for override in override_table:
         override.only(("item", "min", "max", "positive_min", "meaning"))
         item = override.integer("item")
@@ -489,15 +384,15 @@ def _instrument(table: _Table) -> InstrumentDefinition:
     if bands_table is not None:
         bands_table.only(("levels", *_PROVENANCE_KEYS))
         bands_provenance = _provenance(bands_table)
-        bands = tuple(_band(level) for level in bands_table.tables("levels"))
+        bands = tuple(_band(level) for level in bands_table.opt_tables("levels"))
         _check_bands(bands_table, bands, score_min, score_max)
 
-    subscales = tuple(_subscale(t, rules, method) for t in table.tables("subscale"))
+    subscales = tuple(_subscale(t, rules, method) for t in table.opt_tables("subscale"))
     subscale_ids = [s.id for s in subscales]
     if len(set(subscale_ids)) != len(subscale_ids):
         table.fail("subscale ids must be unique")
 
-    flags = tuple(_flag(t, ("score", *subscale_ids)) for t in table.tables("flag"))
+    flags = tuple(_flag(t, ("score", *subscale_ids)) for t in table.opt_tables("flag"))
 
     stratification = None
     strat_table = table.opt_table("stratification")
@@ -516,7 +411,7 @@ def _instrument(table: _Table) -> InstrumentDefinition:
         item_noun=table.text("item_noun"),
         item_labels=labels,
         answers=tuple(rules),
-        answer_integer=table.flag("answer_integer", True),
+        answer_integer=table.opt_flag("answer_integer", True),
         answer_meaning=table.text("answer_meaning"),
         direction=direction,
         method=method,
@@ -538,7 +433,7 @@ def _instrument(table: _Table) -> InstrumentDefinition:
 
 
 def _check_score_range(
-    table: _Table,
+    table: Table,
     method: Method,
     rules: list[AnswerRule],
     item_count: ItemCount,
@@ -563,12 +458,12 @@ def _check_score_range(
         )
 
 
-def _band(table: _Table) -> Band:
+def _band(table: Table) -> Band:
     table.only(("label", "max", "meaning"))
     return Band(table.text("label"), table.number("max"), table.text("meaning"))
 
 
-def _check_bands(table: _Table, bands: tuple[Band, ...], lo: float, hi: float) -> None:
+def _check_bands(table: Table, bands: tuple[Band, ...], lo: float, hi: float) -> None:
     if not bands:
         table.fail("'levels' is empty")
     maxima = [b.max for b in bands]
@@ -580,7 +475,7 @@ def _check_bands(table: _Table, bands: tuple[Band, ...], lo: float, hi: float) -
         table.fail("band labels must be unique")
 
 
-def _subscale(table: _Table, rules: list[AnswerRule], method: Method) -> Subscale:
+def _subscale(table: Table, rules: list[AnswerRule], method: Method) -> Subscale:
     table.only(("id", "name", "short_name", "items", "max", *_PROVENANCE_KEYS))
     items = table.integers("items")
     if len(set(items)) != len(items) or not all(1 <= i <= len(rules) for i in items):
@@ -602,7 +497,7 @@ def _subscale(table: _Table, rules: list[AnswerRule], method: Method) -> Subscal
     )
 
 
-def _flag(table: _Table, targets: tuple[str, ...]) -> Flag:
+def _flag(table: Table, targets: tuple[str, ...]) -> Flag:
     table.only(("applies_to", "op", "value", "note", *_PROVENANCE_KEYS))
     return Flag(
         applies_to=table.choice("applies_to", targets),
@@ -613,7 +508,7 @@ def _flag(table: _Table, targets: tuple[str, ...]) -> Flag:
     )
 
 
-def _stratification(table: _Table, subscale_ids: list[str]) -> Stratification:
+def _stratification(table: Table, subscale_ids: list[str]) -> Stratification:
     table.only(("subscale", "low_max_total", "high_min_subscale", "meanings", *_PROVENANCE_KEYS))
     meanings = table.table("meanings")
     meanings.only(("low", "medium", "high"))
@@ -637,11 +532,11 @@ def load_instrument_file(path: Path) -> InstrumentLibrary:
         raise InstrumentDataError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise InstrumentDataError(f"{path}: is not valid TOML: {exc}") from exc
-    top = _Table(raw, path, "top level")
+    top = Table(raw, str(path), "top level", _data_error)
     top.only(("meta", "instrument"))
     meta = top.table("meta")
     meta.only(("name", "version", "licence"))
-    entries = top.tables("instrument")
+    entries = top.opt_tables("instrument")
     if not entries:
         top.fail("no [[instrument]] entries")
     instruments: list[InstrumentDefinition] = []
