@@ -145,3 +145,27 @@ def test_a_command_group_without_an_action_shows_its_own_help() -> None:
     done = run("knowledge")
     assert done.returncode == 2
     assert done.stdout.startswith("usage: weizhong knowledge")
+
+
+def test_malformed_knowledge_names_the_file_and_exits_78(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "weizhong" / "knowledge" / "data", data)
+    path = data / "conditions.toml"
+    path.write_text(path.read_text().replace("prior = 0.03", "prior = 3", 1))
+    env = {**os.environ, "WEIZHONG_KNOWLEDGE_DIR": str(data)}
+    for args in (("knowledge", "check"), ("assess", str(EXAMPLE))):
+        done = subprocess.run(
+            [sys.executable, "-m", "weizhong.cli", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=60,
+        )
+        assert done.returncode == 78
+        assert "conditions.toml" in done.stderr
+        assert "lumbar_spinal_stenosis" in done.stderr
+        assert "Traceback" not in done.stderr

@@ -13,9 +13,11 @@ from typing import IO, Any
 import orjson
 
 from weizhong.i18n import _, ngettext
+from weizhong.knowledge import KnowledgeError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
+EXIT_CONFIG = 78  # sysexits EX_CONFIG: the knowledge files are malformed
 
 ASSESS_EXAMPLES = _("""\
 examples:
@@ -207,17 +209,14 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_knowledge_check(args: argparse.Namespace) -> int:
-    from weizhong.knowledge import KnowledgeError, load_knowledge
-    from weizhong.reasoning.instruments import instrument_ids
+    from weizhong.knowledge import load_knowledge
+    from weizhong.reasoning.instruments import InstrumentDataError, instrument_ids
 
+    knowledge = load_knowledge()  # a KnowledgeError is reported by main()
     try:
-        knowledge = load_knowledge()
         instruments = instrument_ids()
-    except (KnowledgeError, ValueError) as error:
-        print(
-            "weizhong: " + _("knowledge is malformed: {error}").format(error=error), file=sys.stderr
-        )
-        return EXIT_BAD_INPUT
+    except InstrumentDataError as error:
+        raise KnowledgeError("instruments.toml", "file", str(error)) from None
     counts = {**knowledge.counts(), "instruments": len(instruments)}
     if args.format == "json":
         _emit(
@@ -319,6 +318,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"weizhong: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KnowledgeError as error:  # a data file was edited badly: say which, not a traceback
+        print(
+            "weizhong: " + _("knowledge is malformed: {error}").format(error=error), file=sys.stderr
+        )
+        return EXIT_CONFIG
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ it without reading this code.
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from collections.abc import Callable, Collection
 from functools import cache
@@ -419,9 +420,16 @@ def _load_medications(table: RawTable) -> tuple[dict[str, str], dict[str, Medica
     return {str(k): str(v) for k, v in classes.items()}, index
 
 
+def load_knowledge(data_dir: Path | None = None) -> Knowledge:
+    """The knowledge in ``data_dir``, else $WEIZHONG_KNOWLEDGE_DIR, else the bundled files.
+
+    Loaded and validated once per folder; raises KnowledgeError on the first problem.
+    """
+    return _load_folder(data_dir or Path(os.environ.get("WEIZHONG_KNOWLEDGE_DIR") or DATA_DIR))
+
+
 @cache
-def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
-    """Load and validate every knowledge file; raise KnowledgeError on the first problem."""
+def _load_folder(data_dir: Path) -> Knowledge:
     tables: dict[str, RawTable] = {}
     digest = hashlib.sha256()
     for name in (*FILES, *VERSIONED_ONLY):
