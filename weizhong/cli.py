@@ -8,12 +8,15 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
 from weizhong.i18n import _, ngettext
 from weizhong.knowledge import KnowledgeError
+
+if TYPE_CHECKING:
+    from weizhong.knowledge.atlas import Point
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
@@ -217,7 +220,18 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
         instruments = instrument_ids()
     except InstrumentDataError as error:
         raise KnowledgeError("instruments.toml", "file", str(error)) from None
-    counts = {**knowledge.counts(), "instruments": len(instruments)}
+    from weizhong.knowledge.atlas import load_atlas, load_relations
+
+    atlas = load_atlas()
+    load_relations()
+    atlas_counts = atlas.counts()
+    counts = {
+        **knowledge.counts(),
+        "instruments": len(instruments),
+        "atlas_channels": len(atlas.channels),
+        "atlas_points_who": atlas_counts["total"] - atlas_counts["EX"],
+        "atlas_points_extra": atlas_counts["EX"],
+    }
     if args.format == "json":
         _emit(
             {
@@ -235,6 +249,97 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
     for name, count in counts.items():
         print(f"  {count:>6}  {name.replace('_', ' ')}")
     return 0
+
+
+POINTS_EXAMPLES = _("""\
+examples:
+  weizhong points BL40                      one point in full
+  weizhong points weizhong                  pinyin, with or without tone marks
+  weizhong points "middle of the crook"     English name
+  weizhong points 委中                      characters
+  weizhong points --channel BL --region posterior_thigh
+  weizhong points --category xi_cleft --format json
+""")
+
+
+def cmd_points(args: argparse.Namespace) -> int:
+    from weizhong.knowledge.atlas import CATEGORIES, REGIONS, load_atlas
+
+    atlas = load_atlas()
+    if args.channel and args.channel.upper() not in (*atlas.channels, "EX"):
+        raise UsageError(
+            _("unknown channel '{channel}'; use one of: {allowed}").format(
+                channel=args.channel, allowed=", ".join((*atlas.channels, "EX"))
+            )
+        )
+    if args.region and args.region not in REGIONS:
+        raise UsageError(
+            _("unknown region '{region}'; use one of: {allowed}").format(
+                region=args.region, allowed=", ".join(sorted(REGIONS))
+            )
+        )
+    if args.category and args.category not in CATEGORIES:
+        raise UsageError(
+            _("unknown category '{category}'; use one of: {allowed}").format(
+                category=args.category, allowed=", ".join(sorted(CATEGORIES))
+            )
+        )
+    found = atlas.search(" ".join(args.query), args.channel, args.region, args.category)
+    if args.format == "json":
+        json.dump([p.to_dict() for p in found], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0 if found else 1
+    if not found:
+        print(_("no point matches"), file=sys.stderr)
+        return 1
+    if len(found) == 1:
+        sys.stdout.write(_render_point(found[0]))
+        return 0
+    for point in found:
+        print(
+            f"{point.code:<9} {point.pinyin:<16} {point.hanzi_traditional:<6} "
+            f"{point.english:<32} {', '.join(point.regions)}"
+        )
+    print(ngettext("{count} point", "{count} points", len(found)).format(count=len(found)))
+    return 0
+
+
+def _render_point(point: Point) -> str:
+    chars = point.hanzi_traditional
+    if point.hanzi_simplified != point.hanzi_traditional:
+        chars += f" / {point.hanzi_simplified}"
+    page = (
+        _("WHO 2008 p. {page}").format(page=point.who_page)
+        if point.who_page
+        else _("WHO 2008 page not recorded")
+    )
+    depth = _("{low:g}–{high:g} cun, {angle}").format(
+        low=point.depth_cun[0], high=point.depth_cun[1], angle=point.angle
+    )
+    lines = [
+        f"{point.code}  {point.pinyin}  {chars}  {point.english}",
+        _("channel: {channel}    regions: {regions}").format(
+            channel=point.channel, regions=", ".join(point.regions)
+        ),
+        _("location ({page}): {text}").format(page=page, text=point.location),
+        _("needling: {depth}").format(depth=depth),
+        _("beneath: {text}").format(text=point.structures),
+    ]
+    if point.categories:
+        lines.append(_("categories: {names}").format(names=", ".join(point.categories)))
+    for caution in point.cautions:
+        lines.append(_("caution ({kind}): {text}").format(kind=caution.kind, text=caution.text))
+    if point.pregnancy:
+        lines.append(_("pregnancy: {status}").format(status=point.pregnancy))
+    if point.organ_below:
+        lines.append(
+            _("over the {organ}: no deeper than {limit:g} cun").format(
+                organ=point.organ_below, limit=point.depth_limit_cun
+            )
+        )
+    if point.note:
+        lines.append(_("note: {text}").format(text=point.note))
+    return "\n".join(lines) + "\n"
 
 
 def _show_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
@@ -287,6 +392,22 @@ def build_parser() -> argparse.ArgumentParser:
         "answers", nargs="*", help=_("item answers in order; '-' marks a skipped item")
     )
     score.set_defaults(func=cmd_score)
+    points = sub.add_parser(
+        "points",
+        help=_("list and search the acupuncture point atlas"),
+        description=_(
+            "List and search the point atlas by code, pinyin (with or without tone marks), "
+            "English name or characters, and filter by channel, body region or category."
+        ),
+        epilog=POINTS_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    points.add_argument("query", nargs="*", help=_("code, pinyin, English name or characters"))
+    points.add_argument("--channel", help=_("channel code such as BL, or EX for extra points"))
+    points.add_argument("--region", help=_("body-chart region such as posterior_thigh"))
+    points.add_argument("--category", help=_("classical category such as he_sea or xi_cleft"))
+    points.add_argument("--format", choices=("text", "json"), default="text")
+    points.set_defaults(func=cmd_points)
     knowledge = sub.add_parser(
         "knowledge",
         help=_("check the knowledge files"),
