@@ -51,19 +51,24 @@ def _cases(count: int) -> list[str]:
 
 
 def batch_rate(count: int) -> tuple[float, float]:
+    """Cases per second for `weizhong assess --jsonl cases > results`, as a clinic would run it."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cases.jsonl"
+        results = Path(tmp) / "results.jsonl"
         path.write_text("\n".join(_cases(count)) + "\n")
-        started = time.perf_counter()
-        done = subprocess.run(
-            [*_one_core(), *WEIZHONG, "assess", "--jsonl", str(path)],
-            capture_output=True,
-            check=False,
-        )
-        elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"batch run failed: {done.stderr.decode()[:500]}")
-    produced = done.stdout.count(b"\n")
+        with results.open("wb") as out:
+            started = time.perf_counter()
+            done = subprocess.run(
+                [*_one_core(), *WEIZHONG, "assess", "--jsonl", str(path)],
+                stdout=out,
+                stderr=subprocess.PIPE,
+                check=False,
+            )
+            elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            sys.exit(f"batch run failed: {done.stderr.decode()[:500]}")
+        with results.open("rb") as handle:
+            produced = sum(1 for _ in handle)
     if produced != count:
         sys.exit(f"batch run produced {produced} results for {count} cases")
     return count / elapsed, elapsed

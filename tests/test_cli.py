@@ -169,3 +169,22 @@ def test_malformed_knowledge_names_the_file_and_exits_78(tmp_path: Path) -> None
         assert "conditions.toml" in done.stderr
         assert "lumbar_spinal_stenosis" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_batch_leaves_sources_to_one_command_unless_asked(tmp_path: Path) -> None:
+    batch = tmp_path / "cases.jsonl"
+    batch.write_text(json.dumps(json.loads(EXAMPLE.read_text())) + "\n")
+    plain = json.loads(run("assess", "--jsonl", str(batch)).stdout)
+    full = json.loads(run("assess", "--jsonl", str(batch), "--with-sources").stdout)
+    assert "sources" not in plain
+    cited = {
+        item["evidence"]
+        for entry in full["differential"]
+        for item in entry["because"]
+        if "evidence" in item
+    }
+    assert cited <= set(full["sources"])
+    everything = json.loads(run("knowledge", "sources").stdout)
+    assert everything["knowledge_version"] == full["knowledge_version"]
+    for key, text in full["sources"].items():
+        assert everything["sources"][key] == text

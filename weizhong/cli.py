@@ -73,7 +73,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     from weizhong.reasoning.assessment import assess
 
     if args.jsonl:
-        return _assess_batch(args.jsonl)
+        return _assess_batch(args.jsonl, with_sources=args.with_sources)
     if not args.case:
         raise UsageError(_("give a case file, '-' for standard input, or --jsonl FILE"))
     text = _read_text(args.case)
@@ -150,13 +150,13 @@ class _Progress:
         sys.stderr.flush()
 
 
-def _assess_batch(path: str) -> int:
+def _assess_batch(path: str, with_sources: bool = False) -> int:
     from weizhong.case import CaseError, parse_case_text
     from weizhong.knowledge import load_knowledge
     from weizhong.reasoning.assessment import assess
 
     knowledge = load_knowledge()
-    out = sys.stdout
+    out = sys.stdout.buffer  # orjson writes bytes: no decode and re-encode of each result
     progress = _Progress(path)
     bad = done = 0
     for number, line in enumerate(_lines(path), 1):
@@ -164,11 +164,14 @@ def _assess_batch(path: str) -> int:
             continue
         try:
             result = assess(parse_case_text(line, knowledge), knowledge)
+            if not with_sources:
+                # cited from one knowledge version: `weizhong knowledge sources` prints them all
+                del result["sources"]
             result["line"] = number
-            out.write(orjson.dumps(result).decode() + "\n")
         except CaseError as error:
-            _emit({"line": number, **_problems_json(error)}, out)
+            result = {"line": number, **_problems_json(error)}
             bad += 1
+        out.write(orjson.dumps(result, option=orjson.OPT_APPEND_NEWLINE))
         done += 1
         progress.update(done)
     progress.update(done, final=True)
@@ -207,6 +210,20 @@ def cmd_score(args: argparse.Namespace) -> int:
     except InstrumentError as error:
         raise UsageError(str(error)) from None
     json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_knowledge_sources(args: argparse.Namespace) -> int:
+    from weizhong.knowledge import load_knowledge
+
+    knowledge = load_knowledge()
+    json.dump(
+        {"knowledge_version": knowledge.version, "sources": knowledge.sources},
+        sys.stdout,
+        ensure_ascii=False,
+        indent=2,
+    )
     sys.stdout.write("\n")
     return 0
 
@@ -379,6 +396,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help=_("batch mode: one case per line ('-' for stdin), one JSON result per line"),
     )
+    assess.add_argument(
+        "--with-sources",
+        action="store_true",
+        help=_(
+            "in batch mode, repeat the sources on every line (they are the same for a knowledge "
+            "version; 'weizhong knowledge sources' prints them once)"
+        ),
+    )
     assess.set_defaults(func=cmd_assess)
     score = sub.add_parser(
         "score",
@@ -424,6 +449,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.set_defaults(func=cmd_knowledge_check)
+    sources = ksub.add_parser(
+        "sources",
+        help=_("print the source of every likelihood ratio and prior, as JSON"),
+        description=_(
+            "Print, as JSON, the source (or expert-estimate rationale) of every likelihood "
+            "ratio by evidence id and of every prior as 'prior:<condition>'. Batch results "
+            "leave these out unless asked (--with-sources)."
+        ),
+        epilog=_("example:") + "\n  weizhong knowledge sources > sources.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sources.set_defaults(func=cmd_knowledge_sources)
     return parser
 
 

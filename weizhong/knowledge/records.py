@@ -188,6 +188,14 @@ class Knowledge:
     medications: dict[str, Medication] = field(default_factory=dict)
 
     @cached_property
+    def sources(self) -> dict[str, str]:
+        """Every evidence entry's source by id, and every prior's as 'prior:<condition>'."""
+        return {
+            **{f"prior:{c.id}": c.citation.text() for c in self.conditions},
+            **{e.id: e.citation.text() for e in self.evidence},
+        }
+
+    @cached_property
     def condition_names(self) -> dict[str, str]:
         return {c.id: c.name for c in self.conditions}
 

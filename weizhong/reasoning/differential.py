@@ -153,14 +153,14 @@ def _because(reading: Reading, counted: bool, instead: str | None, case: Case) -
 
 
 def cited_sources(differential: list[dict[str, Any]], knowledge: Knowledge) -> dict[str, str]:
-    """Sources, once each: every cited evidence entry by id, and each prior as 'prior:<id>'."""
-    by_id = knowledge.evidence_by_id
-    sources = {f"prior:{c.id}": c.citation.text() for c in knowledge.conditions}
+    """The sources this result cites, once each: its evidence by id, and every prior."""
+    everything = knowledge.sources
+    cited = {key: text for key, text in everything.items() if key.startswith("prior:")}
     for entry in differential:
         for item in entry["because"]:
             if "evidence" in item:
-                sources[item["evidence"]] = by_id[item["evidence"]].citation.text()
-    return sources
+                cited[item["evidence"]] = everything[item["evidence"]]
+    return cited
 
 
 def compute_differential(
