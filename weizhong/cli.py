@@ -187,6 +187,39 @@ def _assess_batch(path: str, with_sources: bool = False) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from weizhong.case import CaseError, parse_case_text
+    from weizhong.planning.plan import PlanSettingError, make_plan
+    from weizhong.planning.safety import OverrideError, parse_overrides
+
+    try:
+        overrides = parse_overrides(args.override or [])
+    except OverrideError as error:
+        raise UsageError(str(error)) from None
+    try:
+        case = parse_case_text(_read_text(args.case))
+    except CaseError as error:
+        if args.format == "json":
+            _emit(_problems_json(error), sys.stdout)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        plan = make_plan(
+            case, overrides=overrides, max_points=args.max_points, guideline=args.guideline
+        )
+    except PlanSettingError as error:
+        raise UsageError(str(error)) from None
+    if args.format == "json":
+        json.dump(plan, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        from weizhong.plan_report import render_plan
+
+        sys.stdout.write(render_plan(plan))
+    return 0
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from weizhong.reasoning.instruments import InstrumentError, score_instrument
 
@@ -268,6 +301,13 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
     return 0
 
 
+PLAN_EXAMPLES = _("""\
+examples:
+  weizhong plan case.json                   readable plan for the clinician
+  weizhong plan case.json --format json     the contract object
+  weizhong plan case.json --override pregnancy_forbidden_point="discussed, consent recorded"
+  weizhong plan case.json --guideline NICE_NG59 --max-points 8
+""")
 POINTS_EXAMPLES = _("""\
 examples:
   weizhong points BL40                      one point in full
@@ -417,6 +457,33 @@ def build_parser() -> argparse.ArgumentParser:
         "answers", nargs="*", help=_("item answers in order; '-' marks a skipped item")
     )
     score.set_defaults(func=cmd_score)
+    plan = sub.add_parser(
+        "plan",
+        help=_("propose a treatment plan for a case"),
+        description=_(
+            "Assess the case and propose a treatment plan: acupuncture points with their roles "
+            "and reasons, electro-acupuncture, office care, herbs and the guideline stance. "
+            "Safety rules change the plan and say why; override one with a written reason."
+        ),
+        epilog=PLAN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plan.add_argument("case", help=_("case file, or '-' for standard input"))
+    plan.add_argument("--format", choices=("text", "json"), default="text")
+    plan.add_argument(
+        "--override",
+        action="append",
+        metavar="RULE=REASON",
+        help=_("override a safety rule, with the reason recorded in the plan"),
+    )
+    plan.add_argument("--max-points", type=int, help=_("most point entries (default 10)"))
+    plan.add_argument(
+        "--guideline",
+        default="ACP2017",
+        choices=("ACP2017", "NICE_NG59"),
+        help=_("the guideline the clinic follows (its stance is shown)"),
+    )
+    plan.set_defaults(func=cmd_plan)
     points = sub.add_parser(
         "points",
         help=_("list and search the acupuncture point atlas"),

@@ -44,7 +44,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 FILES = ("findings", "conditions", "evidence", "red_flags", "triage", "medications")
 # Parsed by weizhong.reasoning.instruments; read here only so that a change to the scoring rules
 # changes the knowledge version too.
-VERSIONED_ONLY = ("instruments",)
+VERSIONED_ONLY = ("instruments", "prescription", "safety", "herbs")
 FINDING_TYPES = ("bool", "int", "number", "enum", "regions", "levels", "muscles", "int_list")
 PATIENT_FIELDS = ("age", "sex", "pregnant", "conditions", "devices", "medications")
 
@@ -151,7 +151,7 @@ def _load_findings(table: RawTable) -> tuple[dict[str, FindingDef], Vocabulary]:
     return findings, vocabulary
 
 
-def _name_checker(
+def name_checker(
     findings: dict[str, FindingDef], vocabulary: Vocabulary, medication_classes: dict[str, str]
 ) -> Callable[[str, Value | None], None]:
     """Build the validator that rule predicates use for names and literal values."""
@@ -438,7 +438,7 @@ def _load_folder(data_dir: Path) -> Knowledge:
         digest.update(raw)
     findings, vocabulary = _load_findings(tables["findings"])
     medication_classes, medications = _load_medications(tables["medications"])
-    known = _name_checker(findings, vocabulary, medication_classes)
+    known = name_checker(findings, vocabulary, medication_classes)
     conditions = _load_conditions(tables["conditions"])
     evidence = _load_evidence(tables["evidence"], {c.id for c in conditions}, known, findings)
     covered = {e.condition for e in evidence}
@@ -463,3 +463,8 @@ def _load_folder(data_dir: Path) -> Knowledge:
         medication_classes=medication_classes,
         medications=medications,
     )
+
+
+def case_name_checker(knowledge: Knowledge) -> Callable[[str, Value | None], None]:
+    """The validator for rule predicates over a case, for other data files (plans, herbs)."""
+    return name_checker(knowledge.findings, knowledge.vocabulary, knowledge.medication_classes)

@@ -1,0 +1,237 @@
+"""The treatment plan: it follows the assessment, and every safety rule changes it visibly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+
+from tests.conftest import make_case
+from tests.test_differential import cases
+from weizhong.knowledge.atlas import load_atlas
+from weizhong.planning.plan import PlanSettingError, make_plan
+from weizhong.planning.safety import OverrideError, parse_overrides
+
+ROOT = Path(__file__).resolve().parent.parent
+HAMSTRINGS = {
+    "pain_regions": ["low_back", "posterior_thigh_left"], "onset_days": 90,
+    "slr_left_deg": 50, "slr_left_response": "posterior_thigh_stretch",
+    "slr_left_sensitised": False, "ake_left_deg": 48, "trigger_points": ["hamstrings_left"],
+}  # fmt: skip
+NERVE_ROOT = {
+    "pain_regions": ["low_back", "calf_left", "foot_left"], "onset_days": 20,
+    "leg_pain_dominant": True, "slr_left_deg": 35, "slr_left_response": "leg_pain_below_knee",
+    "slr_left_sensitised": True, "achilles_reflex_left": "reduced",
+    "myotome_weakness": ["S1_left"], "dermatome_sensory_loss": ["S1_left"],
+}  # fmt: skip
+
+
+def plan(
+    findings: dict[str, Any], patient: dict[str, Any] | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    return make_plan(make_case(findings, patient or {"age": 40, "sex": "male"}), **kwargs)
+
+
+def codes(result: dict[str, Any]) -> set[str]:
+    return {p["code"] for p in result["acupuncture"]["points"]}
+
+
+def warning_ids(result: dict[str, Any]) -> set[str]:
+    return {w["id"] for w in result["warnings"]}
+
+
+def test_a_hamstring_picture_gets_hamstring_points_and_its_trigger_point() -> None:
+    result = plan(HAMSTRINGS)
+    assert {"BL36", "BL37", "BL40"} <= codes(result)
+    ashi = [p for p in result["acupuncture"]["points"] if p["role"] == "trigger_point"]
+    assert ashi[0]["muscle"] == "hamstrings"
+    assert ashi[0]["side"] == "left"
+
+
+def test_a_nerve_root_picture_gets_a_different_plan() -> None:
+    root, hamstrings = plan(NERVE_ROOT), plan(HAMSTRINGS)
+    assert {"EX-B2-L4", "EX-B2-L5", "GB30"} <= codes(root)
+    assert codes(root) != codes(hamstrings)
+    assert "BL36" not in codes(root)
+
+
+def test_every_point_has_side_role_and_a_rationale_with_a_source() -> None:
+    for result in (plan(HAMSTRINGS), plan(NERVE_ROOT)):
+        for point in result["acupuncture"]["points"]:
+            assert point["side"] in ("left", "right", "both", "midline")
+            assert point["role"] in ("local", "adjacent", "distal", "balance", "trigger_point")
+            assert point["rationale"]
+            assert point["source"]
+
+
+def test_left_sided_pain_is_needled_on_the_left_and_balanced_on_the_right() -> None:
+    result = plan(HAMSTRINGS)
+    local = [p for p in result["acupuncture"]["points"] if p["role"] == "local"]
+    assert {p["side"] for p in local} == {"left"}
+    balance = [p for p in result["acupuncture"]["points"] if p["role"] == "balance"]
+    assert balance
+    assert all(p["side"] == "right" for p in balance)
+    assert all("practitioner heuristic" in p["rationale"] for p in balance)
+    atlas = load_atlas()
+    assert all(
+        atlas.points[p["code"]].channel in ("LU", "SI", "HT", "PC", "LI", "TE") for p in balance
+    )
+
+
+def test_the_point_count_is_capped_and_configurable() -> None:
+    assert len(plan(HAMSTRINGS)["acupuncture"]["points"]) <= 10
+    assert len(plan(HAMSTRINGS, max_points=4)["acupuncture"]["points"]) == 4
+    with pytest.raises(PlanSettingError, match="outside 1–30"):
+        plan(HAMSTRINGS, max_points=0)
+
+
+def test_pregnancy_withholds_forbidden_points_with_a_warning() -> None:
+    pregnant = {"age": 30, "sex": "female", "pregnant": True}
+    findings = {**HAMSTRINGS, "onset_days": 5}  # acute: brings in distal classics
+    result = plan(findings, pregnant, max_points=20)
+    atlas = load_atlas()
+    for point in result["acupuncture"]["points"]:
+        if point["code"] in atlas.points:
+            assert atlas.points[point["code"]].pregnancy != "forbidden"
+    assert "pregnancy_trunk_caution" in warning_ids(result)
+
+
+def test_a_pregnancy_override_needs_a_reason_and_is_recorded() -> None:
+    with pytest.raises(OverrideError, match="needs a written reason"):
+        parse_overrides(["pregnancy_forbidden_point="])
+    with pytest.raises(OverrideError, match="no such safety rule"):
+        parse_overrides(["pregnancy_forbiden_point=consent recorded in notes"])
+    overrides = parse_overrides(["pregnancy_forbidden_point=discussed; consent in the notes"])
+    findings = {**NERVE_ROOT, "pain_regions": ["low_back", "calf_left"]}
+    result = plan(findings, {"age": 30, "sex": "female", "pregnant": True}, overrides=overrides)
+    assert result["overrides"] == [
+        {"rule": "pregnancy_forbidden_point", "reason": "discussed; consent in the notes"}
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases())
+def test_a_pregnant_patient_never_gets_a_forbidden_point_without_an_override(
+    raw: dict[str, Any],
+) -> None:
+    patient = {**raw["patient"], "pregnant": True, "sex": "female"}
+    result = plan(raw["findings"], patient, max_points=30)
+    atlas = load_atlas()
+    assert not [
+        p
+        for p in result["acupuncture"]["points"]
+        if p["code"] in atlas.points and atlas.points[p["code"]].pregnancy == "forbidden"
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases())
+def test_a_pacemaker_never_gets_stimulation(raw: dict[str, Any]) -> None:
+    patient = {**raw["patient"], "devices": ["pacemaker"]}
+    result = plan(raw["findings"], patient)
+    assert result["acupuncture"]["electrostimulation"] is None
+
+
+def test_pacemaker_and_epilepsy_say_why_there_is_no_stimulation() -> None:
+    assert plan(HAMSTRINGS)["acupuncture"]["electrostimulation"] is not None
+    for patient, rule in (
+        ({"devices": ["icd"]}, "pacemaker_no_electro"),
+        ({"conditions": ["epilepsy"]}, "epilepsy_no_electro"),
+    ):
+        result = plan(HAMSTRINGS, {"age": 40, **patient})
+        assert result["acupuncture"]["electrostimulation"] is None
+        assert rule in warning_ids(result)
+
+
+def test_an_epilepsy_override_restores_stimulation() -> None:
+    overrides = {"epilepsy_no_electro": "seizure-free for 10 years, neurologist's letter on file"}
+    result = plan(HAMSTRINGS, {"age": 40, "conditions": ["epilepsy"]}, overrides=overrides)
+    assert result["acupuncture"]["electrostimulation"] is not None
+
+
+def test_stimulation_pairs_stay_on_one_side_and_off_the_chest() -> None:
+    atlas = load_atlas()
+    for findings in (HAMSTRINGS, NERVE_ROOT):
+        electro = plan(findings)["acupuncture"]["electrostimulation"]
+        assert electro is not None
+        for pair in electro["pairs"]:
+            assert pair["side"] in ("left", "right", "both")
+            for code in pair["points"]:
+                assert not {"chest", "upper_back"} & set(atlas.points[code].regions)
+
+
+def test_a_lumbar_implant_keeps_current_out_of_the_low_back() -> None:
+    result = plan(NERVE_ROOT, {"age": 50, "devices": ["metal_implant_lumbar"]})
+    electro = result["acupuncture"]["electrostimulation"]
+    atlas = load_atlas()
+    for pair in (electro or {}).get("pairs", []):
+        for code in pair["points"]:
+            assert not {"low_back", "sacrum"} & set(atlas.points[code].regions)
+    assert "implant_no_current" in warning_ids(result)
+
+
+def test_anticoagulants_mean_fine_shallow_needles_and_no_bloodletting() -> None:
+    result = plan(HAMSTRINGS, {"age": 70, "medications": ["warfarin 3 mg"]})
+    assert "bleeding_risk" in warning_ids(result)
+    bl40 = next(p for p in result["acupuncture"]["points"] if p["code"] == "BL40")
+    assert bl40["technique"] == "needle only; no bloodletting"
+    assert bl40["depth_cun"][1] == bl40["depth_cun"][0]
+
+
+def test_points_over_an_organ_keep_their_depth_limit() -> None:
+    findings = {"pain_regions": ["low_back"], "trigger_points": []}
+    result = plan(findings, max_points=10)
+    atlas = load_atlas()
+    for point in result["acupuncture"]["points"]:
+        entry = atlas.points.get(point["code"])
+        if entry is not None and entry.depth_limit_cun is not None:
+            assert point["depth_cun"][1] <= entry.depth_limit_cun
+
+
+def test_an_emergency_red_flag_means_refer_first_and_no_needles() -> None:
+    result = plan({**NERVE_ROOT, "saddle_anaesthesia": True})
+    assert result["status"] == "refer_first"
+    assert result["acupuncture"]["points"] == []
+    assert result["acupuncture"]["electrostimulation"] is None
+    assert result["office_care"]["manipulation"]["suitability"] == "not suitable"
+
+
+def test_the_guideline_stance_is_shown_with_the_other_view() -> None:
+    nice = plan(HAMSTRINGS, guideline="NICE_NG59")["guideline"]
+    assert "Do not offer acupuncture" in nice["stance"]
+    assert "Recommends acupuncture" in nice["other_view"]["stance"]
+    with pytest.raises(PlanSettingError, match="ACP2017 or NICE_NG59"):
+        plan(HAMSTRINGS, guideline="WHO")
+
+
+def test_plan_command_prints_json_and_refuses_an_override_without_reason(tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(
+        json.dumps({"format": "weizhong.case/1", "patient": {"age": 40}, "findings": HAMSTRINGS})
+    )
+    run = [sys.executable, "-m", "weizhong.cli", "plan", str(path)]
+    done = subprocess.run([*run, "--format", "json"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    contract = json.loads(done.stdout)
+    assert {"acupuncture", "exercises", "herbs", "warnings"} <= set(contract)
+    assert "electrostimulation" in contract["acupuncture"]
+    bad = subprocess.run(
+        [*run, "--override", "pacemaker_no_electro"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert bad.returncode == 2
+    assert "needs a written reason" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases())
+def test_balance_points_are_never_over_an_organ(raw: dict[str, Any]) -> None:
+    atlas = load_atlas()
+    for point in plan(raw["findings"], raw["patient"])["acupuncture"]["points"]:
+        if point["role"] == "balance":
+            assert atlas.points[point["code"]].organ_below is None, point["code"]

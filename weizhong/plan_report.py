@@ -1,0 +1,92 @@
+"""The treatment plan as a readable terminal report for the clinician."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weizhong.i18n import _
+
+ROLE_WORDS = {
+    "local": _("local"),
+    "trigger_point": _("trigger point"),
+    "adjacent": _("adjacent"),
+    "distal": _("distal"),
+    "balance": _("balance"),
+}
+
+
+def render_plan(plan: dict[str, Any]) -> str:
+    lines = [_("weizhong treatment plan") + f"   ({plan['knowledge_version']})", ""]
+    if plan["status"] == "refer_first":
+        lines += [
+            "!! " + _("REFER FIRST: no needling or manipulation until medically assessed"),
+            "",
+        ]
+    for flag in plan["assessment"]["red_flags"]:
+        lines.append(f"!! {flag['urgency'].upper()}: {flag['action']}")
+    leading = ", ".join(
+        f"{e['condition']} {e['probability']:.0%}" for e in plan["assessment"]["leading"]
+    )
+    lines += [_("Leading: {conditions}").format(conditions=leading), ""]
+    acu = plan["acupuncture"]
+    lines.append(_("ACUPUNCTURE ({count} needles)").format(count=acu["needles"]))
+    for point in acu["points"]:
+        depth = point.get("depth_cun")
+        depth_text = f"  {depth[0]:g}–{depth[1]:g} cun {point.get('angle', '')}" if depth else ""
+        lines.append(
+            f"  {point['code']:<9} {point['side']:<7} {ROLE_WORDS[point['role']]:<13} "
+            f"{point.get('name', '')}{depth_text}"
+        )
+        lines.append(f"            {point['rationale']}")
+        for key in ("caution", "technique", "needle"):
+            if point.get(key):
+                lines.append(f"            {key}: {point[key]}")
+    for point in acu["withheld"]:
+        lines.append(
+            "  "
+            + _("withheld: {code} ({rule})").format(code=point["code"], rule=point["withheld_by"])
+        )
+    electro = acu["electrostimulation"]
+    lines.append("")
+    if electro:
+        pairs = "; ".join(f"{'–'.join(p['points'])} ({p['side']})" for p in electro["pairs"])
+        lines.append(_("ELECTRO-ACUPUNCTURE: {pairs}").format(pairs=pairs))
+        lines.append(
+            f"  {electro['frequency']}, {electro['pulse_width_ms'][0]}–"
+            f"{electro['pulse_width_ms'][1]} ms, {electro['minutes'][0]}–"
+            f"{electro['minutes'][1]} min. {electro['intensity']}"
+        )
+    else:
+        lines.append(_("ELECTRO-ACUPUNCTURE: none"))
+    care = plan["office_care"]
+    lines += [
+        "",
+        _("OFFICE CARE"),
+        "  "
+        + _("Manipulation: {suitability} ({why})").format(
+            suitability=care["manipulation"]["suitability"], why=care["manipulation"]["why"]
+        ),
+        "  " + care["soft_tissue_and_mobilisation"],
+    ]
+    if plan["herbs"]:
+        lines += ["", _("HERBS (offered, never forced)")]
+        lines += [f"  {h.get('formula')}: {h.get('why', '')}" for h in plan["herbs"]]
+    guideline = plan["guideline"]
+    lines += [
+        "",
+        _("GUIDELINE: {name}: {stance}").format(name=guideline["name"], stance=guideline["stance"]),
+        "  "
+        + _("Other view: {name}: {stance}").format(
+            name=guideline["other_view"]["name"], stance=guideline["other_view"]["stance"]
+        ),
+    ]
+    if plan["warnings"]:
+        lines += ["", _("WARNINGS")]
+        for warning in plan["warnings"]:
+            mark = (
+                " [" + _("overridden: {reason}").format(reason=warning["override_reason"]) + "]"
+                if warning.get("overridden")
+                else ""
+            )
+            lines.append(f"  - {warning['message']}{mark}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,2 @@
+"""Treatment planning: acupuncture prescription, safety rules, electro-acupuncture, herbs
+and the home programme."""

@@ -1,0 +1,165 @@
+"""The treatment plan: assessment → acupuncture (with safety rules and electro-acupuncture),
+office care, herbs and the home programme, each change explained in `warnings`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weizhong.case import Case
+from weizhong.knowledge.atlas import load_atlas
+from weizhong.planning.prescription import load_prescription_rules, needles, propose_points
+from weizhong.planning.safety import SafetyOutcome, apply_safety
+from weizhong.reasoning.assessment import assess
+
+PLAN_FORMAT = "weizhong.plan/1"
+GUIDELINES = ("ACP2017", "NICE_NG59")
+MUSCLE_CONDITIONS = frozenset(("hamstring_tightness", "hip_flexor_tightness"))
+NO_CURRENT_REGIONS = frozenset(("chest", "upper_back", "neck", "head", "face", "upper_abdomen"))
+
+
+class PlanSettingError(ValueError):
+    """An impossible planning setting; the message names it and what is allowed."""
+
+
+def make_plan(
+    case: Case,
+    assessment: dict[str, Any] | None = None,
+    *,
+    overrides: dict[str, str] | None = None,
+    max_points: int | None = None,
+    guideline: str = "ACP2017",
+) -> dict[str, Any]:
+    """The contract object of ``weizhong plan --format json``."""
+    if guideline not in GUIDELINES:
+        raise PlanSettingError(
+            f"guideline '{guideline}' is not known; use {' or '.join(GUIDELINES)}"
+        )
+    if max_points is not None and not 1 <= max_points <= 30:
+        raise PlanSettingError(f"max points {max_points} is outside 1–30")
+    result = assessment or assess(case)
+    rules = load_prescription_rules()
+    proposed = propose_points(case, result["differential"], max_points)
+    safety = apply_safety(case, result["red_flags"], proposed, overrides or {})
+    electro = _electrostimulation(case, result, safety)
+    herbs = _herbs(case, result, safety)
+    top = result["differential"][0]
+    return {
+        "format": PLAN_FORMAT,
+        "case_id": result.get("case_id"),
+        "knowledge_version": result["knowledge_version"],
+        "status": "refer_first" if safety.no_needling else "treat",
+        "assessment": {
+            "red_flags": [
+                {"id": f["id"], "urgency": f["urgency"], "action": f["action"]}
+                for f in result["red_flags"]
+            ],
+            "leading": [
+                {"condition": e["condition"], "probability": e["probability"]}
+                for e in result["differential"][:3]
+            ],
+        },
+        "acupuncture": {
+            "points": safety.points,
+            "needles": needles(safety.points),
+            "withheld": safety.withheld,
+            "electrostimulation": electro,
+            "max_points": max_points or rules.max_points,
+        },
+        "office_care": _office_care(result, safety, top["condition"]),
+        "exercises": [],
+        "herbs": herbs["offered"],
+        "herbs_withheld": herbs["withheld"],
+        "guideline": _guideline(guideline),
+        "warnings": safety.warnings,
+        "overrides": safety.overrides_used,
+    }
+
+
+def _electrostimulation(
+    case: Case, result: dict[str, Any], safety: SafetyOutcome
+) -> dict[str, Any] | None:
+    if safety.no_needling or safety.no_electro:
+        return None
+    rules = load_prescription_rules()
+    atlas = load_atlas()
+    by_code = {p["code"]: p for p in safety.points if p["code"] in atlas.points}
+    pairs: list[dict[str, Any]] = []
+    for first, second in rules.electro["pairs"]:
+        a, b = by_code.get(first), by_code.get(second)
+        if a is None or b is None or a["side"] != b["side"] or "midline" in (a["side"], b["side"]):
+            continue
+        regions = set(atlas.points[first].regions) | set(atlas.points[second].regions)
+        if regions & (safety.no_electro_regions | NO_CURRENT_REGIONS):
+            continue
+        if {first, second} & {code for pair in pairs for code in pair["points"]}:
+            continue
+        pairs.append(
+            {
+                "points": [first, second],
+                "side": a["side"],
+                "circuit": "one circuit per side; never across the spine or the chest",
+            }
+        )
+        if len(pairs) == 2:
+            break
+    if not pairs:
+        return None
+    onset = case.findings.get("onset_days")
+    leading = result["differential"][0]["condition"]
+    if leading in MUSCLE_CONDITIONS:
+        goal = "muscle"
+    elif isinstance(onset, int) and onset <= 42:
+        goal = "acute"
+    else:
+        goal = "chronic"
+    electro = rules.electro
+    return {
+        "pairs": pairs,
+        "goal": goal,
+        "frequency": electro["goal"][goal]["frequency"],
+        "why": electro["goal"][goal]["why"],
+        "pulse_width_ms": electro["pulse_width_ms"],
+        "current_ma": electro["current_ma"],
+        "minutes": electro["minutes"],
+        "intensity": electro["intensity"],
+        "source": electro["source"],
+    }
+
+
+def _office_care(result: dict[str, Any], safety: SafetyOutcome, leading: str) -> dict[str, Any]:
+    rule = result["triage"]["manipulation_rule"]
+    if safety.manipulation_blocked:
+        suitability = "not suitable"
+        why = "; ".join(safety.manipulation_blocked)
+    elif rule["status"] == "positive":
+        suitability = "likely to help"
+        why = f"Childs rule positive ({rule['met']} of {rule['of']} criteria)"
+    elif rule["status"] == "incomplete":
+        suitability = "undecided"
+        why = "Childs rule incomplete: check " + ", ".join(rule["missing"])
+    else:
+        suitability = "not the first choice"
+        why = f"Childs rule negative ({rule['met']} of {rule['of']})"
+    care = load_prescription_rules().office_care
+    soft_tissue = care.get(leading, care["default"])
+    return {
+        "manipulation": {"suitability": suitability, "why": why, "rule": rule["name"]},
+        "soft_tissue_and_mobilisation": soft_tissue,
+        "source": care["source"],
+    }
+
+
+def _herbs(case: Case, result: dict[str, Any], safety: SafetyOutcome) -> dict[str, Any]:
+    """Formulas offered for this picture (never forced), those withheld, and their warnings."""
+    from weizhong.planning.herbs import propose_herbs
+
+    proposal = propose_herbs(case, result["differential"], red_flags=result["red_flags"])
+    for warning in proposal["warnings"]:
+        safety.warnings.append({**warning, "id": f"herb_{warning['id']}", "overridden": False})
+    return {"offered": list(proposal["offered"]), "withheld": list(proposal["withheld"])}
+
+
+def _guideline(chosen: str) -> dict[str, Any]:
+    guidelines = load_prescription_rules().guidelines
+    other = next(g for key, g in guidelines.items() if key != chosen)
+    return {**guidelines[chosen], "other_view": other}
