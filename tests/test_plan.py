@@ -235,3 +235,20 @@ def test_balance_points_are_never_over_an_organ(raw: dict[str, Any]) -> None:
     for point in plan(raw["findings"], raw["patient"])["acupuncture"]["points"]:
         if point["role"] == "balance":
             assert atlas.points[point["code"]].organ_below is None, point["code"]
+
+
+def test_plan_batch_writes_one_plan_per_line(tmp_path: Path) -> None:
+    line = json.dumps({"format": "weizhong.case/1", "findings": HAMSTRINGS})
+    path = tmp_path / "cases.jsonl"
+    path.write_text(f"{line}\n{{}}\n{line}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "weizhong.cli", "plan", "--jsonl", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2
+    plans = [json.loads(text) for text in done.stdout.splitlines()]
+    assert [p["line"] for p in plans] == [1, 2, 3]
+    assert plans[1]["error"] == "invalid_case"
+    assert plans[2]["acupuncture"]["points"]

@@ -150,10 +150,10 @@ class _Progress:
         sys.stderr.flush()
 
 
-def _assess_batch(path: str, with_sources: bool = False) -> int:
+def _batch(path: str, answer: Callable[[Any], dict[str, Any]]) -> int:
+    """One case per line in, one JSON result per line out; a bad line is reported and skipped."""
     from weizhong.case import CaseError, parse_case_text
     from weizhong.knowledge import load_knowledge
-    from weizhong.reasoning.assessment import assess
 
     knowledge = load_knowledge()
     out = sys.stdout.buffer  # orjson writes bytes: no decode and re-encode of each result
@@ -163,10 +163,7 @@ def _assess_batch(path: str, with_sources: bool = False) -> int:
         if not line.strip():
             continue
         try:
-            result = assess(parse_case_text(line, knowledge), knowledge)
-            if not with_sources:
-                # cited from one knowledge version: `weizhong knowledge sources` prints them all
-                del result["sources"]
+            result = answer(parse_case_text(line, knowledge))
             result["line"] = number
         except CaseError as error:
             result = {"line": number, **_problems_json(error)}
@@ -187,6 +184,22 @@ def _assess_batch(path: str, with_sources: bool = False) -> int:
     return 0
 
 
+def _assess_batch(path: str, with_sources: bool = False) -> int:
+    from weizhong.knowledge import load_knowledge
+    from weizhong.reasoning.assessment import assess
+
+    knowledge = load_knowledge()
+
+    def answer(case: Any) -> dict[str, Any]:
+        result = assess(case, knowledge)
+        if not with_sources:
+            # cited from one knowledge version: `weizhong knowledge sources` prints them all
+            del result["sources"]
+        return result
+
+    return _batch(path, answer)
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from weizhong.case import CaseError, parse_case_text
     from weizhong.planning.plan import PlanSettingError, make_plan
@@ -196,6 +209,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
         overrides = parse_overrides(args.override or [])
     except OverrideError as error:
         raise UsageError(str(error)) from None
+    if args.jsonl:
+        return _batch(
+            args.jsonl,
+            lambda case: make_plan(
+                case, overrides=overrides, max_points=args.max_points, guideline=args.guideline
+            ),
+        )
+    if not args.case:
+        raise UsageError(_("give a case file, '-' for standard input, or --jsonl FILE"))
     try:
         case = parse_case_text(_read_text(args.case))
     except CaseError as error:
@@ -468,7 +490,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=PLAN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    plan.add_argument("case", help=_("case file, or '-' for standard input"))
+    plan.add_argument("case", nargs="?", help=_("case file, or '-' for standard input"))
+    plan.add_argument(
+        "--jsonl",
+        metavar="FILE",
+        help=_("batch mode: one case per line ('-' for stdin), one plan per line"),
+    )
     plan.add_argument("--format", choices=("text", "json"), default="text")
     plan.add_argument(
         "--override",
