@@ -228,7 +228,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         plan = make_plan(
-            case, overrides=overrides, max_points=args.max_points, guideline=args.guideline
+            case,
+            overrides=overrides,
+            max_points=args.max_points,
+            max_exercises=args.max_exercises,
+            guideline=args.guideline,
         )
     except PlanSettingError as error:
         raise UsageError(str(error)) from None
@@ -239,6 +243,42 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from weizhong.plan_report import render_plan
 
         sys.stdout.write(render_plan(plan))
+    return 0
+
+
+def cmd_handout(args: argparse.Namespace) -> int:
+    from weizhong.case import CaseError, parse_case_text
+    from weizhong.handouts.handout import handout_html, write_handout_pdf
+    from weizhong.planning.plan import make_plan
+
+    try:
+        case = parse_case_text(_read_text(args.case))
+    except CaseError as error:
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not args.output.lower().endswith((".pdf", ".html")):
+        raise UsageError(
+            _("-o must name a .pdf (or .html) file, not {path}").format(path=args.output)
+        )
+    plan = make_plan(case, max_exercises=args.max_exercises)
+    html = handout_html(plan, {"exercises": plan["exercises"]}, args.clinic)
+    try:
+        if args.output.lower().endswith(".html"):
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(html)
+            print(_("wrote {path}").format(path=args.output))
+            return 0
+        pages = write_handout_pdf(html, args.output)
+    except OSError as error:
+        raise UsageError(
+            _("cannot write {path}: {why}").format(path=args.output, why=error.strerror)
+        ) from None
+    print(
+        ngettext("wrote {path} ({pages} page)", "wrote {path} ({pages} pages)", pages).format(
+            path=args.output, pages=pages
+        )
+    )
     return 0
 
 
@@ -505,12 +545,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--max-points", type=int, help=_("most point entries (default 10)"))
     plan.add_argument(
+        "--max-exercises",
+        type=int,
+        default=4,
+        help=_("most exercises in the home programme (default 4)"),
+    )
+    plan.add_argument(
         "--guideline",
         default="ACP2017",
         choices=("ACP2017", "NICE_NG59"),
         help=_("the guideline the clinic follows (its stance is shown)"),
     )
     plan.set_defaults(func=cmd_plan)
+    handout = sub.add_parser(
+        "handout",
+        help=_("write the patient's home-programme handout as a PDF"),
+        description=_(
+            "Plan the case and write the patient's handout: the exercises with figures and "
+            "dose, a week's tick-box schedule, what to feel and when to stop, and the symptoms "
+            "that need urgent care."
+        ),
+        epilog=_("examples:")
+        + "\n  weizhong handout case.json -o handout.pdf"
+        + '\n  weizhong handout case.json -o handout.pdf --clinic "Riverside Acupuncture"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    handout.add_argument("case", help=_("case file, or '-' for standard input"))
+    handout.add_argument("-o", "--output", required=True, help=_("the PDF (or .html) to write"))
+    handout.add_argument(
+        "--clinic",
+        default=os.environ.get("WEIZHONG_CLINIC_NAME", "weizhong"),
+        help=_("the clinic's name on the handout (or $WEIZHONG_CLINIC_NAME)"),
+    )
+    handout.add_argument("--max-exercises", type=int, default=4)
+    handout.set_defaults(func=cmd_handout)
     points = sub.add_parser(
         "points",
         help=_("list and search the acupuncture point atlas"),

@@ -44,7 +44,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 FILES = ("findings", "conditions", "evidence", "red_flags", "triage", "medications")
 # Parsed by weizhong.reasoning.instruments; read here only so that a change to the scoring rules
 # changes the knowledge version too.
-VERSIONED_ONLY = ("instruments", "prescription", "safety", "herbs")
+VERSIONED_ONLY = ("instruments", "prescription", "safety", "herbs", "exercises")
 FINDING_TYPES = ("bool", "int", "number", "enum", "regions", "levels", "muscles", "int_list")
 PATIENT_FIELDS = ("age", "sex", "pregnant", "conditions", "devices", "medications")
 

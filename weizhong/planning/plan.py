@@ -7,6 +7,7 @@ from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge.atlas import load_atlas
+from weizhong.planning.home_programme import MAX_EXERCISES, build_programme
 from weizhong.planning.prescription import load_prescription_rules, needles, propose_points
 from weizhong.planning.safety import SafetyOutcome, apply_safety
 from weizhong.reasoning.assessment import assess
@@ -27,6 +28,7 @@ def make_plan(
     *,
     overrides: dict[str, str] | None = None,
     max_points: int | None = None,
+    max_exercises: int = MAX_EXERCISES,
     guideline: str = "ACP2017",
 ) -> dict[str, Any]:
     """The contract object of ``weizhong plan --format json``."""
@@ -36,12 +38,15 @@ def make_plan(
         )
     if max_points is not None and not 1 <= max_points <= 30:
         raise PlanSettingError(f"max points {max_points} is outside 1–30")
+    if not 1 <= max_exercises <= 8:
+        raise PlanSettingError(f"max exercises {max_exercises} is outside 1–8")
     result = assessment or assess(case)
     rules = load_prescription_rules()
     proposed = propose_points(case, result["differential"], max_points)
     safety = apply_safety(case, result["red_flags"], proposed, overrides or {})
     electro = _electrostimulation(case, result, safety)
     herbs = _herbs(case, result, safety)
+    programme = build_programme(case, result["differential"], max_exercises)
     top = result["differential"][0]
     return {
         "format": PLAN_FORMAT,
@@ -66,7 +71,8 @@ def make_plan(
             "max_points": max_points or rules.max_points,
         },
         "office_care": _office_care(result, safety, top["condition"]),
-        "exercises": [],
+        "exercises": [] if safety.no_needling else programme["exercises"],
+        "exercises_left_out": programme["left_out"],
         "herbs": herbs["offered"],
         "herbs_withheld": herbs["withheld"],
         "guideline": _guideline(guideline),

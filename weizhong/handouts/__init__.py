@@ -1,0 +1,1 @@
+"""Patient handouts: the home programme as a two-page PDF (HTML and CSS through WeasyPrint)."""

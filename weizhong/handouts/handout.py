@@ -1,0 +1,168 @@
+"""The patient's handout: the home programme with figures, dose, a week's tick-box schedule,
+what to feel and when to stop, and the symptoms that need urgent care.
+
+HTML and CSS are built here (escaped, our words, marked for translation) and turned into a PDF
+by WeasyPrint, imported only when a PDF is asked for: the core stays light.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html import escape
+from typing import Any
+
+from weizhong.i18n import _
+from weizhong.planning.home_programme import WEEKDAYS, load_exercises
+
+CSS = """
+@page { size: A4; margin: 14mm 14mm 16mm 14mm;
+        @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt;
+                         color: #555; } }
+body { font-family: "DejaVu Sans", sans-serif; font-size: 9pt; color: #1d2330;
+       line-height: 1.3; }
+h1 { font-size: 17pt; margin: 0 0 1mm 0; color: #1f3a5f; }
+h2 { font-size: 12pt; margin: 4mm 0 2mm 0; color: #1f3a5f; border-bottom: 0.6pt solid #9fb3c8; }
+h3 { font-size: 10.5pt; margin: 0 0 1mm 0; }
+.meta { color: #444; font-size: 9pt; margin-bottom: 2mm; }
+.urgent { border: 1.4pt solid #b00020; background: #fdecee; padding: 3mm; margin: 2mm 0;
+          break-inside: avoid; }
+.urgent h2 { color: #b00020; border: none; margin-top: 0; }
+table.exercises { width: 182mm; table-layout: fixed; border-collapse: separate;
+                  border-spacing: 0 2.5mm; }
+table.exercises td { width: 89mm; vertical-align: top; border: 0.6pt solid #c9d3de;
+                     border-radius: 2mm; padding: 2mm; }
+table.exercises td + td { border-left-width: 0.6pt; }
+table.exercises td.gap { width: 4mm; border: none; padding: 0; }
+table.exercises tr { break-inside: avoid; }
+.figure { text-align: center; margin-bottom: 1mm; }
+.dose { font-weight: bold; color: #1f3a5f; }
+ol { margin: 1mm 0 1mm 4.5mm; padding: 0; }
+li { margin-bottom: 0.6mm; }
+.feel, .stop { margin: 0.8mm 0; }
+.stop { color: #7a0016; }
+table.week { border-collapse: collapse; width: 100%; margin-top: 1mm; }
+table.week th, table.week td { border: 0.6pt solid #9fb3c8; padding: 1.2mm; text-align: center; }
+table.week td.name { text-align: left; }
+.box { display: inline-block; width: 4mm; height: 4mm; border: 0.8pt solid #1d2330; }
+.off { color: #aab; }
+.footer { margin-top: 3mm; font-size: 8.5pt; color: #444; }
+"""
+
+URGENT_SYMPTOMS = (
+    _("numbness between the legs or around the back passage"),
+    _("new trouble passing urine or controlling your bladder or bowels"),
+    _("numbness or weakness in both legs, or weakness that is getting worse"),
+    _("fever or shivering with the back pain"),
+    _("severe pain that is constant, at night, and not eased by any position"),
+)
+
+
+def handout_html(
+    plan: dict[str, Any], programme: dict[str, Any], clinic: str, today: dt.date | None = None
+) -> str:
+    """The handout as one HTML document (figures inline as SVG)."""
+    library = load_exercises()
+    date = (today or dt.date.today()).isoformat()
+    parts = [
+        f"<h1>{escape(_('Your home programme'))}</h1>",
+        f"<div class='meta'>{escape(clinic)} · {escape(_('prepared on {date}').format(date=date))}"
+        "</div>",
+    ]
+    refer = plan.get("status") == "refer_first"
+    if refer:
+        actions = " ".join(
+            escape(f["action"])
+            for f in plan["assessment"]["red_flags"]
+            if f["urgency"] in ("emergency", "urgent")
+        )
+        parts.append(
+            "<div class='urgent'><h2>"
+            + escape(_("Please see a doctor first"))
+            + "</h2><p>"
+            + actions
+            + "</p><p>"
+            + escape(_("Do not start these exercises until you have been checked."))
+            + "</p></div>"
+        )
+    exercises = [] if refer else programme["exercises"]
+    if exercises:
+        parts.append(f"<h2>{escape(_('Your exercises'))}</h2><table class='exercises'>")
+        cards = [_card(library[item["id"]], item) for item in exercises]
+        for start in range(0, len(cards), 2):
+            pair = cards[start : start + 2] + ([""] if len(cards[start : start + 2]) == 1 else [])
+            parts.append(f"<tr><td>{pair[0]}</td><td class='gap'></td><td>{pair[1]}</td></tr>")
+        parts.append("</table>")
+        parts.append(f"<h2>{escape(_('This week'))}</h2>" + _week_table(exercises))
+    parts.append(
+        "<div class='urgent'><h2>"
+        + escape(_("Get urgent medical help today if you notice"))
+        + "</h2><ul>"
+        + "".join(f"<li>{escape(s)}</li>" for s in URGENT_SYMPTOMS)
+        + "</ul></div>"
+    )
+    parts.append(
+        "<div class='footer'>"
+        + escape(
+            _(
+                "Some stretch or mild ache is expected; pain that lasts more than two hours "
+                "after the exercises, or is worse the next morning, means do less and tell us "
+                "at your next visit."
+            )
+        )
+        + "</div>"
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>"
+        + escape(_("Your home programme"))
+        + f"</title><style>{CSS}</style></head><body>"
+        + "".join(parts)
+        + "</body></html>"
+    )
+
+
+def _card(exercise: Any, item: dict[str, Any]) -> str:
+    from weizhong.figures.exercise_svg import render_pose_svg
+    from weizhong.figures.pose import pose_from_table
+
+    pose = pose_from_table(exercise.pose, f"exercise '{exercise.id}'")
+    svg = render_pose_svg(pose, exercise.name, exercise.feel)
+    svg = svg[svg.index("<svg") :]  # drop the XML declaration inside HTML
+    svg = re.sub(r'width="[^"]*" height="[^"]*"', 'width="66mm" height="42.9mm"', svg, count=1)
+    steps = "".join(f"<li>{escape(step)}</li>" for step in exercise.steps)
+    stop = "; ".join(exercise.stop_if)
+    return (
+        f"<div class='figure'>{svg}</div>"
+        f"<h3>{escape(exercise.name)}</h3>"
+        f"<div class='dose'>{escape(item['dose_text'])}</div>"
+        f"<ol>{steps}</ol>"
+        f"<div class='feel'><b>{escape(_('You should feel:'))}</b> {escape(exercise.feel)}</div>"
+        f"<div class='stop'><b>{escape(_('Stop if:'))}</b> {escape(stop)}</div>"
+    )
+
+
+def _week_table(exercises: list[dict[str, Any]]) -> str:
+    head = "".join(f"<th>{escape(_(day))}</th>" for day in WEEKDAYS)
+    rows = []
+    for item in exercises:
+        cells = "".join(
+            "<td><span class='box'></span></td>"
+            if day in item["schedule"]
+            else "<td class='off'>–</td>"
+            for day in WEEKDAYS
+        )
+        rows.append(f"<tr><td class='name'>{escape(item['name'])}</td>{cells}</tr>")
+    return (
+        f"<table class='week'><tr><th>{escape(_('Exercise'))}</th>{head}</tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def write_handout_pdf(html: str, path: str) -> int:
+    """Write the PDF; return its number of pages."""
+    from weasyprint import HTML
+
+    document = HTML(string=html).render()
+    document.write_pdf(path)
+    return len(document.pages)
