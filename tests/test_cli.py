@@ -82,7 +82,7 @@ def test_batch_mode_writes_one_result_per_line_and_keeps_going(tmp_path: Path) -
     assert [line["line"] for line in lines] == [1, 2, 4]
     assert lines[1]["error"] == "invalid_case"
     assert lines[2]["differential"][0]["condition"] == "hamstring_tightness"
-    assert "1 of 3 lines were invalid" in done.stderr
+    assert "1 of 3 lines could not be answered" in done.stderr
 
 
 def test_score_prints_json_with_a_score() -> None:

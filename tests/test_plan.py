@@ -252,3 +252,68 @@ def test_plan_batch_writes_one_plan_per_line(tmp_path: Path) -> None:
     assert [p["line"] for p in plans] == [1, 2, 3]
     assert plans[1]["error"] == "invalid_case"
     assert plans[2]["acupuncture"]["points"]
+
+
+def test_the_clinician_can_add_and_remove_points_and_exercises() -> None:
+    from weizhong.planning.plan import PlanEdits
+
+    edits = PlanEdits(
+        add_points=("BL57:left",),
+        remove_points=("GB34",),
+        add_exercises=("bird_dog",),
+        remove_exercises=(),
+    )
+    result = plan(HAMSTRINGS, edits=edits)
+    added = next(p for p in result["acupuncture"]["points"] if p["code"] == "BL57")
+    assert added["side"] == "left"
+    assert added["rationale"] == "Added by the clinician."
+    assert "GB34" not in codes(result)
+    assert "bird_dog" in {e["id"] for e in result["exercises"]}
+
+
+@pytest.mark.parametrize(("edits", "message"), [
+    ({"add_points": ("BL400",)}, "did you mean 'BL40'"),
+    ({"add_points": ("BL40:up",)}, "side 'up' is not left, right or both"),
+    ({"remove_points": ("LI4",)}, "not in the proposed plan"),
+    ({"add_exercises": ("bird_dogg",)}, "did you mean 'bird_dog'"),
+    ({"remove_exercises": ("bird_dog",)}, "not in the programme"),
+])  # fmt: skip
+def test_unknown_points_and_exercises_are_clear_errors(edits: dict[str, Any], message: str) -> None:
+    from weizhong.planning.plan import PlanEdits
+
+    with pytest.raises(PlanSettingError, match=message):
+        plan(HAMSTRINGS, edits=PlanEdits(**edits))
+
+
+def test_an_added_point_still_meets_the_safety_rules() -> None:
+    from weizhong.planning.plan import PlanEdits
+
+    pregnant = {"age": 30, "sex": "female", "pregnant": True}
+    result = plan(HAMSTRINGS, pregnant, edits=PlanEdits(add_points=("SP6",)))
+    assert "SP6" not in codes(result)
+    assert "SP6" in {p["code"] for p in result["acupuncture"]["withheld"]}
+
+
+def test_a_plan_lists_its_home_programme() -> None:
+    result = plan(HAMSTRINGS)
+    assert 1 <= len(result["exercises"]) <= 4
+    for item in result["exercises"]:
+        assert item["id"]
+        assert item["dose"]
+
+
+def test_plan_command_edits_and_their_errors(tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({"format": "weizhong.case/1", "findings": HAMSTRINGS}))
+    run = [sys.executable, "-m", "weizhong.cli", "plan", str(path), "--format", "json"]
+    done = subprocess.run(
+        [*run, "--add-point", "BL57:left", "--remove-point", "GB34"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "BL57" in {p["code"] for p in json.loads(done.stdout)["acupuncture"]["points"]}
+    bad = subprocess.run([*run, "--add-point", "BL400"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2
+    assert "did you mean 'BL40'" in bad.stderr

@@ -150,8 +150,16 @@ class _Progress:
         sys.stderr.flush()
 
 
-def _batch(path: str, answer: Callable[[Any], dict[str, Any]]) -> int:
-    """One case per line in, one JSON result per line out; a bad line is reported and skipped."""
+def _batch(
+    path: str,
+    answer: Callable[[Any], dict[str, Any]],
+    line_errors: tuple[type[Exception], ...] = (),
+) -> int:
+    """One case per line in, one JSON result per line out; a bad line is reported and skipped.
+
+    `line_errors` are errors about one case (a setting that does not fit it): reported on its
+    line like an invalid case.
+    """
     from weizhong.case import CaseError, parse_case_text
     from weizhong.knowledge import load_knowledge
 
@@ -168,6 +176,9 @@ def _batch(path: str, answer: Callable[[Any], dict[str, Any]]) -> int:
         except CaseError as error:
             result = {"line": number, **_problems_json(error)}
             bad += 1
+        except line_errors as error:
+            result = {"line": number, "error": "not_possible_for_this_case", "message": str(error)}
+            bad += 1
         out.write(orjson.dumps(result, option=orjson.OPT_APPEND_NEWLINE))
         done += 1
         progress.update(done)
@@ -176,7 +187,7 @@ def _batch(path: str, answer: Callable[[Any], dict[str, Any]]) -> int:
         print(
             "weizhong: "
             + _(
-                "{bad} of {done} lines were invalid cases; their lines in the output say why"
+                "{bad} of {done} lines could not be answered; their lines in the output say why"
             ).format(bad=bad, done=done),
             file=sys.stderr,
         )
@@ -202,20 +213,28 @@ def _assess_batch(path: str, with_sources: bool = False) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from weizhong.case import CaseError, parse_case_text
-    from weizhong.planning.plan import PlanSettingError, make_plan
+    from weizhong.planning.plan import PlanEdits, PlanSettingError, make_plan
     from weizhong.planning.safety import OverrideError, parse_overrides
 
     try:
         overrides = parse_overrides(args.override or [])
     except OverrideError as error:
         raise UsageError(str(error)) from None
+    edits = PlanEdits(
+        tuple(args.add_point),
+        tuple(args.remove_point),
+        tuple(args.add_exercise),
+        tuple(args.remove_exercise),
+    )
+    settings: dict[str, Any] = {
+        "overrides": overrides,
+        "max_points": args.max_points,
+        "max_exercises": args.max_exercises,
+        "guideline": args.guideline,
+        "edits": edits,
+    }
     if args.jsonl:
-        return _batch(
-            args.jsonl,
-            lambda case: make_plan(
-                case, overrides=overrides, max_points=args.max_points, guideline=args.guideline
-            ),
-        )
+        return _batch(args.jsonl, lambda case: make_plan(case, **settings), (PlanSettingError,))
     if not args.case:
         raise UsageError(_("give a case file, '-' for standard input, or --jsonl FILE"))
     try:
@@ -227,13 +246,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        plan = make_plan(
-            case,
-            overrides=overrides,
-            max_points=args.max_points,
-            max_exercises=args.max_exercises,
-            guideline=args.guideline,
-        )
+        plan = make_plan(case, **settings)
     except PlanSettingError as error:
         raise UsageError(str(error)) from None
     if args.format == "json":
@@ -549,6 +562,34 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=4,
         help=_("most exercises in the home programme (default 4)"),
+    )
+    plan.add_argument(
+        "--add-point",
+        action="append",
+        default=[],
+        metavar="CODE[:SIDE]",
+        help=_("add a point (checked by the safety rules like any other)"),
+    )
+    plan.add_argument(
+        "--remove-point",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help=_("remove a proposed point"),
+    )
+    plan.add_argument(
+        "--add-exercise",
+        action="append",
+        default=[],
+        metavar="ID",
+        help=_("add an exercise to the home programme"),
+    )
+    plan.add_argument(
+        "--remove-exercise",
+        action="append",
+        default=[],
+        metavar="ID",
+        help=_("remove an exercise from the home programme"),
     )
     plan.add_argument(
         "--guideline",

@@ -68,9 +68,20 @@ def render_plan(plan: dict[str, Any]) -> str:
         ),
         "  " + care["soft_tissue_and_mobilisation"],
     ]
+    if plan["exercises"]:
+        lines += ["", _("HOME PROGRAMME")]
+        for item in plan["exercises"]:
+            lines.append(f"  {item['name']}: {item['dose_text']} ({', '.join(item['schedule'])})")
     if plan["herbs"]:
         lines += ["", _("HERBS (offered, never forced)")]
         lines += [f"  {h.get('formula')}: {h.get('why', '')}" for h in plan["herbs"]]
+    for herb in plan.get("herbs_withheld", []):
+        lines.append(
+            "  "
+            + _("withheld: {formula}: {why}").format(
+                formula=herb.get("formula"), why=herb.get("why", "")
+            )
+        )
     guideline = plan["guideline"]
     lines += [
         "",

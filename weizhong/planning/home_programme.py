@@ -174,7 +174,7 @@ def build_programme(
                 if per_category.get(exercise.category, 0) >= 2:
                     continue
                 per_category[exercise.category] = per_category.get(exercise.category, 0) + 1
-                chosen.append(_item(exercise, [c for c in exercise.serves if c in present]))
+                chosen.append(exercise_item(exercise, [c for c in exercise.serves if c in present]))
                 break
             if len(chosen) >= max_exercises:
                 break
@@ -185,7 +185,8 @@ def build_programme(
     }
 
 
-def _item(exercise: Exercise, serves: list[str]) -> dict[str, Any]:
+def exercise_item(exercise: Exercise, serves: list[str]) -> dict[str, Any]:
+    """One chosen exercise as the plan shows it."""
     return {
         "id": exercise.id,
         "name": exercise.name,

@@ -3,11 +3,18 @@ office care, herbs and the home programme, each change explained in `warnings`."
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
 from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge.atlas import load_atlas
-from weizhong.planning.home_programme import MAX_EXERCISES, build_programme
+from weizhong.planning.home_programme import (
+    MAX_EXERCISES,
+    build_programme,
+    exercise_item,
+    load_exercises,
+)
 from weizhong.planning.prescription import load_prescription_rules, needles, propose_points
 from weizhong.planning.safety import SafetyOutcome, apply_safety
 from weizhong.reasoning.assessment import assess
@@ -22,6 +29,65 @@ class PlanSettingError(ValueError):
     """An impossible planning setting; the message names it and what is allowed."""
 
 
+@dataclass(frozen=True)
+class PlanEdits:
+    """The clinician's changes: points as CODE or CODE:SIDE, exercises by id."""
+
+    add_points: tuple[str, ...] = ()
+    remove_points: tuple[str, ...] = ()
+    add_exercises: tuple[str, ...] = ()
+    remove_exercises: tuple[str, ...] = ()
+
+
+def _suggestion(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _edit_points(
+    case: Case, points: list[dict[str, Any]], edits: PlanEdits
+) -> list[dict[str, Any]]:
+    atlas = load_atlas()
+    codes = list(atlas.points)
+    kept = list(points)
+    for code in edits.remove_points:
+        if not any(p["code"] == code for p in kept):
+            raise PlanSettingError(
+                f"--remove-point {code}: not in the proposed plan; it has "
+                f"{', '.join(p['code'] for p in kept) or 'no points'}"
+            )
+        kept = [p for p in kept if p["code"] != code]
+    sides = case.symptomatic_sides()
+    default_side = sides[0] if len(sides) == 1 else "both"
+    painful = {
+        r.rsplit("_", 1)[0] if r.endswith(("_left", "_right")) else r
+        for r in case.findings.get("pain_regions", ())
+    }
+    for text in edits.add_points:
+        code, _, side = text.partition(":")
+        if code not in atlas.points:
+            raise PlanSettingError(
+                f"--add-point {code}: not a point of the atlas" + _suggestion(code, codes)
+            )
+        side = side or default_side
+        if side not in ("left", "right", "both"):
+            raise PlanSettingError(f"--add-point {text}: side '{side}' is not left, right or both")
+        point = atlas.points[code]
+        kept.append({
+            "code": code,
+            "side": "midline" if point.channel in ("GV", "CV") else side,
+            "role": "local" if painful & set(point.regions) else "distal",
+            "rationale": "Added by the clinician.",
+            "source": "clinician's choice",
+            "for": None,
+            "name": f"{point.pinyin} {point.hanzi_traditional}",
+            "english": point.english,
+            "depth_cun": list(point.depth_cun),
+            "angle": point.angle,
+        })  # fmt: skip
+    return kept
+
+
 def make_plan(
     case: Case,
     assessment: dict[str, Any] | None = None,
@@ -30,8 +96,14 @@ def make_plan(
     max_points: int | None = None,
     max_exercises: int = MAX_EXERCISES,
     guideline: str = "ACP2017",
+    edits: PlanEdits | None = None,
 ) -> dict[str, Any]:
-    """The contract object of ``weizhong plan --format json``."""
+    """The contract object of ``weizhong plan --format json``.
+
+    The clinician's edits are applied before the safety rules, so an added point is checked
+    like any other (a forbidden point in pregnancy is still withheld without an override).
+    """
+    edits = edits or PlanEdits()
     if guideline not in GUIDELINES:
         raise PlanSettingError(
             f"guideline '{guideline}' is not known; use {' or '.join(GUIDELINES)}"
@@ -42,11 +114,12 @@ def make_plan(
         raise PlanSettingError(f"max exercises {max_exercises} is outside 1–8")
     result = assessment or assess(case)
     rules = load_prescription_rules()
-    proposed = propose_points(case, result["differential"], max_points)
+    proposed = _edit_points(case, propose_points(case, result["differential"], max_points), edits)
     safety = apply_safety(case, result["red_flags"], proposed, overrides or {})
     electro = _electrostimulation(case, result, safety)
     herbs = _herbs(case, result, safety)
     programme = build_programme(case, result["differential"], max_exercises)
+    _edit_exercises(case, result, programme, edits, safety)
     top = result["differential"][0]
     return {
         "format": PLAN_FORMAT,
@@ -79,6 +152,39 @@ def make_plan(
         "warnings": safety.warnings,
         "overrides": safety.overrides_used,
     }
+
+
+def _edit_exercises(
+    case: Case,
+    result: dict[str, Any],
+    programme: dict[str, Any],
+    edits: PlanEdits,
+    safety: SafetyOutcome,
+) -> None:
+    library = load_exercises()
+    chosen = programme["exercises"]
+    for ident in edits.remove_exercises:
+        if not any(item["id"] == ident for item in chosen):
+            raise PlanSettingError(
+                f"--remove-exercise {ident}: not in the programme; it has "
+                f"{', '.join(item['id'] for item in chosen) or 'no exercises'}"
+            )
+        chosen[:] = [item for item in chosen if item["id"] != ident]
+    for ident in edits.add_exercises:
+        if ident not in library:
+            raise PlanSettingError(
+                f"--add-exercise {ident}: no such exercise" + _suggestion(ident, sorted(library))
+            )
+        exercise = library[ident]
+        reasons = [item["why"] for item in programme["left_out"] if item["id"] == ident]
+        if reasons:
+            safety.warnings.append({
+                "id": "exercise_added_despite_caution", "overridden": True,
+                "message": f"The clinician added {exercise.name} although the builder left it "
+                           f"out: {reasons[0]}",
+                "override_reason": "clinician's choice", "source": "exercises.toml",
+            })  # fmt: skip
+        chosen.append(exercise_item(exercise, []))
 
 
 def _electrostimulation(
