@@ -15,7 +15,7 @@ from functools import cache, cached_property
 from pathlib import Path
 
 from weizhong.knowledge.loader import DATA_DIR, KnowledgeError
-from weizhong.knowledge.tables import Table
+from weizhong.knowledge.tables import Table, read_toml
 
 ATLAS_DIR = DATA_DIR / "atlas"
 # WHO Standard Acupuncture Point Locations (2008): points per channel, 361 in all.
@@ -377,12 +377,7 @@ def _pairs(table: Table, key: str, allowed: frozenset[str]) -> Pairs:
 
 @cache
 def load_relations(folder: Path = ATLAS_DIR) -> ChannelRelations:
-    path = folder / "relations.toml"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise _error(path.name, "file", f"cannot be read as TOML: {error}") from None
-    top = Table(raw, path.name, "top level", _error)
+    top = read_toml(folder / "relations.toml", _error)
     top.table("meta").text("version")
     channels = frozenset(WHO_COUNTS) - {"GV", "CV"}
     classical = top.table("classical")

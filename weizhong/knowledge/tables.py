@@ -8,12 +8,14 @@ each passes its own error type, so callers still catch ``KnowledgeError`` or
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import NoReturn, TypeVar, cast
 
 from weizhong.knowledge.records import Citation
 
-__all__ = ["ErrorFactory", "Table"]
+__all__ = ["ErrorFactory", "Table", "read_toml"]
 
 ErrorFactory = Callable[[str, str, str], Exception]
 """Builds the exception to raise from (file, where, problem)."""
@@ -146,3 +148,13 @@ class Table:
         if source is None and not estimate:
             self.fail("needs a 'source', or 'estimate = true' with a one-line 'rationale'")
         return Citation(source=source or "", estimate=estimate, rationale=rationale or "")
+
+
+def read_toml(path: Path, error: ErrorFactory, file: str | None = None) -> Table:
+    """The top-level table of a TOML data file; `error` names the file if it cannot be read."""
+    name = file or path.name
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as problem:
+        raise error(name, "file", f"cannot be read as TOML: {problem}") from None
+    return Table(raw, name, "top level", error)

@@ -8,7 +8,6 @@ pain and static nerve stretch, the opposite directional preference).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge.loader import DATA_DIR, KnowledgeError, load_knowledge
-from weizhong.knowledge.tables import Table
+from weizhong.knowledge.tables import read_toml
 
 EXERCISES_FILE = DATA_DIR / "exercises.toml"
 MAX_EXERCISES = 4
@@ -51,19 +50,11 @@ class Exercise:
     pose: dict[str, Any]
 
 
-def _error(file: str, where: str, problem: str) -> KnowledgeError:
-    return KnowledgeError(file, where, problem)
-
-
 @cache
 def load_exercises(path: Path = EXERCISES_FILE) -> dict[str, Exercise]:
     """Read and check the exercise library; KnowledgeError naming the exercise on a problem."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise _error(path.name, "file", f"cannot be read as TOML: {error}") from None
+    top = read_toml(path, KnowledgeError)
     conditions = {c.id for c in load_knowledge().conditions}
-    top = Table(raw, path.name, "top level", _error)
     top.table("meta").text("version")
     library: dict[str, Exercise] = {}
     for table in top.opt_tables("exercise"):

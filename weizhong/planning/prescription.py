@@ -8,7 +8,6 @@ Safety rules are applied afterwards by :mod:`weizhong.planning.safety`.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,7 +17,7 @@ from weizhong.case import Case
 from weizhong.knowledge.atlas import Atlas, ChannelRelations, load_atlas, load_relations
 from weizhong.knowledge.loader import DATA_DIR, KnowledgeError, case_name_checker, load_knowledge
 from weizhong.knowledge.predicates import Predicate, all_of, compile_predicate
-from weizhong.knowledge.tables import Table
+from weizhong.knowledge.tables import Table, read_toml
 
 PRESCRIPTION_FILE = DATA_DIR / "prescription.toml"
 ROLES = ("local", "trigger_point", "adjacent", "distal", "balance")
@@ -68,21 +67,13 @@ class PrescriptionRules:
     office_care: dict[str, str]
 
 
-def _error(file: str, where: str, problem: str) -> KnowledgeError:
-    return KnowledgeError(file, where, problem)
-
-
 @cache
 def load_prescription_rules(path: Path = PRESCRIPTION_FILE) -> PrescriptionRules:
     """Read and check prescription.toml against the atlas and the conditions."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise _error(path.name, "file", f"cannot be read as TOML: {error}") from None
+    top = read_toml(path, KnowledgeError)
     atlas = load_atlas()
     knowledge = load_knowledge()
     conditions = {c.id for c in knowledge.conditions}
-    top = Table(raw, path.name, "top level", _error)
     version = top.table("meta").text("version")
     settings = top.table("settings")
 

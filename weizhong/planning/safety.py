@@ -3,7 +3,6 @@ with a written reason, which the plan records."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 from weizhong.case import Case
 from weizhong.knowledge.atlas import load_atlas
 from weizhong.knowledge.loader import DATA_DIR, KnowledgeError
-from weizhong.knowledge.tables import Table
+from weizhong.knowledge.tables import read_toml
 
 SAFETY_FILE = DATA_DIR / "safety.toml"
 TRUNK_REGIONS = frozenset(("low_back", "sacrum", "lower_abdomen", "upper_abdomen"))
@@ -37,11 +36,7 @@ class SafetyRule:
 
 @cache
 def load_safety_rules(path: Path = SAFETY_FILE) -> dict[str, SafetyRule]:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise KnowledgeError(path.name, "file", f"cannot be read as TOML: {error}") from None
-    top = Table(raw, path.name, "top level", KnowledgeError)
+    top = read_toml(path, KnowledgeError)
     rules = {}
     for ident, item in top.table("rule").data.items():
         table = top.child(item, f"rule.{ident}")
