@@ -317,3 +317,31 @@ def test_plan_command_edits_and_their_errors(tmp_path: Path) -> None:
     bad = subprocess.run([*run, "--add-point", "BL400"], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2
     assert "did you mean 'BL40'" in bad.stderr
+
+
+def test_the_plan_names_the_channels_through_the_painful_regions() -> None:
+    channels = {c["channel"]: c["regions"] for c in plan(HAMSTRINGS)["acupuncture"]["channels"]}
+    assert "posterior_thigh" in channels["BL"]
+    assert "LU" not in channels
+
+
+def test_a_soon_red_flag_keeps_the_plan_with_the_referral_on_top() -> None:
+    result = plan({**HAMSTRINGS, "prolonged_corticosteroids": True})
+    assert result["status"] == "treat"
+    assert result["acupuncture"]["points"]
+    assert "red_flag_soon" in warning_ids(result)
+    assert result["office_care"]["manipulation"]["suitability"] == "not suitable"
+
+
+def test_antiplatelets_add_a_caution_only() -> None:
+    result = plan(HAMSTRINGS, {"age": 60, "medications": ["clopidogrel"]})
+    assert "antiplatelet" in warning_ids(result)
+    assert "bleeding_risk" not in warning_ids(result)
+    bl40 = next(p for p in result["acupuncture"]["points"] if p["code"] == "BL40")
+    assert "technique" not in bl40
+
+
+def test_osteoporosis_rules_out_manipulation() -> None:
+    result = plan(HAMSTRINGS, {"age": 60, "conditions": ["osteoporosis"]})
+    assert result["office_care"]["manipulation"]["suitability"] == "not suitable"
+    assert "osteoporosis" in result["office_care"]["manipulation"]["why"]

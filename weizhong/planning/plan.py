@@ -137,6 +137,7 @@ def make_plan(
             ],
         },
         "acupuncture": {
+            "channels": _channels_through_pain(case),
             "points": safety.points,
             "needles": needles(safety.points),
             "withheld": safety.withheld,
@@ -185,6 +186,20 @@ def _edit_exercises(
                 "override_reason": "clinician's choice", "source": "exercises.toml",
             })  # fmt: skip
         chosen.append(exercise_item(exercise, []))
+
+
+def _channels_through_pain(case: Case) -> list[dict[str, Any]]:
+    """The channels whose course crosses the painful body-chart regions."""
+    atlas = load_atlas()
+    painful = {
+        r.rsplit("_", 1)[0] if r.endswith(("_left", "_right")) else r
+        for r in case.findings.get("pain_regions", ())
+    }
+    return [
+        {"channel": c.code, "name": c.name, "regions": sorted(painful & set(c.regions))}
+        for c in atlas.channels.values()
+        if painful & set(c.regions)
+    ]
 
 
 def _electrostimulation(
