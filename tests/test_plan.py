@@ -345,3 +345,29 @@ def test_osteoporosis_rules_out_manipulation() -> None:
     result = plan(HAMSTRINGS, {"age": 60, "conditions": ["osteoporosis"]})
     assert result["office_care"]["manipulation"]["suitability"] == "not suitable"
     assert "osteoporosis" in result["office_care"]["manipulation"]["why"]
+
+
+def test_pregnancy_keeps_trunk_points_shallow_and_explains_no_stimulation() -> None:
+    sij = {
+        "pain_regions": ["sacrum", "buttock_right"],
+        "sij_provocation_positive": 4,
+        "onset_days": 60,
+    }
+    result = plan(sij, {"age": 30, "sex": "female", "pregnant": True})
+    atlas = load_atlas()
+    trunk = [
+        p
+        for p in result["acupuncture"]["points"]
+        if p["code"] in atlas.points
+        and {"sacrum", "low_back"} & set(atlas.points[p["code"]].regions)
+    ]
+    assert trunk
+    for point in trunk:
+        assert point["depth_cun"][0] == point["depth_cun"][1]
+    if result["acupuncture"]["electrostimulation"] is None:
+        assert "trunk in pregnancy" in result["acupuncture"]["electrostimulation_note"]
+    else:
+        for pair in result["acupuncture"]["electrostimulation"]["pairs"]:
+            assert not any(
+                {"sacrum", "low_back"} & set(atlas.points[c].regions) for c in pair["points"]
+            )

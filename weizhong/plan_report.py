@@ -57,7 +57,7 @@ def render_plan(plan: dict[str, Any]) -> str:
             f"{electro['minutes'][1]} min. {electro['intensity']}"
         )
     else:
-        lines.append(_("ELECTRO-ACUPUNCTURE: none"))
+        lines.append(_("ELECTRO-ACUPUNCTURE: none") + f" — {acu['electrostimulation_note']}")
     care = plan["office_care"]
     lines += [
         "",

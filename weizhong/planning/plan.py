@@ -142,6 +142,7 @@ def make_plan(
             "needles": needles(safety.points),
             "withheld": safety.withheld,
             "electrostimulation": electro,
+            "electrostimulation_note": _electro_note(electro, safety),
             "max_points": max_points or rules.max_points,
         },
         "office_care": _office_care(result, safety, top["condition"]),
@@ -200,6 +201,21 @@ def _channels_through_pain(case: Case) -> list[dict[str, Any]]:
         for c in atlas.channels.values()
         if painful & set(c.regions)
     ]
+
+
+def _electro_note(electro: dict[str, Any] | None, safety: SafetyOutcome) -> str | None:
+    """Why there is no stimulation, when there is none."""
+    if electro is not None:
+        return None
+    if safety.no_needling:
+        return "No needling until the red flag has been assessed."
+    if safety.no_electro:
+        return " ".join(safety.no_electro.values())
+    return (
+        "No pair of points on one side clear of the chest, the spine"
+        + (", the trunk in pregnancy" if safety.no_electro_regions else "")
+        + " and any implant: manual needling only."
+    )
 
 
 def _electrostimulation(

@@ -144,7 +144,11 @@ def apply_safety(
         ):
             out.withheld += [{**p, "withheld_by": "pregnancy_forbidden_point"} for p in forbidden]
             out.points = [p for p in out.points if p not in forbidden]
-        trunk = [p for p in out.points if (a := atlas_point(p)) and TRUNK_REGIONS & set(a.regions)]
+        trunk = [
+            p
+            for p in out.points
+            if (a := atlas_point(p)) and (TRUNK_REGIONS & set(a.regions) or a.pregnancy)
+        ]
         if trunk:
             warn(
                 "pregnancy_trunk_caution",
@@ -153,6 +157,7 @@ def apply_safety(
             )
             for p in trunk:
                 p["caution"] = "pregnancy: gentle, shallow, no stimulation"
+                p["depth_cun"] = [p["depth_cun"][0], p["depth_cun"][0]]  # the shallow end
             if "pregnancy_trunk_caution" not in overrides:
                 out.no_electro_regions |= TRUNK_REGIONS
 
