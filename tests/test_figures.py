@@ -9,8 +9,19 @@ from typing import Any
 import pytest
 
 from weizhong.figures import Pose, PoseError, default_angles, pose_from_table, render_pose_svg
-from weizhong.figures.exercise_svg import HEIGHT, PALETTE, WIDTH
+from weizhong.figures.exercise_svg import (
+    HEIGHT,
+    LABEL_CLEARANCE,
+    PALETTE,
+    WIDTH,
+    clearance,
+    figure_layout,
+    label_box,
+    text_width,
+)
+from weizhong.figures.gallery import gallery_html
 from weizhong.figures.pose import MUSCLES, POSITIONS, PROP_KINDS
+from weizhong.planning.home_programme import load_exercises
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -122,7 +133,7 @@ def drawn_boxes(root: ET.Element) -> list[tuple[str, float, float, float, float]
             boxes.append((what, min(xs) - half, min(ys) - half, max(xs) + half, max(ys) + half))
         elif tag == "text" and e.text:
             x, y, size = number(e, "x"), number(e, "y"), number(e, "font-size")
-            width = 0.62 * size * len(e.text)  # DejaVu Sans averages under 0.62 em a letter
+            width = text_width(e.text, size)  # DejaVu Sans advance widths, rounded up
             boxes.append((what, x, y - size, x + width, y + 0.25 * size))
     return boxes
 
@@ -464,3 +475,110 @@ def test_legs_up_the_wall_rest_against_the_wall() -> None:
         max(number(shank, "x1"), number(shank, "x2")) + number(shank, "stroke-width") / 2
     )
     assert number(wall, "x") == pytest.approx(right_of_shank, abs=1.5)
+
+
+# Arrow labels: legible at handout size, never on the body, the head or a prop
+
+LIBRARY = load_exercises()
+LABELLED = [
+    key for key, e in LIBRARY.items() if any(a.get("label") for a in e.pose.get("arrows", []))
+]
+
+
+def test_the_library_has_labelled_arrows_to_check() -> None:
+    assert len(LABELLED) >= 15 and "prone_press_up" in LABELLED
+
+
+def _box_circle_gap(
+    box: tuple[float, float, float, float], cx: float, cy: float, r: float
+) -> float:
+    dx = max(box[0] - cx, 0.0, cx - box[2])
+    dy = max(box[1] - cy, 0.0, cy - box[3])
+    return float((dx * dx + dy * dy) ** 0.5 - r)
+
+
+@pytest.mark.parametrize("key", sorted(LIBRARY))
+def test_no_arrow_label_covers_the_head_or_leaves_the_picture(key: str) -> None:
+    # Read from the SVG itself: each label's estimated text box against the head circle.
+    exercise = LIBRARY[key]
+    root = ET.fromstring(render_pose_svg(pose_from_table(exercise.pose, key), exercise.name))
+    head = by_class(root, "head")[0]
+    cx, cy, r = number(head, "cx"), number(head, "cy"), number(head, "r")
+    for text in by_class(root, "label"):
+        assert text.text
+        box = label_box(number(text, "x"), number(text, "y"), text.text, number(text, "font-size"))
+        assert _box_circle_gap(box, cx, cy, r) > 0, f"{text.text!r} sits on the head"
+        assert box[0] >= 0 and box[2] <= WIDTH and box[1] >= 0 and box[3] <= HEIGHT, text.text
+
+
+@pytest.mark.parametrize("key", LABELLED)
+def test_arrow_labels_stay_clear_of_the_body_props_arrows_and_each_other(key: str) -> None:
+    layout = figure_layout(pose_from_table(LIBRARY[key].pose, key))
+    labels = layout.labels
+    assert labels
+    for label in labels:
+        assert label.overlap == 0, f"{label.text!r} could not be placed clear"
+        near = [o.what for o in layout.obstacles if clearance(label.box, o) < LABEL_CLEARANCE]
+        assert near == [], f"{label.text!r} touches {near}"
+        assert label.box[3] < layout.floor_px, f"{label.text!r} is below the floor line"
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            apart = max(
+                b.box[0] - a.box[2], a.box[0] - b.box[2], b.box[1] - a.box[3], a.box[1] - b.box[3]
+            )
+            assert apart > 0, f"{a.text!r} overlaps {b.text!r}"
+
+
+def test_a_label_stays_near_its_arrow() -> None:
+    for key in LABELLED:
+        layout = figure_layout(pose_from_table(LIBRARY[key].pose, key))
+        for arrow in layout.arrows:
+            assert arrow.label is not None or not arrow.arrow.label
+            if arrow.label is None:
+                continue
+            box = arrow.label.box
+            gap = min(_box_circle_gap(box, x, y, 0.0) for x, y in [*arrow.shaft, arrow.head[0]])
+            assert gap < 75, f"{key}: {arrow.label.text!r} is {gap:.0f} px from its arrow"
+
+
+def test_the_labels_are_legible_at_handout_size() -> None:
+    # Handouts print the 400 px wide figure 66 mm wide: a label must be at least 2.2 mm high.
+    root = render(EXERCISES["supine_hamstring_strap"])
+    size = number(by_class(root, "label")[0], "font-size")
+    assert size * 66 / WIDTH >= 2.2
+
+
+def test_a_label_moves_off_the_head_of_a_prone_press_up() -> None:
+    pose = pose_from_table(LIBRARY["prone_press_up"].pose, "prone_press_up")
+    layout = figure_layout(pose)
+    cx, cy, r = layout.head
+    (label,) = layout.labels
+    assert _box_circle_gap(label.box, cx, cy, r) >= LABEL_CLEARANCE
+
+
+def test_the_label_box_estimate_grows_with_the_text() -> None:
+    assert text_width("lean back") < text_width("lean back slowly")
+    assert text_width("mmm") > text_width("iii")
+    x0, top, x1, bottom = label_box(10, 50, "look up", 14)
+    assert (x0, top) == (10, 36) and x1 > 10 + 14 * 3 and bottom > 50
+
+
+# Gallery
+
+
+def test_the_gallery_shows_every_figure_with_its_name_escaped() -> None:
+    items = [(key, e.name, e.pose) for key, e in LIBRARY.items()]
+    items.append(("odd<id>", "Stretch & <hold>", {"position": "standing"}))
+    page = gallery_html(items)
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<figure") == len(items)
+    assert page.count('<img class="figure"') == len(items)
+    assert "Stretch &amp; &lt;hold&gt;" in page and "<hold>" not in page
+    assert "odd&lt;id&gt;" in page
+    for e in LIBRARY.values():
+        assert e.name.replace("&", "&amp;") in page
+
+
+def test_the_gallery_reports_a_bad_pose_instead_of_failing() -> None:
+    page = gallery_html([("broken", "Broken", {"position": "lying"})])
+    assert "<figure" in page and "lying" in page and "<img" not in page
