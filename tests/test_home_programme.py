@@ -197,3 +197,21 @@ def test_write_handout_pdf_reports_pages(tmp_path: Any) -> None:
     assert pages <= 2
     assert (tmp_path / "handout.pdf").read_bytes().startswith(b"%PDF")
     assert time.perf_counter() - started < 30  # generous: speed is measured by make bench
+
+
+def test_exercises_command_lists_the_library_and_writes_a_gallery(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    run = [sys.executable, "-m", "weizhong.cli", "exercises"]
+    listed = subprocess.run(run, capture_output=True, text=True, cwd=root)
+    assert listed.returncode == 0
+    assert len(listed.stdout.splitlines()) == len(load_exercises())
+    page = tmp_path / "gallery.html"
+    done = subprocess.run([*run, "--gallery", str(page)], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr
+    html = page.read_text()
+    for exercise in load_exercises().values():
+        assert exercise.id in html

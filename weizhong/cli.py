@@ -295,6 +295,47 @@ def cmd_handout(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exercises(args: argparse.Namespace) -> int:
+    from weizhong.planning.home_programme import dose_text, load_exercises
+
+    library = load_exercises()
+    if args.gallery:
+        from weizhong.figures.gallery import gallery_html
+
+        page = gallery_html((e.id, e.name, e.pose) for e in library.values())
+        try:
+            with open(args.gallery, "w", encoding="utf-8") as handle:
+                handle.write(page)
+        except OSError as error:
+            raise UsageError(
+                _("cannot write {path}: {why}").format(path=args.gallery, why=error.strerror)
+            ) from None
+        print(_("wrote {path} ({count} figures)").format(path=args.gallery, count=len(library)))
+        return 0
+    if args.format == "json":
+        json.dump(
+            [
+                {
+                    "id": e.id,
+                    "name": e.name,
+                    "category": e.category,
+                    "serves": e.serves,
+                    "dose": e.dose,
+                    "avoid": [a.__dict__ for a in e.avoid],
+                }
+                for e in library.values()
+            ],
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+        return 0
+    for e in library.values():
+        print(f"{e.id:<36} {e.category:<16} {dose_text(e.dose)}")
+    return 0
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from weizhong.reasoning.instruments import InstrumentError, score_instrument
 
@@ -620,6 +661,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     handout.add_argument("--max-exercises", type=int, default=4)
     handout.set_defaults(func=cmd_handout)
+    exercises = sub.add_parser(
+        "exercises",
+        help=_("list the home-exercise library, or write a gallery of its figures"),
+        description=_(
+            "List the exercise library with doses, or write an HTML gallery of "
+            "every figure for review."
+        ),
+        epilog=_("examples:") + "\n  weizhong exercises\n  weizhong exercises --gallery "
+        "figures.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    exercises.add_argument("--format", choices=("text", "json"), default="text")
+    exercises.add_argument(
+        "--gallery", metavar="FILE.html", help=_("write every figure to one page")
+    )
+    exercises.set_defaults(func=cmd_exercises)
     points = sub.add_parser(
         "points",
         help=_("list and search the acupuncture point atlas"),
