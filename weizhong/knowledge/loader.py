@@ -46,7 +46,6 @@ FILES = ("findings", "conditions", "evidence", "red_flags", "triage", "medicatio
 # changes the knowledge version too.
 VERSIONED_ONLY = ("instruments", "prescription", "safety", "herbs", "exercises")
 FINDING_TYPES = ("bool", "int", "number", "enum", "regions", "levels", "muscles", "int_list")
-PATIENT_FIELDS = ("age", "sex", "pregnant", "conditions", "devices", "medications")
 
 RawTable = dict[str, Any]
 
@@ -105,9 +104,6 @@ def _load_findings(table: RawTable) -> tuple[dict[str, FindingDef], Vocabulary]:
     sided = vocab_reader.opt_texts("regions_sided")
     vocabulary = Vocabulary(
         regions=frozenset(midline) | {f"{r}_{s}" for r in sided for s in SIDES},
-        regions_below_knee=tuple(
-            f"{r}_{s}" for r in vocab_reader.opt_texts("regions_below_knee") for s in SIDES
-        ),
         muscles=frozenset(f"{m}_{s}" for m in vocab_reader.opt_texts("muscles") for s in SIDES),
         devices=vocab_reader.opt_texts("devices"),
         conditions=vocab_reader.opt_texts("conditions"),

@@ -164,7 +164,6 @@ class Medication:
 @dataclass(frozen=True)
 class Vocabulary:
     regions: frozenset[str]
-    regions_below_knee: tuple[str, ...]
     muscles: frozenset[str]
     devices: tuple[str, ...]
     conditions: tuple[str, ...]
