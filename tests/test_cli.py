@@ -188,3 +188,29 @@ def test_batch_leaves_sources_to_one_command_unless_asked(tmp_path: Path) -> Non
     assert everything["knowledge_version"] == full["knowledge_version"]
     for key, text in full["sources"].items():
         assert everything["sources"][key] == text
+
+
+def test_a_clinics_own_planning_data_is_used_and_checked(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "weizhong" / "knowledge" / "data", data)
+    path = data / "safety.toml"
+    path.write_text(
+        path.read_text().replace(
+            "[rule.pacemaker_no_electro]\ndoes", "[rule.pacemaker_no_electro]\ndoez", 1
+        )
+    )
+    env = {**os.environ, "WEIZHONG_KNOWLEDGE_DIR": str(data)}
+    done = subprocess.run(
+        [sys.executable, "-m", "weizhong.cli", "plan", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 78
+    assert "safety.toml" in done.stderr
+    assert "pacemaker_no_electro" in done.stderr

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
-from weizhong.knowledge.loader import DATA_DIR, KnowledgeError
+from weizhong.knowledge.loader import DATA_DIR, KnowledgeError, knowledge_dir
 from weizhong.knowledge.tables import Table, read_toml
 
 ATLAS_DIR = DATA_DIR / "atlas"
@@ -306,8 +306,13 @@ def _channel_file(path: Path, raw: dict[str, object]) -> tuple[Channel, list[Poi
     return channel, points
 
 
+def load_atlas(folder: Path | None = None) -> Atlas:
+    """The atlas in ``folder`` (default: the knowledge folder's atlas/), read and checked once."""
+    return _load_atlas(folder or knowledge_dir() / "atlas")
+
+
 @cache
-def load_atlas(folder: Path = ATLAS_DIR) -> Atlas:
+def _load_atlas(folder: Path) -> Atlas:
     """Load and check every channel file and the extra points; KnowledgeError on a problem."""
     digest = hashlib.sha256()
     channels: dict[str, Channel] = {}
@@ -375,8 +380,13 @@ def _pairs(table: Table, key: str, allowed: frozenset[str]) -> Pairs:
     return tuple((str(a), str(b)) for a, b in value)
 
 
+def load_relations(folder: Path | None = None) -> ChannelRelations:
+    """The channel relations (atlas/relations.toml), read and checked once."""
+    return _load_relations(folder or knowledge_dir() / "atlas")
+
+
 @cache
-def load_relations(folder: Path = ATLAS_DIR) -> ChannelRelations:
+def _load_relations(folder: Path) -> ChannelRelations:
     top = read_toml(folder / "relations.toml", _error)
     top.table("meta").text("version")
     channels = frozenset(WHO_COUNTS) - {"GV", "CV"}

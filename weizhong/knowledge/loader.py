@@ -416,12 +416,17 @@ def _load_medications(table: RawTable) -> tuple[dict[str, str], dict[str, Medica
     return {str(k): str(v) for k, v in classes.items()}, index
 
 
+def knowledge_dir() -> Path:
+    """$WEIZHONG_KNOWLEDGE_DIR when set (a clinic's own copy), else the bundled data folder."""
+    return Path(os.environ.get("WEIZHONG_KNOWLEDGE_DIR") or DATA_DIR)
+
+
 def load_knowledge(data_dir: Path | None = None) -> Knowledge:
-    """The knowledge in ``data_dir``, else $WEIZHONG_KNOWLEDGE_DIR, else the bundled files.
+    """The knowledge in ``data_dir``, else :func:`knowledge_dir`.
 
     Loaded and validated once per folder; raises KnowledgeError on the first problem.
     """
-    return _load_folder(data_dir or Path(os.environ.get("WEIZHONG_KNOWLEDGE_DIR") or DATA_DIR))
+    return _load_folder(data_dir or knowledge_dir())
 
 
 @cache

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from weizhong.case import Case
-from weizhong.knowledge.loader import DATA_DIR, KnowledgeError, load_knowledge
+from weizhong.knowledge.loader import KnowledgeError, knowledge_dir, load_knowledge
 from weizhong.knowledge.tables import read_toml
 
-EXERCISES_FILE = DATA_DIR / "exercises.toml"
 MAX_EXERCISES = 4
 ACUTE_DAYS = 7  # an `avoid` entry with phase = "acute" applies in the first week
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -50,9 +49,13 @@ class Exercise:
     pose: dict[str, Any]
 
 
+def load_exercises(path: Path | None = None) -> dict[str, Exercise]:
+    """Read and check the exercise library once; KnowledgeError naming the exercise."""
+    return _load_exercises(path or knowledge_dir() / "exercises.toml")
+
+
 @cache
-def load_exercises(path: Path = EXERCISES_FILE) -> dict[str, Exercise]:
-    """Read and check the exercise library; KnowledgeError naming the exercise on a problem."""
+def _load_exercises(path: Path) -> dict[str, Exercise]:
     top = read_toml(path, KnowledgeError)
     conditions = {c.id for c in load_knowledge().conditions}
     top.table("meta").text("version")

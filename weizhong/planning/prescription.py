@@ -15,11 +15,15 @@ from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge.atlas import Atlas, ChannelRelations, load_atlas, load_relations
-from weizhong.knowledge.loader import DATA_DIR, KnowledgeError, case_name_checker, load_knowledge
+from weizhong.knowledge.loader import (
+    KnowledgeError,
+    case_name_checker,
+    knowledge_dir,
+    load_knowledge,
+)
 from weizhong.knowledge.predicates import Predicate, all_of, compile_predicate
 from weizhong.knowledge.tables import Table, read_toml
 
-PRESCRIPTION_FILE = DATA_DIR / "prescription.toml"
 ROLES = ("local", "trigger_point", "adjacent", "distal", "balance")
 HAND_CHANNELS = frozenset(("LU", "LI", "HT", "SI", "PC", "TE"))
 FOOT_CHANNELS = frozenset(("ST", "SP", "BL", "KI", "GB", "LR"))
@@ -67,9 +71,13 @@ class PrescriptionRules:
     office_care: dict[str, str]
 
 
+def load_prescription_rules(path: Path | None = None) -> PrescriptionRules:
+    """Read and check prescription.toml against the atlas and the conditions, once."""
+    return _load_prescription(path or knowledge_dir() / "prescription.toml")
+
+
 @cache
-def load_prescription_rules(path: Path = PRESCRIPTION_FILE) -> PrescriptionRules:
-    """Read and check prescription.toml against the atlas and the conditions."""
+def _load_prescription(path: Path) -> PrescriptionRules:
     top = read_toml(path, KnowledgeError)
     atlas = load_atlas()
     knowledge = load_knowledge()

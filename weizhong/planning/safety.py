@@ -10,10 +10,9 @@ from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge.atlas import load_atlas
-from weizhong.knowledge.loader import DATA_DIR, KnowledgeError
+from weizhong.knowledge.loader import KnowledgeError, knowledge_dir
 from weizhong.knowledge.tables import read_toml
 
-SAFETY_FILE = DATA_DIR / "safety.toml"
 TRUNK_REGIONS = frozenset(("low_back", "sacrum", "lower_abdomen", "upper_abdomen"))
 IMPLANT_REGIONS = {
     "metal_implant_lumbar": frozenset(("low_back", "sacrum")),
@@ -34,8 +33,13 @@ class SafetyRule:
     source: str
 
 
+def load_safety_rules(path: Path | None = None) -> dict[str, SafetyRule]:
+    """The safety rules' messages and sources (safety.toml), read once."""
+    return _load_safety(path or knowledge_dir() / "safety.toml")
+
+
 @cache
-def load_safety_rules(path: Path = SAFETY_FILE) -> dict[str, SafetyRule]:
+def _load_safety(path: Path) -> dict[str, SafetyRule]:
     top = read_toml(path, KnowledgeError)
     rules = {}
     for ident, item in top.table("rule").data.items():
