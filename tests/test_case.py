@@ -194,3 +194,13 @@ def test_the_json_text_path_and_the_dict_path_agree() -> None:
 def test_a_duplicate_key_is_caught_however_it_is_spelled(text: str) -> None:
     with pytest.raises(CaseError, match="appears twice"):
         parse_case_text(text)
+
+
+def test_hostile_json_is_refused_clearly() -> None:
+    with pytest.raises(CaseError, match="nested too deeply"):
+        parse_case_text("[" * 100_000 + "]" * 100_000)
+    (problem,) = problems(case({"onset_days": float("inf")}))
+    assert "not infinity or not-a-number" in problem.message
+    with pytest.raises(CaseError) as info:
+        parse_case_text('{"format": "weizhong.case/1", "findings": {"ake_left_deg": NaN}}')
+    assert "infinity or not-a-number" in str(info.value)

@@ -214,3 +214,11 @@ def test_a_clinics_own_planning_data_is_used_and_checked(tmp_path: Path) -> None
     assert done.returncode == 78
     assert "safety.toml" in done.stderr
     assert "pacemaker_no_electro" in done.stderr
+
+
+def test_a_byte_order_mark_from_a_windows_export_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    path.write_bytes(b"\xef\xbb\xbf" + EXAMPLE.read_bytes())
+    done = run("assess", str(path), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["differential"][0]["condition"] == "hamstring_tightness"

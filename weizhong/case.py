@@ -144,6 +144,8 @@ def parse_case_text(text: str, knowledge: Knowledge | None = None) -> Case:
                 line=error.lineno, column=error.colno, problem=error.msg
             )
             raise CaseError([Problem("case", message)]) from None
+        except RecursionError:
+            raise CaseError([Problem("case", _("is nested too deeply to be a case"))]) from None
     return validate_case(raw, knowledge)
 
 
@@ -152,6 +154,8 @@ def _type_name(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return _("true/false")
+    if isinstance(value, float) and not math.isfinite(value):
+        return _("infinity or not-a-number")
     if isinstance(value, int | float):
         return _("a number")
     if isinstance(value, str):

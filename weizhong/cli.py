@@ -45,9 +45,9 @@ class UsageError(Exception):
 
 def _read_text(path: str) -> str:
     if path == "-":
-        return sys.stdin.read()
+        return sys.stdin.read().removeprefix("\ufeff")
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # a BOM from a Windows export is fine
             return handle.read()
     except OSError as error:
         raise UsageError(
@@ -108,7 +108,7 @@ def _lines(path: str) -> Iterator[str]:
         yield from sys.stdin
         return
     try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+        handle = open(path, encoding="utf-8-sig")  # noqa: SIM115 - closed below
     except OSError as error:
         raise UsageError(
             _("cannot read {path}: {why}").format(path=path, why=error.strerror)
