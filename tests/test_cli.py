@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -147,24 +149,31 @@ def test_a_command_group_without_an_action_shows_its_own_help() -> None:
     assert done.stdout.startswith("usage: weizhong knowledge")
 
 
-def test_malformed_knowledge_names_the_file_and_exits_78(tmp_path: Path) -> None:
-    import os
-    import shutil
-
+def run_with_broken(
+    tmp_path: Path, file: str, old: str, new: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """Run a command against a copy of the data files in which `file` has `old` made `new`."""
     data = tmp_path / "data"
-    shutil.copytree(ROOT / "weizhong" / "knowledge" / "data", data)
-    path = data / "conditions.toml"
-    path.write_text(path.read_text().replace("prior = 0.03", "prior = 3", 1))
+    if not data.exists():
+        shutil.copytree(ROOT / "weizhong" / "knowledge" / "data", data)
+        path = data / file
+        text = path.read_text()
+        assert old in text, f"fixture out of date: {old!r} not in {file}"
+        path.write_text(text.replace(old, new, 1))
     env = {**os.environ, "WEIZHONG_KNOWLEDGE_DIR": str(data)}
+    return subprocess.run(
+        [sys.executable, "-m", "weizhong.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_malformed_knowledge_names_the_file_and_exits_78(tmp_path: Path) -> None:
     for args in (("knowledge", "check"), ("assess", str(EXAMPLE))):
-        done = subprocess.run(
-            [sys.executable, "-m", "weizhong.cli", *args],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=60,
-        )
+        done = run_with_broken(tmp_path, "conditions.toml", "prior = 0.03", "prior = 3", *args)
         assert done.returncode == 78
         assert "conditions.toml" in done.stderr
         assert "lumbar_spinal_stenosis" in done.stderr
@@ -191,25 +200,13 @@ def test_batch_leaves_sources_to_one_command_unless_asked(tmp_path: Path) -> Non
 
 
 def test_a_clinics_own_planning_data_is_used_and_checked(tmp_path: Path) -> None:
-    import os
-    import shutil
-
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "weizhong" / "knowledge" / "data", data)
-    path = data / "safety.toml"
-    path.write_text(
-        path.read_text().replace(
-            "[rule.pacemaker_no_electro]\ndoes", "[rule.pacemaker_no_electro]\ndoez", 1
-        )
-    )
-    env = {**os.environ, "WEIZHONG_KNOWLEDGE_DIR": str(data)}
-    done = subprocess.run(
-        [sys.executable, "-m", "weizhong.cli", "plan", str(EXAMPLE)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
+    done = run_with_broken(
+        tmp_path,
+        "safety.toml",
+        "[rule.pacemaker_no_electro]\ndoes",
+        "[rule.pacemaker_no_electro]\ndoez",
+        "plan",
+        str(EXAMPLE),
     )
     assert done.returncode == 78
     assert "safety.toml" in done.stderr

@@ -327,11 +327,7 @@ def _load_red_flags(
     flags = []
     for reader, ident in _entries(file, table, "red_flag"):
         rules = []
-        rule_readers = reader.opt_tables("rule")
-        if not rule_readers:
-            reader.fail("needs at least one [[red_flag.rule]]")
-        for n, rule_reader in enumerate(rule_readers, 1):
-            rule_reader.where = f"{reader.where} rule #{n}"
+        for rule_reader in reader.numbered("rule", "rule"):
             urgency = rule_reader.text("urgency")
             if urgency not in URGENCIES:
                 rule_reader.fail(f"urgency '{urgency}' is not one of {', '.join(URGENCIES)}")

@@ -138,6 +138,16 @@ class Table:
             self.fail(f"'{key}' must be an array of tables")
         return tuple(self.child(v, f"{self.where}.{key}[{i}]") for i, v in enumerate(value))
 
+    def numbered(self, key: str, what: str, *, required: bool = True) -> tuple[Table, ...]:
+        """The array of tables under `key`, each labelled '<where> <what> #n' for messages;
+        with `required`, an empty or missing array is an error."""
+        tables = self.opt_tables(key)
+        if required and not tables:
+            self.fail(f"needs at least one [[{key}]] ({what})")
+        for n, table in enumerate(tables, 1):
+            table.where = f"{self.where} {what} #{n}"
+        return tables
+
     def citation(self) -> Citation:
         """Where the numbers come from: a 'source', or 'estimate = true' with a 'rationale'."""
         source = self.opt_text("source")

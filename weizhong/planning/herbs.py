@@ -208,11 +208,7 @@ def _load_formula(
     if not _has_tone_marks(pinyin):
         reader.fail(f"pinyin '{pinyin}' needs tone marks")
     ingredients = []
-    ingredient_readers = reader.opt_tables("ingredient")
-    if not ingredient_readers:
-        reader.fail("needs at least one [[formula.ingredient]]")
-    for n, r in enumerate(ingredient_readers, 1):
-        r.where = f"{reader.where} ingredient #{n}"
+    for r in reader.numbered("ingredient", "ingredient"):
         r.only(("herb", "dose_g", "classical", "note"))
         herb_id = r.text("herb")
         if herb_id not in herbs:
@@ -224,11 +220,7 @@ def _load_formula(
             Ingredient(herbs[herb_id], float(dose), r.text("classical"), r.opt_text("note") or "")
         )
     offers = []
-    offer_readers = reader.opt_tables("offer")
-    if not offer_readers:
-        reader.fail("needs at least one [[formula.offer]] saying when it fits")
-    for n, r in enumerate(offer_readers, 1):
-        r.where = f"{reader.where} offer #{n}"
+    for r in reader.numbered("offer", "offer"):
         r.only(("leads", "when", "why"))
         leads = r.opt_texts("leads")
         unknown = [c for c in leads if c not in condition_ids]
