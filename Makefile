@@ -3,9 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+BROWSER_STAMP := $(VENV)/.browser-stamp
 EXAMPLE := weizhong/examples/runner_tight_hamstrings.json
+# Where `make run` keeps the clinic's SQLite database, secret key and outbox.
+export WEIZHONG_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run test lint bench check clean
+.PHONY: install run test test-postgres lint bench check assess clean
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "weizhong needs Python 3.11 or newer")'
@@ -17,18 +20,29 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 
 install: $(STAMP)  ## the environment only, with `weizhong` on .venv/bin
 
-run: $(STAMP)  ## the main job: assess the bundled example case and print the report
+run: $(STAMP)  ## the main job: migrate, seed the demo clinic once, serve on http://127.0.0.1:8000
+	$(BIN)/weizhong serve
+
+assess: $(STAMP)  ## the command line: assess the bundled example case and print the report
 	$(BIN)/weizhong assess $(EXAMPLE)
 
-test: $(STAMP)  ## the whole suite
+$(BROWSER_STAMP): scripts/browser-deps.sh
+	@scripts/browser-deps.sh
+	@touch $(BROWSER_STAMP)
+
+test: $(STAMP) $(BROWSER_STAMP)  ## the whole suite, end-to-end browser tests included
 	$(BIN)/pytest
+
+test-postgres: $(STAMP) $(BROWSER_STAMP)  ## the whole suite again on this machine's PostgreSQL
+	DATABASE_URL=$$(scripts/postgres-ci.sh) $(BIN)/pytest
 
 lint: $(STAMP)  ## ruff everywhere; mypy --strict on the domain core
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict weizhong
 
-bench: $(STAMP)  ## throughput of batch assessment and cold-start time, printed as figures
+bench: $(STAMP)  ## figures: batch assessment, cold start, plans, handouts; the web app under load
 	$(BIN)/python bench/bench_assess.py
+	# (the web benchmark is added with bench/bench_web.py)
 
 check: $(STAMP)  ## validate the knowledge files
 	$(BIN)/weizhong knowledge check

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
@@ -14,6 +13,7 @@ import orjson
 
 from weizhong.i18n import _, ngettext
 from weizhong.knowledge import KnowledgeError
+from weizhong.progress import Progress
 
 if TYPE_CHECKING:
     from weizhong.knowledge.atlas import Point
@@ -117,37 +117,13 @@ def _lines(path: str) -> Iterator[str]:
         yield from handle
 
 
-class _Progress:
-    """A progress line on standard error, only when a person is watching it."""
-
-    def __init__(self, path: str) -> None:
-        self.total: int | None = None
-        self.enabled = sys.stderr.isatty()
-        self.started = time.perf_counter()
-        self.last = 0.0
-        if self.enabled and path != "-":
-            with open(path, "rb") as handle:
-                self.total = sum(1 for _line in handle)
-
-    def update(self, done: int, final: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if not final and now - self.last < 0.1:
-            return
-        self.last = now
-        rate = done / max(now - self.started, 1e-9)
-        if self.total:
-            width = 30
-            filled = int(width * done / self.total)
-            bar = "#" * filled + "-" * (width - filled)
-            text = "\r" + _("[{bar}] {done}/{total} cases, {rate}/s").format(
-                bar=bar, done=done, total=self.total, rate=f"{rate:,.0f}"
-            )
-        else:
-            text = "\r" + _("{done} cases, {rate}/s").format(done=done, rate=f"{rate:,.0f}")
-        sys.stderr.write(text + ("\n" if final else ""))
-        sys.stderr.flush()
+def _progress(path: str) -> Progress:
+    """Progress over the lines of a batch file (counted only when a person is watching)."""
+    progress = Progress(None, _("cases"))
+    if progress.enabled and path != "-":
+        with open(path, "rb") as handle:
+            progress.total = sum(1 for _line in handle)
+    return progress
 
 
 def _batch(
@@ -165,7 +141,7 @@ def _batch(
 
     knowledge = load_knowledge()
     out = sys.stdout.buffer  # orjson writes bytes: no decode and re-encode of each result
-    progress = _Progress(path)
+    progress = _progress(path)
     bad = done = 0
     for number, line in enumerate(_lines(path), 1):
         if not line.strip():
@@ -525,6 +501,135 @@ def _show_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace]
     return show
 
 
+def _django() -> None:
+    """Set up Django for the web commands (the core commands never import it)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weizhong.site.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _django()
+    from django.conf import settings
+
+    from weizhong.clinic.demo import DEMO_PASSWORDS, ensure_demo_clinic
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(_("data directory: {path}").format(path=settings.DATA_DIR))
+    print(_("database: {engine}").format(engine=engine))
+    print(_("migrating…"), flush=True)
+    _migrate()
+    if not args.no_demo and ensure_demo_clinic():
+        print(_("demo clinic created (a dozen patients with histories)"))
+    url = f"http://{args.host}:{args.port}/"
+    print()
+    print(_("weizhong is running at {url}").format(url=url))
+    if not args.no_demo:
+        for role, (user, password) in DEMO_PASSWORDS.items():
+            print(
+                _("  {role:<11} user {user:<8} password {password}").format(
+                    role=role.replace("_", " "), user=user, password=password
+                )
+            )
+    print(_("Stop with Ctrl-C."), flush=True)
+    command = [
+        sys.executable, "-m", "gunicorn", "weizhong.site.wsgi:application",
+        "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers),
+        "--access-logfile", "-" if args.access_log else "/dev/null", "--log-level", "warning",
+        "--timeout", "60",
+    ]  # fmt: skip
+    os.execvp(command[0], command)
+    return 0  # pragma: no cover - execvp does not return
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    _migrate()
+    if args.patients is None:
+        call_command("seed", demo=True)
+    else:
+        if args.patients < 1:
+            raise UsageError(_("--patients must be at least 1"))
+        call_command("seed", patients=args.patients, clinic=args.clinic, seed=args.seed)
+    return 0
+
+
+def cmd_send_reminders(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("send_reminders", dry_run=args.dry_run)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["weizhong manage", *args.rest])
+    return 0
+
+
+def _web_commands(sub: Any) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help=_("run the clinic web application (migrates and seeds the demo clinic first)"),
+        description=_(
+            "Migrate the database, create the demo clinic once, and serve the clinic web "
+            "application with gunicorn. Data lives in WEIZHONG_DATA_DIR (SQLite) or in "
+            "DATABASE_URL (PostgreSQL)."
+        ),
+        epilog=_("examples:")
+        + "\n  weizhong serve\n  weizhong serve --port 9000 --no-demo"
+        + "\n  DATABASE_URL=postgres://weizhong@localhost/weizhong weizhong serve",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help=_("address to listen on"))
+    serve.add_argument("--port", type=int, default=8000, help=_("port (default 8000)"))
+    serve.add_argument("--workers", type=int, default=2, help=_("gunicorn workers (default 2)"))
+    serve.add_argument("--no-demo", action="store_true", help=_("do not create the demo clinic"))
+    serve.add_argument("--access-log", action="store_true", help=_("log every request"))
+    serve.set_defaults(func=cmd_serve)
+
+    seed = sub.add_parser(
+        "seed",
+        help=_("create the demo clinic, or a large realistic clinic for load tests"),
+        epilog=_("examples:") + "\n  weizhong seed\n  weizhong seed --patients 10000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    seed.add_argument("--patients", type=int, help=_("patients in a new load-test clinic"))
+    seed.add_argument("--clinic", default="Load-test clinic", help=_("its name"))
+    seed.add_argument("--seed", type=int, default=1, help=_("random seed"))
+    seed.set_defaults(func=cmd_seed)
+
+    reminders = sub.add_parser(
+        "send-reminders",
+        help=_("e-mail today's home programme to patients who asked for a reminder"),
+        epilog=_("example (daily, from cron):") + "\n  0 8 * * * weizhong send-reminders",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reminders.add_argument("--dry-run", action="store_true", help=_("count, send nothing"))
+    reminders.set_defaults(func=cmd_send_reminders)
+
+    manage = sub.add_parser(
+        "manage",
+        help=_("Django's manage.py (createsuperuser, migrate, shell, …)"),
+        epilog=_("example:") + "\n  weizhong manage migrate",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="weizhong",
@@ -721,6 +826,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sources.set_defaults(func=cmd_knowledge_sources)
+    _web_commands(sub)
     return parser
 
 

@@ -888,10 +888,11 @@ def figure_layout(pose: Pose) -> FigureLayout:
     return FigureLayout(scene, scale, ox, oy, floor_px, obstacles, layouts)
 
 
-def render_pose_svg(pose: Pose, title: str, description: str = "") -> str:
+def render_pose_svg(pose: Pose, title: str, description: str = "", ident: str = "figure") -> str:
     """A complete standalone SVG 1.1 document (400 × 260) of ``pose``.
 
-    ``title`` and ``description`` become the accessible name and description of the image.
+    ``title`` and ``description`` become the accessible name and description of the image;
+    ``ident`` prefixes their element ids, so several figures can share one page.
     """
     layout = figure_layout(pose)
     scene, scale = layout.scene, layout.scale
@@ -909,9 +910,9 @@ def render_pose_svg(pose: Pose, title: str, description: str = "") -> str:
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{WIDTH}" '
         f'height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        'aria-labelledby="figure-title figure-desc">',
-        f'<title id="figure-title">{escape(title)}</title>',
-        f'<desc id="figure-desc">{escape(description)}</desc>',
+        f'aria-labelledby="{ident}-title {ident}-desc">',
+        f'<title id="{ident}-title">{escape(title)}</title>',
+        f'<desc id="{ident}-desc">{escape(description)}</desc>',
         f'<rect class="background" x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
     ]
     floor_px = _fmt(layout.floor_px)

@@ -126,7 +126,7 @@ def _card(exercise: Any, item: dict[str, Any]) -> str:
     from weizhong.figures.pose import pose_from_table
 
     pose = pose_from_table(exercise.pose, f"exercise '{exercise.id}'")
-    svg = render_pose_svg(pose, exercise.name, exercise.feel)
+    svg = render_pose_svg(pose, exercise.name, exercise.feel, ident=f"fig-{exercise.id}")
     svg = svg[svg.index("<svg") :]  # drop the XML declaration inside HTML
     svg = re.sub(r'width="[^"]*" height="[^"]*"', 'width="66mm" height="42.9mm"', svg, count=1)
     steps = "".join(f"<li>{escape(step)}</li>" for step in exercise.steps)
@@ -157,6 +157,26 @@ def _week_table(exercises: list[dict[str, Any]]) -> str:
         + "".join(rows)
         + "</table>"
     )
+
+
+def handout_pdf(html: str) -> bytes:
+    """The PDF as bytes (the clinic app sends it without touching the disk)."""
+    from weasyprint import HTML
+
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf
+
+
+def card_figure(exercise_id: str) -> str:
+    """An exercise's figure as inline SVG that scales to its container (the portal's cards)."""
+    from weizhong.figures.exercise_svg import render_pose_svg
+    from weizhong.figures.pose import pose_from_table
+
+    exercise = load_exercises()[exercise_id]
+    pose = pose_from_table(exercise.pose, f"exercise '{exercise.id}'")
+    svg = render_pose_svg(pose, exercise.name, exercise.feel, ident=f"fig-{exercise.id}")
+    svg = svg[svg.index("<svg") :]
+    return re.sub(r'width="[^"]*" height="[^"]*"', 'width="100%"', svg, count=1)
 
 
 def write_handout_pdf(html: str, path: str) -> int:

@@ -1,0 +1,149 @@
+"""Fixtures for the clinic web application: two clinics, their staff, and a patient with an
+exam, a plan and a visit made through the same services the pages use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from weizhong.clinic import services
+from weizhong.clinic.models import Clinic, Exam, Patient, Plan, Staff, Visit
+
+EXAMPLE = (
+    Path(__file__).resolve().parents[2] / "weizhong" / "examples" / "runner_tight_hamstrings.json"
+)
+PASSWORD = "correct horse battery staple"
+
+
+def runner_findings() -> dict[str, Any]:
+    findings: dict[str, Any] = json.loads(EXAMPLE.read_text())["findings"]
+    return findings
+
+
+def form_data(findings: dict[str, Any], token: uuid.UUID | None = None) -> dict[str, Any]:
+    """The exam form's POST for these findings (booleans as yes/no, lists as repeated keys)."""
+    data: dict[str, Any] = {"submit_token": str(token or uuid.uuid4())}
+    for key, value in findings.items():
+        if value == []:
+            data[key + "__none"] = "on"  # examined, none found
+        else:
+            data[key] = ("yes" if value else "no") if isinstance(value, bool) else value
+    return data
+
+
+def make_staff(clinic: Clinic, username: str, role: str) -> User:
+    user = User.objects.create_user(username, password=PASSWORD, first_name=username.title())
+    Staff.objects.create(user=user, clinic=clinic, role=role)
+    return user
+
+
+def make_patient(clinic: Clinic, **extra: Any) -> Patient:
+    fields = {
+        "given_name": "Ada",
+        "family_name": "Runner",
+        "birth_date": dt.date(1995, 3, 14),
+        "sex": "female",
+        "email": "ada@example.org",
+        **extra,
+    }
+    return Patient.objects.create(clinic=clinic, **fields)
+
+
+def make_exam(patient: Patient, user: User, findings: dict[str, Any] | None = None) -> Exam:
+    raw = services.build_case(patient, findings if findings is not None else runner_findings())
+    case, problems = services.check_case(raw)
+    assert case is not None, problems
+    return services.save_exam(patient, user, case, raw)
+
+
+def make_plan(exam: Exam, user: User, planned_visits: int = 6) -> Plan:
+    plan = services.propose_plan(exam)
+    return services.save_plan(
+        exam,
+        user,
+        plan,
+        edits=services.PlanEdits(),
+        overrides={},
+        guideline="ACP2017",
+        visits_per_week=2,
+        planned_visits=planned_visits,
+    )
+
+
+def make_visit(patient: Patient, plan: Plan | None, user: User, **extra: Any) -> Visit:
+    visit = Visit(patient=patient, plan=plan, clinician=user, points=["BL40:both"], **extra)
+    return services.record_visit(visit)
+
+
+@pytest.fixture
+def clinic(db: Any) -> Clinic:
+    return Clinic.objects.create(name="Riverside", slug="riverside")
+
+
+@pytest.fixture
+def other_clinic(db: Any) -> Clinic:
+    return Clinic.objects.create(name="Hillside", slug="hillside")
+
+
+@pytest.fixture
+def clinician(clinic: Clinic) -> User:
+    return make_staff(clinic, "mei", Staff.CLINICIAN)
+
+
+@pytest.fixture
+def desk(clinic: Clinic) -> User:
+    return make_staff(clinic, "sam", Staff.FRONT_DESK)
+
+
+@pytest.fixture
+def stranger(other_clinic: Clinic) -> User:
+    """A clinician of another clinic."""
+    return make_staff(other_clinic, "otto", Staff.CLINICIAN)
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def doc(clinician: User) -> Client:
+    return logged_in(clinician)
+
+
+@pytest.fixture
+def desk_client(desk: User) -> Client:
+    return logged_in(desk)
+
+
+@pytest.fixture
+def stranger_client(stranger: User) -> Client:
+    return logged_in(stranger)
+
+
+@pytest.fixture
+def patient(clinic: Clinic) -> Patient:
+    return make_patient(clinic)
+
+
+@pytest.fixture
+def exam(patient: Patient, clinician: User) -> Exam:
+    return make_exam(patient, clinician)
+
+
+@pytest.fixture
+def plan(exam: Exam, clinician: User) -> Plan:
+    return make_plan(exam, clinician)
+
+
+@pytest.fixture
+def visit(patient: Patient, plan: Plan, clinician: User) -> Visit:
+    return make_visit(patient, plan, clinician)

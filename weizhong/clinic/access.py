@@ -1,0 +1,91 @@
+"""Who may see what. Deny by default: every staff view is wrapped in ``staff_required`` with the
+roles it admits, and every record is fetched through ``patient_for`` / ``clinic_records``, which
+filter by the user's clinic, so another clinic's id answers 404 exactly like a missing one.
+
+Roles:
+- clinician: everything clinical in their clinic;
+- front desk: patient records and demographics, the portal link; no exams, plans, notes or scores;
+- patient: only their own portal, through a signed link (see ``portal.py``), never a staff page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from .models import Clinic, Patient, Staff
+
+CLINICIAN = Staff.CLINICIAN
+FRONT_DESK = Staff.FRONT_DESK
+ALL_STAFF = (CLINICIAN, FRONT_DESK)
+
+M = TypeVar("M", bound=Model)
+View = Callable[..., HttpResponse]
+
+
+class ClinicMiddleware:
+    """Puts ``request.staff``, ``request.clinic`` and ``request.role`` on every request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        staff = None
+        if request.user.is_authenticated:
+            staff = Staff.objects.select_related("clinic").filter(user=request.user).first()
+        request.staff = staff  # type: ignore[attr-defined]
+        request.clinic = staff.clinic if staff else None  # type: ignore[attr-defined]
+        request.role = staff.role if staff else None  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def clinic_context(request: HttpRequest) -> dict[str, Any]:
+    role = getattr(request, "role", None)
+    return {
+        "clinic": getattr(request, "clinic", None),
+        "role": role,
+        "is_clinician": role == CLINICIAN,
+    }
+
+
+def staff_required(*roles: str) -> Callable[[View], View]:
+    """Log in first; then the user must be staff of a clinic in one of ``roles`` (403 if not)."""
+    allowed = roles or ALL_STAFF
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if getattr(request, "role", None) not in allowed:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def clinic_of(request: HttpRequest) -> Clinic:
+    clinic: Clinic = request.clinic  # type: ignore[attr-defined]
+    return clinic
+
+
+def patient_for(request: HttpRequest, patient_id: int) -> Patient:
+    return get_object_or_404(Patient, pk=patient_id, clinic=clinic_of(request))
+
+
+def clinic_records(request: HttpRequest, model: type[M]) -> QuerySet[M]:
+    """``model`` rows whose patient belongs to the user's clinic."""
+    return model._default_manager.filter(patient__clinic=clinic_of(request))  # type: ignore[misc]
+
+
+def record_for(request: HttpRequest, model: type[M], pk: int) -> M:
+    return get_object_or_404(clinic_records(request, model).select_related("patient"), pk=pk)

@@ -1,0 +1,161 @@
+"""The patient's portal: a signed link instead of a password.
+
+The link carries the patient's id and the link version, signed with the site's secret and time-
+stamped. It opens only while the patient's link is active, its version is current, and it is
+younger than the clinic's ``portal_link_days``. Revoking clears the link; a new one gets the next
+version, so an old link never opens again. The portal shows the patient only their own
+programme, and writes only ticks, pain scores and the questionnaires their clinician sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from weizhong.reasoning.instruments import InstrumentError
+
+from . import services
+from .forms import answers_of, outcome_form
+from .models import HomeLog, PainLog, Patient
+
+SALT = "weizhong.portal"
+
+
+def make_token(patient: Patient) -> str:
+    return signing.dumps({"p": patient.pk, "v": patient.portal_version}, salt=SALT, compress=True)
+
+
+def url_for(request: HttpRequest | None, patient: Patient) -> str:
+    path = reverse("portal", args=[make_token(patient)])
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def patient_from(token: str) -> Patient:
+    """The patient of a valid, current, unexpired link; 404 for anything else (no hint why)."""
+    try:
+        data = signing.loads(token, salt=SALT)
+        patient = Patient.objects.select_related("clinic").get(pk=int(data["p"]))
+        signing.loads(token, salt=SALT, max_age=dt.timedelta(days=patient.clinic.portal_link_days))
+    except (signing.BadSignature, Patient.DoesNotExist, KeyError, TypeError, ValueError):
+        raise Http404 from None
+    if not patient.portal_active or data.get("v") != patient.portal_version:
+        raise Http404
+    return patient
+
+
+def _week(patient: Patient, plan: Any, today: dt.date) -> list[dict[str, Any]]:
+    start = today - dt.timedelta(days=6)
+    ticks = set(patient.home_logs.filter(day__gte=start).values_list("day", "exercise"))
+    days = []
+    for offset in range(7):
+        day = start + dt.timedelta(days=offset)
+        planned = services.exercises_today(plan, day)
+        done = sum(1 for e in planned if (day, e["id"]) in ticks)
+        days.append({"day": day, "planned": len(planned), "done": done})
+    return days
+
+
+@require_http_methods(["GET"])
+def home(request: HttpRequest, token: str) -> HttpResponse:
+    patient = patient_from(token)
+    plan = services.active_plan(patient)
+    today = timezone.localdate()
+    ticked = set(patient.home_logs.filter(day=today).values_list("exercise", flat=True))
+    from .views import _figure
+
+    exercises = [
+        {**e, "figure": _figure(e["id"]), "done": e["id"] in ticked}
+        for e in services.exercises_today(plan, today)
+    ]
+    rest_day = plan is not None and not exercises
+    pain = patient.pain_logs.filter(day=today).first()
+    response = render(
+        request,
+        "clinic/portal.html",
+        {
+            "patient": patient,
+            "token": token,
+            "plan": plan,
+            "exercises": exercises,
+            "rest_day": rest_day,
+            "pain": pain,
+            "week": _week(patient, plan, today),
+            "requests": list(patient.requests.filter(completed_at__isnull=True)),
+            "instruments": services.instruments(),
+            "refer": plan is not None and plan.plan.get("status") == "refer_first",
+            "pain_values": range(11),
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    # The link is the key: never send it to another site. (Not "no-referrer": browsers then
+    # send "Origin: null" with the tick form, which CSRF protection rightly refuses.)
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@require_POST
+def log(request: HttpRequest, token: str) -> HttpResponse:
+    patient = patient_from(token)
+    plan = services.active_plan(patient)
+    today = timezone.localdate()
+    allowed = {e["id"] for e in services.exercises_today(plan, today)}
+    exercise = request.POST.get("exercise", "")
+    if exercise:
+        if exercise not in allowed:
+            messages.error(request, _("That exercise is not on today's programme."))
+        else:
+            try:
+                with transaction.atomic():
+                    HomeLog.objects.create(patient=patient, day=today, exercise=exercise)
+            except IntegrityError:
+                pass  # already ticked today: a double tap counts once
+            messages.success(request, _("Well done: session logged."))
+    if "pain" in request.POST:
+        raw = request.POST.get("pain", "")
+        if not raw.isdigit() or not 0 <= int(raw) <= 10:
+            messages.error(request, _("Pain must be a whole number from 0 (none) to 10 (worst)."))
+        else:
+            with transaction.atomic():
+                PainLog.objects.update_or_create(
+                    patient=patient, day=today, defaults={"pain": int(raw)}
+                )
+            messages.success(request, _("Pain score saved. Thank you."))
+    return redirect("portal", token)
+
+
+@require_http_methods(["GET", "POST"])
+def questionnaire(request: HttpRequest, token: str, request_id: int) -> HttpResponse:
+    patient = patient_from(token)
+    sent = get_object_or_404(patient.requests, pk=request_id, completed_at__isnull=True)
+    form = outcome_form(sent.instrument, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.score_outcome(
+                patient, sent.instrument, answers_of(form), source="portal", request=sent
+            )
+        except InstrumentError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Thank you: your answers reached the clinic."))
+            return redirect("portal", token)
+    return render(
+        request,
+        "clinic/portal_questionnaire.html",
+        {
+            "patient": patient,
+            "token": token,
+            "form": form,
+            "instrument": services.instruments()[sent.instrument],
+        },
+        status=422 if request.method == "POST" else 200,
+    )

@@ -1,0 +1,519 @@
+"""The clinic's use of the core: assess a saved case, propose and save plans, record visits and
+draft their SOAP notes, score outcomes, and keep each patient's summary (red flags, re-evaluation
+due) current. Views stay thin; every write here is one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from weizhong.case import Case, CaseError, validate_case
+from weizhong.knowledge.atlas import Atlas, load_atlas
+from weizhong.knowledge.loader import load_knowledge
+from weizhong.knowledge.records import Knowledge
+from weizhong.planning.plan import PlanEdits, make_plan
+from weizhong.reasoning.assessment import assess
+from weizhong.reasoning.instruments import (
+    InstrumentDefinition,
+    important_change,
+    instrument_definition,
+    instrument_ids,
+    score_instrument,
+)
+
+from .models import Exam, Note, Outcome, Patient, Plan, Visit
+
+User = AbstractBaseUser | AnonymousUser
+
+# Instruments whose change decides whether care is working, in order of preference.
+CHANGE_INSTRUMENTS = ("odi", "rmdq", "nprs", "psfs", "lefs")
+
+
+@cache
+def knowledge() -> Knowledge:
+    return load_knowledge()
+
+
+@cache
+def atlas() -> Atlas:
+    return load_atlas()
+
+
+@cache
+def instruments() -> dict[str, InstrumentDefinition]:
+    return {i: instrument_definition(i) for i in instrument_ids()}
+
+
+def build_case(patient: Patient, findings: dict[str, Any]) -> dict[str, Any]:
+    return {"format": "weizhong.case/1", "patient": patient.patient_block(), "findings": findings}
+
+
+def check_case(raw: dict[str, Any]) -> tuple[Case | None, dict[str, list[str]]]:
+    """The validated case, or the problems by field (``findings.x`` reported as ``x``)."""
+    try:
+        return validate_case(raw, knowledge()), {}
+    except CaseError as error:
+        problems: dict[str, list[str]] = {}
+        for problem in error.problems:
+            name = problem.field.removeprefix("findings.").split("[")[0]
+            problems.setdefault(name, []).append(problem.message)
+        return None, problems
+
+
+def save_exam(
+    patient: Patient, user: Any, case: Case, raw: dict[str, Any], token: Any = None
+) -> Exam:
+    """Store the case and its assessment; a resubmitted form (same token) returns the first."""
+    if token is not None and (done := Exam.objects.filter(submit_token=token).first()):
+        return done
+    result = assess(case, knowledge())
+    top = result["differential"][0] if result["differential"] else None
+    with transaction.atomic():
+        exam = Exam.objects.create(
+            patient=patient,
+            clinician=user,
+            case=raw,
+            assessment=result,
+            red_flags=[f["id"] for f in result["red_flags"]],
+            top_condition=top["condition"] if top else "",
+            top_probability=top["probability"] if top else None,
+            knowledge_version=result["knowledge_version"],
+            submit_token=token,
+        )
+        refresh_summary(patient)
+    return exam
+
+
+def exam_case(exam: Exam) -> Case:
+    return validate_case(exam.case, knowledge())
+
+
+def propose_plan(
+    exam: Exam,
+    *,
+    edits: PlanEdits | None = None,
+    overrides: dict[str, str] | None = None,
+    guideline: str = "ACP2017",
+) -> dict[str, Any]:
+    case = exam_case(exam)
+    return make_plan(
+        case, exam.assessment, edits=edits, overrides=overrides or {}, guideline=guideline
+    )
+
+
+def save_plan(
+    exam: Exam,
+    user: Any,
+    plan: dict[str, Any],
+    *,
+    edits: PlanEdits,
+    overrides: dict[str, str],
+    guideline: str,
+    visits_per_week: int,
+    planned_visits: int,
+    note: str = "",
+) -> Plan:
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=exam.patient_id)
+        latest = patient.plans.order_by("-version").values_list("version", flat=True).first()
+        saved = Plan.objects.create(
+            patient=patient,
+            exam=exam,
+            version=(latest or 0) + 1,
+            created_by=user,
+            plan=plan,
+            edits={
+                "add_points": list(edits.add_points),
+                "remove_points": list(edits.remove_points),
+                "add_exercises": list(edits.add_exercises),
+                "remove_exercises": list(edits.remove_exercises),
+            },
+            overrides=overrides,
+            guideline=guideline,
+            visits_per_week=visits_per_week,
+            planned_visits=planned_visits,
+            note=note,
+        )
+        refresh_summary(patient)
+    return saved
+
+
+def edits_of(plan: Plan) -> PlanEdits:
+    e = plan.edits
+    return PlanEdits(
+        add_points=tuple(e.get("add_points", ())),
+        remove_points=tuple(e.get("remove_points", ())),
+        add_exercises=tuple(e.get("add_exercises", ())),
+        remove_exercises=tuple(e.get("remove_exercises", ())),
+    )
+
+
+def active_plan(patient: Patient) -> Plan | None:
+    return patient.plans.select_related("exam").order_by("-version").first()
+
+
+def carried_points(patient: Patient, plan: Plan | None) -> list[str]:
+    """Points for a new visit: the last visit's on this plan, else the plan's."""
+    if plan is not None:
+        last = patient.visits.filter(plan=plan).order_by("-date", "-created").first()
+        if last is not None:
+            return list(last.points)
+        return plan.point_keys
+    last = patient.visits.order_by("-date", "-created").first()
+    return list(last.points) if last else []
+
+
+# ------------------------------------------------------------------------ visits and notes
+
+
+def record_visit(visit: Visit) -> Visit:
+    """Save a visit with its drafted note, once: a double submit returns the first visit."""
+    if done := Visit.objects.filter(submit_token=visit.submit_token).first():
+        return done
+    with transaction.atomic():
+        visit.save()
+        Note.objects.create(visit=visit, **draft_soap(visit))
+        refresh_summary(visit.patient)
+    return visit
+
+
+def _names(ids: list[str], labels: dict[str, str]) -> str:
+    return ", ".join(labels.get(i, i.replace("_", " ")) for i in ids)
+
+
+def region_names() -> dict[str, str]:
+    from .figures import REGION_NAMES
+
+    return dict(REGION_NAMES)
+
+
+def side_label(definition: Any) -> str:
+    from .forms import side_label as label
+
+    return label(definition)
+
+
+def exam_lines(case: dict[str, Any]) -> list[str]:
+    """Examined findings as short 'label: value' lines, in the knowledge's order."""
+    findings = case.get("findings", {})
+    lines = []
+    for fid, definition in knowledge().findings.items():
+        if fid not in findings or definition.section in ("red_flags",) or fid == "pain_regions":
+            continue
+        value = findings[fid]
+        if isinstance(value, bool):
+            shown = _("yes") if value else _("no")
+        elif isinstance(value, list):
+            if not value:
+                continue
+            shown = ", ".join(str(v).replace("_", " ") for v in value)
+        else:
+            shown = str(value).replace("_", " ")
+        lines.append(f"{side_label(definition)}: {shown}")
+    screen = [f for f, d in knowledge().findings.items() if d.section == "red_flags"]
+    asked = [f for f in screen if f in findings]
+    positive = [f for f in asked if findings[f] is True]
+    if asked and not positive:
+        lines.append(
+            _("Red-flag screen: %(n)s of %(total)s questions asked, all negative")
+            % {"n": len(asked), "total": len(screen)}
+        )
+    return lines
+
+
+def draft_soap(visit: Visit) -> dict[str, str]:
+    """A first draft of the SOAP note from the latest exam, the plan and this visit."""
+    patient = visit.patient
+    exam = patient.exams.order_by("-created").first()
+    plan = visit.plan
+    subjective: list[str] = []
+    objective: list[str] = []
+    assessment: list[str] = []
+    plan_lines: list[str] = []
+    if exam is not None:
+        findings = exam.case.get("findings", {})
+        if regions := findings.get("pain_regions"):
+            subjective.append(
+                _("Pain: %(regions)s.") % {"regions": _names(regions, region_names())}
+            )
+        if "onset_days" in findings:
+            subjective.append(
+                _("Onset %(days)s days before the exam.") % {"days": findings["onset_days"]}
+            )
+        objective.extend(exam_lines(exam.case))
+        result = exam.assessment
+        for flag in result.get("red_flags", []):
+            assessment.append(
+                _("RED FLAG %(name)s (%(urgency)s): %(action)s")
+                % {"name": flag["id"].replace("_", " "), "urgency": flag["urgency"],
+                   "action": flag.get("action", "")}
+            )  # fmt: skip
+        for item in result.get("differential", [])[:3]:
+            assessment.append(f"{item['name']}: {round(item['probability'] * 100)}%")
+    latest_pain = patient.outcomes.filter(instrument="nprs").order_by("-taken").first()
+    if latest_pain is not None:
+        subjective.append(
+            _("Pain %(score)s/10 (NPRS, %(day)s).")
+            % {"score": _number(latest_pain.score), "day": latest_pain.taken.date().isoformat()}
+        )
+    if visit.response != "not_assessed":
+        subjective.append(
+            _("Since the last visit: %(response)s.") % {"response": visit.get_response_display()}
+        )
+    if visit.response_notes:
+        subjective.append(visit.response_notes)
+    if visit.points:
+        plan_lines.append(_("Needled: %(points)s.") % {"points": ", ".join(visit.points)})
+    if visit.electro:
+        plan_lines.append(
+            _("Electro-acupuncture: %(settings)s.") % {"settings": visit.electro_settings or "-"}
+        )
+    if visit.needle_minutes:
+        plan_lines.append(_("Retention %(min)s min.") % {"min": visit.needle_minutes})
+    if visit.regions_adjusted:
+        plan_lines.append(
+            _("Regions adjusted: %(regions)s.")
+            % {"regions": ", ".join(r.replace("_", " ") for r in visit.regions_adjusted)}
+        )
+    if visit.office_care:
+        plan_lines.append(visit.office_care)
+    if plan is not None:
+        exercises = ", ".join(e["name"] for e in plan.plan.get("exercises", []))
+        if exercises:
+            plan_lines.append(_("Home programme: %(list)s.") % {"list": exercises})
+        done = plan.visits.count() + (0 if visit.pk and plan.visits.filter(pk=visit.pk) else 1)
+        plan_lines.append(
+            _("Visit %(n)s of %(total)s on plan v%(version)s; re-evaluate by %(day)s.")
+            % {"n": done, "total": plan.planned_visits, "version": plan.version,
+               "day": plan.reevaluation_date.isoformat()}
+        )  # fmt: skip
+    return {
+        "subjective": "\n".join(subjective),
+        "objective": "\n".join(objective),
+        "assessment": "\n".join(assessment),
+        "plan": "\n".join(plan_lines),
+    }
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+class NoteLocked(Exception):
+    """A signed note changes only by amendment."""
+
+
+def sign_note(note: Note, user: Any) -> None:
+    with transaction.atomic():
+        locked = Note.objects.select_for_update().get(pk=note.pk)
+        if locked.signed_at is not None:
+            raise NoteLocked
+        locked.signed_by = user
+        locked.signed_at = timezone.now()
+        locked.save(update_fields=["signed_by", "signed_at"])
+        note.signed_by, note.signed_at = locked.signed_by, locked.signed_at
+
+
+# ------------------------------------------------------------------------------ outcomes
+
+
+def score_outcome(
+    patient: Patient,
+    instrument: str,
+    answers: list[int | float | None],
+    *,
+    user: Any = None,
+    source: str = "clinic",
+    request: Any = None,
+    taken: dt.datetime | None = None,
+) -> Outcome:
+    """Score with the core (raises InstrumentError with a clear message) and store."""
+    result = score_instrument(instrument, answers)
+    with transaction.atomic():
+        outcome = Outcome.objects.create(
+            patient=patient,
+            instrument=instrument,
+            answers=answers,
+            score=result.score,
+            result=result.to_dict(),
+            source=source,
+            entered_by=user,
+            request=request,
+            taken=taken or timezone.now(),
+        )
+        if request is not None:
+            request.completed_at = outcome.taken
+            request.save(update_fields=["completed_at"])
+        refresh_summary(patient)
+    return outcome
+
+
+@dataclass(frozen=True)
+class Reevaluation:
+    due: bool
+    reason: str
+    visits_on_plan: int
+    planned_visits: int
+    change: dict[str, Any] | None
+
+
+def reevaluation(patient: Patient) -> Reevaluation | None:
+    """After the planned visits on the active plan without an important improvement in any
+    outcome measured before and since the plan, re-evaluation is due."""
+    plan = active_plan(patient)
+    if plan is None:
+        return None
+    visits = plan.visits.count()
+    change = outcome_change(patient, since=plan.created)
+    improved = change is not None and bool(change["important_improvement"])
+    if visits < plan.planned_visits:
+        reason = _("%(n)s of %(total)s planned visits done") % {
+            "n": visits, "total": plan.planned_visits}  # fmt: skip
+        return Reevaluation(False, reason, visits, plan.planned_visits, change)
+    if improved:
+        reason = _(
+            "important improvement on %(name)s: re-evaluate at the clinician's discretion"
+        ) % {"name": change["instrument"].upper() if change else ""}
+        return Reevaluation(False, reason, visits, plan.planned_visits, change)
+    if change is None:
+        reason = _(
+            "%(n)s visits on plan v%(version)s and no outcome measured before and since: "
+            "re-examine and score an outcome"
+        ) % {"n": visits, "version": plan.version}
+    else:
+        reason = _(
+            "%(n)s visits on plan v%(version)s without an important change on %(name)s "
+            "(%(before)s → %(after)s; %(threshold)s): re-examine and reconsider the plan"
+        ) % {"n": visits, "version": plan.version, "name": change["instrument"].upper(),
+             "before": _number(change["before"]), "after": _number(change["after"]),
+             "threshold": change["threshold_used"]}  # fmt: skip
+    return Reevaluation(True, reason, visits, plan.planned_visits, change)
+
+
+def outcome_change(patient: Patient, since: dt.datetime) -> dict[str, Any] | None:
+    """The change on the first instrument with a baseline (the last score up to ``since``, or
+    the first after it) and a later score; None when no instrument has both."""
+    rows = patient.outcomes.filter(instrument__in=CHANGE_INSTRUMENTS, score__isnull=False)
+    by_instrument: dict[str, list[tuple[dt.datetime, float]]] = {}
+    for instrument, taken, score in rows.order_by("taken").values_list(
+        "instrument", "taken", "score"
+    ):
+        by_instrument.setdefault(instrument, []).append((taken, score))
+    for instrument in CHANGE_INSTRUMENTS:
+        scores = by_instrument.get(instrument, [])
+        if len(scores) < 2:
+            continue
+        before = [s for t, s in scores if t <= since]
+        after = [(t, s) for t, s in scores if t > since]
+        baseline = before[-1] if before else after.pop(0)[1]
+        if not after:
+            continue
+        return important_change(instrument, baseline, after[-1][1])
+    return None
+
+
+def refresh_summary(patient: Patient) -> None:
+    """Recompute the patient's dashboard summary (inside the caller's transaction)."""
+    exam = patient.exams.order_by("-created").first()
+    last_visit = patient.visits.order_by("-date", "-created").first()
+    seen = [t for t in (exam and exam.created, last_visit and last_visit.created) if t]
+    status = reevaluation(patient)
+    patient.last_seen = max(seen) if seen else None
+    patient.red_flags = list(exam.red_flags) if exam else []
+    patient.flagged = bool(patient.red_flags)
+    patient.top_condition = exam.top_condition if exam else ""
+    patient.reeval_due = bool(status and status.due)
+    patient.reeval_reason = status.reason[:300] if status and status.due else ""
+    Patient.objects.filter(pk=patient.pk).update(
+        last_seen=patient.last_seen,
+        red_flags=patient.red_flags,
+        flagged=patient.flagged,
+        top_condition=patient.top_condition,
+        reeval_due=patient.reeval_due,
+        reeval_reason=patient.reeval_reason,
+    )
+
+
+# ------------------------------------------------------------------------------ adherence
+
+
+def adherence(patients: list[Patient], days: int = 7) -> dict[int, dict[str, Any]]:
+    """Home-programme sessions ticked in the last ``days`` days against those planned, for
+    several patients in two queries."""
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=days - 1)
+    ids = [p.pk for p in patients]
+    ticks = dict(
+        Patient.objects.filter(pk__in=ids)
+        .annotate(n=Count("home_logs", filter=Q(home_logs__day__gte=start)))
+        .values_list("pk", "n")
+    )
+    planned: dict[int, int] = {}
+    latest: dict[int, Plan] = {}
+    for plan in Plan.objects.filter(patient_id__in=ids).order_by("patient_id", "version"):
+        latest[plan.patient_id] = plan
+    for pid, plan in latest.items():
+        planned[pid] = sessions_planned(plan, start, today)
+    out = {}
+    for pid in ids:
+        want = planned.get(pid, 0)
+        done = ticks.get(pid, 0)
+        out[pid] = {
+            "done": done,
+            "planned": want,
+            "percent": None if want == 0 else min(100, round(100 * done / want)),
+        }
+    return out
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def sessions_planned(plan: Plan, start: dt.date, end: dt.date) -> int:
+    """Exercise sessions the plan schedules from ``start`` to ``end`` (both included), from the
+    day after the plan was saved."""
+    first = max(start, plan.created.date() + dt.timedelta(days=1))
+    total = 0
+    day = first
+    while day <= end:
+        name = WEEKDAYS[day.weekday()]
+        total += sum(1 for e in plan.plan.get("exercises", []) if name in e.get("schedule", ()))
+        day += dt.timedelta(days=1)
+    return total
+
+
+def exercises_today(plan: Plan | None, day: dt.date) -> list[dict[str, Any]]:
+    if plan is None:
+        return []
+    name = WEEKDAYS[day.weekday()]
+    return [e for e in plan.plan.get("exercises", []) if name in e.get("schedule", ())]
+
+
+def decorate(result: dict[str, Any]) -> dict[str, Any]:
+    """The assessment with what the page shows: whole percentages, and the counted reasons
+    split into those that raise and those that lower each condition."""
+    out = dict(result)
+    rows = []
+    for item in result.get("differential", []):
+        reasons = [r for r in item.get("because", []) if r.get("counted")]
+        rows.append(
+            {
+                **item,
+                "percent": round(item["probability"] * 100),
+                "raises": [r for r in reasons if r.get("effect") == "raises"],
+                "lowers": [r for r in reasons if r.get("effect") == "lowers"],
+            }
+        )
+    out["differential"] = rows
+    return out

@@ -1,0 +1,61 @@
+// weizhong clinic: small progressive enhancements (the pages work without them).
+(function () {
+  "use strict";
+  function focusFinding(id) {
+    var box = document.getElementById("field-" + id);
+    if (!box) return false;
+    var details = box.closest("details");
+    if (details) details.open = true;
+    document.querySelectorAll(".finding.focus").forEach(function (el) { el.classList.remove("focus"); });
+    box.classList.add("focus");
+    box.scrollIntoView({ block: "center" });
+    var input = box.querySelector("input, select, textarea");
+    if (input) input.focus({ preventScroll: true });
+    return true;
+  }
+  function init(root) {
+    root.querySelectorAll("[data-focus-finding]").forEach(function (link) {
+      if (link.dataset.bound) return;
+      link.dataset.bound = "1";
+      link.addEventListener("click", function (event) {
+        if (focusFinding(link.dataset.focusFinding)) event.preventDefault();
+      });
+    });
+    root.querySelectorAll("[data-copy]").forEach(function (button) {
+      if (button.dataset.bound) return;
+      button.dataset.bound = "1";
+      button.addEventListener("click", function () {
+        var target = document.getElementById(button.dataset.copy);
+        if (!target) return;
+        target.select();
+        if (navigator.clipboard) navigator.clipboard.writeText(target.value);
+        button.textContent = button.dataset.done || "Copied";
+      });
+    });
+    root.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      if (form.dataset.bound) return;
+      form.dataset.bound = "1";
+      form.addEventListener("submit", function (event) {
+        var submitter = event.submitter;
+        var message = (submitter && submitter.dataset.confirm) || null;
+        if (message && !window.confirm(message)) event.preventDefault();
+      });
+    });
+    root.querySelectorAll("[data-disable-on-submit]").forEach(function (form) {
+      if (form.dataset.boundSubmit) return;
+      form.dataset.boundSubmit = "1";
+      form.addEventListener("submit", function () {
+        // A second tap would be harmless (the server ignores a repeated token) but confusing.
+        window.setTimeout(function () {
+          form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+        }, 0);
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+    var focus = document.body.dataset.focus;
+    if (focus) focusFinding(focus);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+})();

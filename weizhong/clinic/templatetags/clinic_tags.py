@@ -1,0 +1,39 @@
+"""Small template helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from weizhong.clinic.figures import REGION_NAMES
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping|get_item:key`` (a dict lookup with a variable key)."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def words(identifier: str) -> str:
+    """``hamstring_tightness`` → ``hamstring tightness``."""
+    return str(identifier).replace("_", " ")
+
+
+@register.filter
+def region(identifier: str) -> str:
+    return str(REGION_NAMES.get(identifier, str(identifier).replace("_", " ")))
+
+
+@register.filter
+def percent(value: Any) -> str:
+    try:
+        return f"{round(float(value) * 100)}%"
+    except (TypeError, ValueError):
+        return "–"

@@ -1,0 +1,780 @@
+"""The clinic's pages. Each view: check the role (``staff_required``), fetch through the clinic
+(``access``), delegate the work to ``services``, render. htmx requests get the fragment only."""
+
+from __future__ import annotations
+
+import uuid
+from functools import cache
+from typing import Any
+
+import orjson
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from weizhong.handouts.handout import card_figure, handout_html, handout_pdf
+from weizhong.planning.home_programme import load_exercises
+from weizhong.planning.plan import PlanEdits, PlanSettingError
+from weizhong.planning.safety import OverrideError, parse_overrides
+from weizhong.reasoning.instruments import InstrumentError
+
+from . import figures, portal, services
+from .access import (
+    ALL_STAFF,
+    CLINICIAN,
+    clinic_of,
+    patient_for,
+    record_for,
+    staff_required,
+)
+from .forms import (
+    AmendmentForm,
+    ClinicSettingsForm,
+    ExamForm,
+    NoteForm,
+    PatientForm,
+    PlanSettingsForm,
+    VisitForm,
+    answers_of,
+    outcome_form,
+    override_rules,
+)
+from .models import Exam, Note, Patient, Plan, QuestionnaireRequest, Visit
+
+PAGE = 25
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+# ------------------------------------------------------------------------------ dashboard
+
+
+@staff_required()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    clinic = clinic_of(request)
+    today = timezone.localdate()
+    mine = Patient.objects.filter(clinic=clinic)
+    todays = list(
+        Visit.objects.filter(patient__clinic=clinic, date=today)
+        .select_related("patient", "note")
+        .order_by("-created")[:30]
+    )
+    recent = list(mine.exclude(last_seen=None).order_by("-last_seen")[:12])
+    context: dict[str, Any] = {"todays": todays, "recent": recent, "today": today}
+    if request.role == CLINICIAN:  # type: ignore[attr-defined]
+        context["flagged"] = list(mine.filter(flagged=True).order_by("-last_seen")[:20])
+        context["due"] = list(mine.filter(reeval_due=True).order_by("-last_seen")[:20])
+        context["adherence"] = services.adherence(recent)
+        context["unsigned"] = list(
+            Visit.objects.filter(
+                patient__clinic=clinic, note__signed_at__isnull=True, clinician=request.user
+            )
+            .select_related("patient")
+            .order_by("-date")[:10]
+        )
+    return render(request, "clinic/dashboard.html", context)
+
+
+# ------------------------------------------------------------------------------- patients
+
+
+@staff_required()
+def patient_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:100]
+    found = Patient.objects.filter(clinic=clinic_of(request))
+    for word in q.split():
+        found = found.filter(
+            Q(family_name__icontains=word)
+            | Q(given_name__icontains=word)
+            | Q(phone__icontains=word)
+            | Q(email__icontains=word)
+        )
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows = list(
+        found.order_by("family_name", "given_name", "pk")[(page - 1) * PAGE : page * PAGE + 1]
+    )
+    context = {
+        "patients": rows[:PAGE],
+        "q": q,
+        "page": page,
+        "has_next": len(rows) > PAGE,
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "clinic/_patient_rows.html", context)
+    return render(request, "clinic/patient_list.html", context)
+
+
+@staff_required()
+@require_http_methods(["GET", "POST"])
+def patient_new(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            patient = form.save(commit=False)
+            patient.clinic = clinic_of(request)
+            patient.save()
+        messages.success(request, _("Patient added."))
+        return redirect("patient", patient.pk)
+    return render(request, "clinic/patient_form.html", {"form": form, "patient": None})
+
+
+@staff_required()
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_for(request, pk)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+        messages.success(request, _("Saved."))
+        return redirect("patient", patient.pk)
+    return render(request, "clinic/patient_form.html", {"form": form, "patient": patient})
+
+
+@staff_required()
+def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_for(request, pk)
+    clinician = request.role == CLINICIAN  # type: ignore[attr-defined]
+    visits = list(patient.visits.select_related("note", "clinician", "plan")[:100])
+    events: list[dict[str, Any]] = [
+        {"kind": "visit", "when": v.date, "at": v.created, "obj": v} for v in visits
+    ]
+    context: dict[str, Any] = {"patient": patient, "visits": visits}
+    if clinician:
+        exams = list(patient.exams.select_related("clinician")[:50])
+        plans = list(patient.plans.select_related("created_by")[:50])
+        outcomes = list(patient.outcomes.order_by("-taken")[:100])
+        events += [
+            {"kind": "exam", "when": e.created.date(), "at": e.created, "obj": e} for e in exams
+        ]
+        events += [
+            {"kind": "plan", "when": p.created.date(), "at": p.created, "obj": p} for p in plans
+        ]
+        events += [
+            {"kind": "outcome", "when": o.taken.date(), "at": o.taken, "obj": o} for o in outcomes
+        ]
+        plan = plans[0] if plans else None
+        context.update(
+            exam=exams[0] if exams else None,
+            plan=plan,
+            reeval=services.reevaluation(patient),
+            adherence=services.adherence([patient], days=14)[patient.pk],
+            requests=list(patient.requests.filter(completed_at__isnull=True)),
+            medication_matches=_medication_matches(patient),
+        )
+    events.sort(key=lambda e: e["at"], reverse=True)
+    context["events"] = events
+    context["portal_url"] = portal.url_for(request, patient) if patient.portal_active else None
+    return render(request, "clinic/patient_chart.html", context)
+
+
+def _medication_matches(patient: Patient) -> list[dict[str, Any]]:
+    from weizhong.case import match_medication
+
+    k = services.knowledge()
+    out = []
+    for name in patient.medications:
+        match = match_medication(name, k)
+        out.append({"name": name, "generic": match.generic, "classes": match.classes})
+    return out
+
+
+# -------------------------------------------------------------------------- examination
+
+
+@staff_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def exam_new(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_for(request, pk)
+    if request.method == "POST":
+        form = ExamForm(request.POST)
+        token = _token(request.POST.get("submit_token"))
+        if form.is_valid():
+            raw = services.build_case(patient, form.findings())
+            case, problems = services.check_case(raw)
+            if case is not None:
+                exam = services.save_exam(patient, request.user, case, raw, token)
+                return redirect("exam", exam.pk)
+            for name, texts in problems.items():
+                form.add_error(name if name in form.fields else None, texts)
+        messages.error(request, _("The exam was not saved: please correct the fields marked."))
+        status = 422
+    else:
+        initial = {}
+        source = request.GET.get("from")
+        if source and source.isdigit():
+            previous = get_object_or_404(patient.exams, pk=int(source))
+            initial = ExamForm.initial_from(previous.case.get("findings", {}))
+        form = ExamForm(initial=initial)
+        token = uuid.uuid4()
+        status = 200
+    regions = (
+        form.data.getlist("pain_regions") if form.is_bound else form.initial.get("pain_regions")
+    ) or []
+    context = {
+        "patient": patient,
+        "form": form,
+        "token": token,
+        "body_chart": mark_safe(
+            figures.body_chart_html(regions, invalid="pain_regions" in form.errors)
+        ),
+        "focus": request.GET.get("focus", ""),
+    }
+    return render(request, "clinic/exam_form.html", context, status=status)
+
+
+def _token(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        return None
+
+
+@staff_required(CLINICIAN)
+@require_POST
+def exam_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live assessment beside the exam form (htmx, on every change)."""
+    patient = patient_for(request, pk)
+    form = ExamForm(request.POST)
+    problems: dict[str, list[str]] = {}
+    result = None
+    if form.is_valid():
+        case, problems = services.check_case(services.build_case(patient, form.findings()))
+        if case is not None:
+            from weizhong.reasoning.assessment import assess
+
+            result = services.decorate(assess(case, services.knowledge()))
+    else:
+        problems = {name: list(errors) for name, errors in form.errors.items()}
+    labels = {fid: str(f.label) for fid, f in form.fields.items()}
+    problem_list = [
+        {"field": name, "label": labels.get(name, name), "messages": texts}
+        for name, texts in problems.items()
+    ]
+    return render(
+        request,
+        "clinic/_assessment_panel.html",
+        {"result": result, "problems": problem_list, "live": True, "patient": patient},
+    )
+
+
+@staff_required(CLINICIAN)
+def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    exam = record_for(request, Exam, pk)
+    result = services.decorate(exam.assessment)
+    return render(
+        request,
+        "clinic/exam_detail.html",
+        {
+            "exam": exam,
+            "patient": exam.patient,
+            "result": result,
+            "exam_lines": services.exam_lines(exam.case),
+            "regions": [
+                figures.REGION_NAMES.get(r, r)
+                for r in exam.case["findings"].get("pain_regions", [])
+            ],
+        },
+    )
+
+
+@staff_required(CLINICIAN)
+def exam_case_json(request: HttpRequest, pk: int) -> HttpResponse:
+    exam = record_for(request, Exam, pk)
+    response = HttpResponse(
+        orjson.dumps(exam.case, option=orjson.OPT_INDENT_2), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="case-{exam.pk}.json"'
+    return response
+
+
+# ----------------------------------------------------------------------------- planning
+
+
+def _edits_from(data: Any) -> PlanEdits:
+    """The clinician's edits so far (hidden fields) plus the button just pressed: pick adds
+    (or restores a removed proposal), drop removes (or takes back an addition)."""
+    add_p, rem_p = list(data.getlist("add_points")), list(data.getlist("remove_points"))
+    add_e, rem_e = list(data.getlist("add_exercises")), list(data.getlist("remove_exercises"))
+    typed = data.get("add_points_text", "")
+    for text in [data.get("pick_point", ""), *typed.replace("\n", ",").split(",")]:
+        text = text.strip().upper().replace(":LEFT", ":left").replace(":RIGHT", ":right")
+        text = text.replace(":BOTH", ":both")
+        if not text:
+            continue
+        if text in rem_p:
+            rem_p.remove(text)
+        else:
+            add_p.append(text)
+    if drop := data.get("drop_point", "").strip():
+        if any(a.partition(":")[0] == drop for a in add_p):
+            add_p = [a for a in add_p if a.partition(":")[0] != drop]
+        else:
+            rem_p.append(drop)
+    if pick := data.get("pick_exercise", "").strip():
+        if pick in rem_e:
+            rem_e.remove(pick)
+        else:
+            add_e.append(pick)
+    if drop := data.get("drop_exercise", "").strip():
+        if drop in add_e:
+            add_e.remove(drop)
+        else:
+            rem_e.append(drop)
+    return PlanEdits(
+        add_points=tuple(dict.fromkeys(add_p)),
+        remove_points=tuple(dict.fromkeys(rem_p)),
+        add_exercises=tuple(dict.fromkeys(add_e)),
+        remove_exercises=tuple(dict.fromkeys(rem_e)),
+    )
+
+
+@staff_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
+    """Propose a plan from an exam; the clinician edits, overrides with a reason, saves."""
+    exam = record_for(request, Exam, pk)
+    patient = exam.patient
+    clinic = clinic_of(request)
+    base = None
+    if (source := request.GET.get("from")) and source.isdigit():
+        base = get_object_or_404(patient.plans, pk=int(source))
+    errors: list[str] = []
+    overrides: dict[str, str] = {}
+    if request.method == "POST":
+        edits = _edits_from(request.POST)
+        raw_overrides = {
+            rule: request.POST.get(f"override_reason_{rule}", "")
+            for rule in request.POST.getlist("override")
+        }
+        try:
+            overrides = parse_overrides(raw_overrides)
+        except OverrideError as error:
+            errors.append(str(error))
+        settings_form = PlanSettingsForm(request.POST)
+    else:
+        edits = services.edits_of(base) if base else PlanEdits()
+        overrides = dict(base.overrides) if base else {}
+        settings_form = PlanSettingsForm(
+            initial={
+                "visits_per_week": base.visits_per_week if base else clinic.visits_per_week,
+                "planned_visits": base.planned_visits
+                if base
+                else clinic.rounds_before_reevaluation,
+                "guideline": base.guideline if base else "ACP2017",
+                "note": base.note if base else "",
+            }
+        )
+    guideline = request.POST.get("guideline") or (base.guideline if base else "ACP2017")
+    plan = None
+    try:
+        plan = services.propose_plan(exam, edits=edits, overrides=overrides, guideline=guideline)
+    except (PlanSettingError, ValueError) as error:
+        errors.append(str(error))
+        # Show the unedited proposal so nothing typed is lost and the error is in context.
+        plan = services.propose_plan(exam, overrides=overrides)
+    saving = request.method == "POST" and request.POST.get("action") == "save"
+    if saving and not errors and settings_form.is_valid():
+        saved = services.save_plan(
+            exam,
+            request.user,
+            plan,
+            edits=edits,
+            overrides=overrides,
+            guideline=guideline,
+            visits_per_week=settings_form.cleaned_data["visits_per_week"],
+            planned_visits=settings_form.cleaned_data["planned_visits"],
+            note=settings_form.cleaned_data["note"],
+        )
+        messages.success(request, _("Plan v%(version)s saved.") % {"version": saved.version})
+        if request.htmx:  # type: ignore[attr-defined]
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("plan", args=[saved.pk])
+            return response
+        return redirect("plan", saved.pk)
+    if saving and errors:
+        messages.error(request, _("The plan was not saved: see the problems above the plan."))
+    context = {
+        "exam": exam,
+        "patient": patient,
+        "plan": plan,
+        "edits": edits,
+        "overrides": overrides,
+        "errors": errors,
+        "settings_form": settings_form,
+        "rules": override_rules(),
+        "points_figure": mark_safe(figures.points_figure_svg(_figure_points(plan))),
+        "query": request.POST.get("q", ""),
+        "found": _atlas_search(request.POST.get("q", "")) if request.POST.get("q") else [],
+        "exercise_choices": _exercise_choices(plan),
+        "base": base,
+    }
+    template = "clinic/_plan_editor.html" if request.htmx else "clinic/plan_editor.html"  # type: ignore[attr-defined]
+    status = 422 if errors and request.method == "POST" else 200
+    return render(request, template, context, status=status)
+
+
+def _figure_points(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    atlas = services.atlas()
+    out = []
+    for p in plan["acupuncture"]["points"]:
+        try:
+            regions = list(atlas.point(p["code"]).regions)
+        except KeyError:
+            regions = []
+        out.append({**p, "regions": regions})
+    return out
+
+
+def _exercise_choices(plan: dict[str, Any]) -> list[dict[str, str]]:
+    chosen = {e["id"] for e in plan["exercises"]}
+    return [
+        {"id": e.id, "name": e.name, "category": e.category}
+        for e in load_exercises().values()
+        if e.id not in chosen
+    ]
+
+
+def _atlas_search(query: str) -> list[Any]:
+    query = query.strip()[:60]
+    if not query:
+        return []
+    return services.atlas().search(query)[:12]
+
+
+@staff_required(CLINICIAN)
+def atlas_search(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "clinic/_atlas_results.html",
+        {"found": _atlas_search(request.GET.get("q", "")), "query": request.GET.get("q", "")},
+    )
+
+
+@staff_required(CLINICIAN)
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = record_for(request, Plan, pk)
+    data = plan.plan
+    exercises = [{**e, "figure": _figure(e["id"])} for e in data.get("exercises", [])]
+    return render(
+        request,
+        "clinic/plan_detail.html",
+        {
+            "saved": plan,
+            "patient": plan.patient,
+            "plan": data,
+            "exercises": exercises,
+            "points_figure": mark_safe(figures.points_figure_svg(_figure_points(data))),
+            "atlas": {p["code"]: _point_entry(p["code"]) for p in data["acupuncture"]["points"]},
+            "visits_done": plan.visits.count(),
+        },
+    )
+
+
+def _point_entry(code: str) -> dict[str, Any] | None:
+    try:
+        return services.atlas().point(code).to_dict()
+    except KeyError:
+        return None
+
+
+@cache
+def _figure(exercise_id: str) -> str:
+    try:
+        return card_figure(exercise_id)
+    except KeyError:
+        return ""
+
+
+@staff_required(CLINICIAN)
+def plan_handout(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = record_for(request, Plan, pk)
+    html = handout_html(
+        plan.plan, {"exercises": plan.plan.get("exercises", [])}, clinic_of(request).name
+    )
+    response = HttpResponse(handout_pdf(html), content_type="application/pdf")
+    name = f"home-programme-{plan.patient.family_name.lower()}-v{plan.version}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
+    return response
+
+
+def _ascii(name: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in name)
+
+
+# ------------------------------------------------------------------------------- visits
+
+
+@staff_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_for(request, pk)
+    plan = services.active_plan(patient)
+    if request.method == "POST":
+        form = VisitForm(request.POST)
+        token = _token(request.POST.get("submit_token"))
+        if form.is_valid() and token is not None:
+            visit = form.save(commit=False)
+            visit.patient = patient
+            visit.plan = plan
+            visit.clinician = request.user
+            visit.submit_token = token
+            visit = services.record_visit(visit)
+            messages.success(request, _("Visit recorded; the note is drafted below."))
+            return redirect("visit", visit.pk)
+        if token is None:
+            form.add_error(None, _("The form expired; please submit it again."))
+            token = uuid.uuid4()
+        status = 422
+    else:
+        electro = plan.plan["acupuncture"].get("electrostimulation") if plan else None
+        form = VisitForm(
+            initial={
+                "date": timezone.localdate(),
+                "points": services.carried_points(patient, plan),
+                "electro": bool(electro),
+                "electro_settings": _electro_text(electro),
+                "needle_minutes": (electro or {}).get("minutes", [20])[0],
+            }
+        )
+        token = uuid.uuid4()
+        status = 200
+    return render(
+        request,
+        "clinic/visit_form.html",
+        {"patient": patient, "plan": plan, "form": form, "token": token},
+        status=status,
+    )
+
+
+def _electro_text(electro: dict[str, Any] | None) -> str:
+    if not electro:
+        return ""
+    pairs = "; ".join(
+        f"{'–'.join(pair.get('points', []))} ({pair.get('side', '')})"
+        for pair in electro.get("pairs", [])
+    )
+    return ", ".join(b for b in (electro.get("frequency", ""), pairs) if b)[:200]
+
+
+@staff_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = record_for(request, Visit, pk)
+    note: Note = visit.note
+    note_form = None
+    amend_form = AmendmentForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action in ("save", "sign"):
+            if note.signed:
+                messages.error(request, _("This note is signed; add an amendment instead."))
+                return redirect("visit", visit.pk)
+            note_form = NoteForm(request.POST, instance=note)
+            if note_form.is_valid():
+                with transaction.atomic():
+                    locked = Note.objects.select_for_update().get(pk=note.pk)
+                    if locked.signed:
+                        messages.error(request, _("This note was signed meanwhile."))
+                        return redirect("visit", visit.pk)
+                    note_form.save()
+                    if action == "sign":
+                        services.sign_note(note, request.user)
+                messages.success(
+                    request, _("Note signed and locked.") if action == "sign" else _("Draft saved.")
+                )
+                return redirect("visit", visit.pk)
+        elif action == "amend":
+            if not note.signed:
+                messages.error(
+                    request, _("Edit the draft directly; amendments are for signed notes.")
+                )
+                return redirect("visit", visit.pk)
+            amend_form = AmendmentForm(request.POST)
+            if amend_form.is_valid():
+                with transaction.atomic():
+                    amendment = amend_form.save(commit=False)
+                    amendment.note = note
+                    amendment.author = request.user
+                    amendment.save()
+                messages.success(request, _("Amendment added; the signed note is unchanged."))
+                return redirect("visit", visit.pk)
+        else:
+            messages.error(request, _("Unknown action."))
+            return redirect("visit", visit.pk)
+    if note_form is None and not note.signed:
+        note_form = NoteForm(instance=note)
+    return render(
+        request,
+        "clinic/visit_detail.html",
+        {
+            "visit": visit,
+            "patient": visit.patient,
+            "note": note,
+            "note_form": note_form,
+            "amend_form": amend_form,
+            "amendments": list(note.amendments.select_related("author")),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+# ----------------------------------------------------------------------------- outcomes
+
+
+@staff_required(CLINICIAN)
+def outcomes(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_for(request, pk)
+    charts = []
+    rows = list(patient.outcomes.filter(score__isnull=False).order_by("taken"))
+    for instrument, definition in services.instruments().items():
+        series = [
+            (o.taken.strftime("%d %b"), float(o.score)) for o in rows if o.instrument == instrument
+        ]  # type: ignore[arg-type]
+        if not series:
+            continue
+        mcid = definition.mcid.points if definition.mcid else None
+        charts.append(
+            {
+                "name": definition.name,
+                "svg": mark_safe(
+                    figures.outcome_chart_svg(
+                        definition.short_name,
+                        series,
+                        score_min=definition.score_min,
+                        score_max=definition.score_max,
+                        higher_is_better=definition.higher_is_better,
+                        mcid=mcid,
+                        units=definition.units,
+                    )
+                ),
+            }
+        )
+    angles: dict[str, list[tuple[str, float]]] = {}
+    names = {"slr_left_deg": "SLR left", "slr_right_deg": "SLR right",
+             "ake_left_deg": "AKE left", "ake_right_deg": "AKE right"}  # fmt: skip
+    for exam in patient.exams.order_by("created").only("created", "case"):
+        found = exam.case.get("findings", {})
+        for fid, name in names.items():
+            if fid in found:
+                angles.setdefault(name, []).append(
+                    (exam.created.strftime("%d %b"), float(found[fid]))
+                )
+    angle_chart = mark_safe(figures.angles_chart_svg(_("Exam angles"), angles)) if angles else ""
+    pain = list(patient.pain_logs.order_by("-day")[:28])[::-1]
+    pain_chart = (
+        mark_safe(
+            figures.outcome_chart_svg(
+                _("Pain logged on the portal"),
+                [(p.day.strftime("%d %b"), float(p.pain)) for p in pain],
+                score_min=0,
+                score_max=10,
+                higher_is_better=False,
+                mcid=2,
+            )
+        )
+        if pain
+        else ""
+    )
+    return render(
+        request,
+        "clinic/outcomes.html",
+        {
+            "patient": patient,
+            "charts": charts,
+            "angle_chart": angle_chart,
+            "pain_chart": pain_chart,
+            "rows": rows[::-1],
+            "reeval": services.reevaluation(patient),
+            "instruments": services.instruments(),
+        },
+    )
+
+
+@staff_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def outcome_new(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_for(request, pk)
+    instrument = request.GET.get("instrument") or request.POST.get("instrument") or "nprs"
+    if instrument not in services.instruments():
+        raise Http404
+    form = outcome_form(instrument, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.score_outcome(patient, instrument, answers_of(form), user=request.user)
+        except InstrumentError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Score saved."))
+            return redirect("outcomes", patient.pk)
+    return render(
+        request,
+        "clinic/outcome_form.html",
+        {
+            "patient": patient,
+            "form": form,
+            "instrument": services.instruments()[instrument],
+            "instruments": services.instruments(),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+# ------------------------------------------------------------------------ portal (staff)
+
+
+@staff_required(*ALL_STAFF)
+@require_POST
+def portal_manage(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_for(request, pk)
+    action = request.POST.get("action")
+    with transaction.atomic():
+        if action == "issue":
+            if not patient.portal_active:
+                patient.portal_version += 1
+                patient.portal_active = True
+                patient.save(update_fields=["portal_version", "portal_active"])
+            messages.success(request, _("Portal link ready: copy it or send it to the patient."))
+        elif action == "revoke":
+            patient.portal_active = False
+            patient.save(update_fields=["portal_active"])
+            messages.success(request, _("Portal link revoked; the old link no longer opens."))
+        elif action == "send" and request.role == CLINICIAN:  # type: ignore[attr-defined]
+            instrument = request.POST.get("instrument", "")
+            if instrument not in services.instruments():
+                messages.error(request, _("Choose a questionnaire to send."))
+            else:
+                QuestionnaireRequest.objects.create(
+                    patient=patient, instrument=instrument, sent_by=request.user
+                )
+                messages.success(request, _("Questionnaire sent to the portal."))
+        else:
+            messages.error(request, _("Unknown action."))
+    return redirect("patient", patient.pk)
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+@staff_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    form = ClinicSettingsForm(request.POST or None, instance=clinic_of(request))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+        messages.success(request, _("Clinic settings saved."))
+        return redirect("dashboard")
+    return render(request, "clinic/settings.html", {"form": form})

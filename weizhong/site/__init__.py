@@ -1,0 +1,1 @@
+"""The Django project that serves the clinic web application (settings, URLs, WSGI)."""

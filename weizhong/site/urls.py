@@ -1,0 +1,38 @@
+"""URLs: the clinic's pages, the patient portal and sign-in."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from weizhong.clinic import portal, views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/", views.clinic_settings, name="clinic_settings"),
+    path("patients/", views.patient_list, name="patients"),
+    path("patients/new/", views.patient_new, name="patient_new"),
+    path("patients/<int:pk>/", views.patient_chart, name="patient"),
+    path("patients/<int:pk>/edit/", views.patient_edit, name="patient_edit"),
+    path("patients/<int:pk>/exam/", views.exam_new, name="exam_new"),
+    path("patients/<int:pk>/exam/preview/", views.exam_preview, name="exam_preview"),
+    path("patients/<int:pk>/visit/", views.visit_new, name="visit_new"),
+    path("patients/<int:pk>/outcomes/", views.outcomes, name="outcomes"),
+    path("patients/<int:pk>/outcomes/new/", views.outcome_new, name="outcome_new"),
+    path("patients/<int:pk>/portal/", views.portal_manage, name="portal_manage"),
+    path("exams/<int:pk>/", views.exam_detail, name="exam"),
+    path("exams/<int:pk>/case.json", views.exam_case_json, name="exam_case"),
+    path("exams/<int:pk>/plan/", views.plan_editor, name="plan_editor"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan"),
+    path("plans/<int:pk>/handout.pdf", views.plan_handout, name="plan_handout"),
+    path("visits/<int:pk>/", views.visit_detail, name="visit"),
+    path("atlas/", views.atlas_search, name="atlas_search"),
+    path("p/<str:token>/", portal.home, name="portal"),
+    path("p/<str:token>/log/", portal.log, name="portal_log"),
+    path("p/<str:token>/q/<int:request_id>/", portal.questionnaire, name="portal_questionnaire"),
+]
