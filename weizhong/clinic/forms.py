@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -371,3 +372,9 @@ def answers_of(form: forms.Form) -> list[int | float | None]:
 
 
 __all__ = ["AmendmentForm", "ExamForm", "NoteForm", "PatientForm", "Plan", "VisitForm"]
+
+
+class ClinicFormRenderer(TemplatesSetting):
+    """Each field in its own ``div.field``, so grids and the exam's rows lay out whole fields."""
+
+    field_template_name = "clinic/_field.html"

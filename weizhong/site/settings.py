@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_htmx",
     "weizhong.clinic",
 ]
@@ -73,6 +74,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "weizhong.site.urls"
+FORM_RENDERER = "weizhong.clinic.forms.ClinicFormRenderer"
 WSGI_APPLICATION = "weizhong.site.wsgi.application"
 
 TEMPLATES = [
