@@ -155,3 +155,39 @@ def test_the_whole_journey(browser: Any, live_server: Any, staff: User, tmp_path
     phone.close()
     context.close()
     assert errors == [], errors
+
+
+def test_every_clinical_page_fits_a_phone(browser: Any, live_server: Any, staff: User) -> None:
+    """At 390 px wide no page scrolls sideways (wide tables scroll inside their own box)."""
+    from tests.clinic.conftest import make_exam, make_patient, make_plan, make_visit
+
+    clinic = staff.staff.clinic
+    patient = make_patient(clinic, medications=["warfarin"], devices=["pacemaker"])
+    exam = make_exam(patient, staff)
+    plan = make_plan(exam, staff)
+    visit = make_visit(patient, plan, staff)
+    services.score_outcome(patient, "nprs", [6], user=staff)
+    services.score_outcome(patient, "nprs", [4], user=staff)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", "mei")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    paths = [
+        "/", "/patients/", f"/patients/{patient.pk}/", f"/patients/{patient.pk}/edit/",
+        f"/patients/{patient.pk}/exam/", f"/exams/{exam.pk}/", f"/exams/{exam.pk}/plan/",
+        f"/plans/{plan.pk}/", f"/patients/{patient.pk}/visit/", f"/visits/{visit.pk}/",
+        f"/patients/{patient.pk}/outcomes/", f"/patients/{patient.pk}/outcomes/new/?instrument=odi",
+        "/settings/",
+    ]  # fmt: skip
+    too_wide = {}
+    for path in paths:
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide[path] = width
+    context.close()
+    assert too_wide == {}
