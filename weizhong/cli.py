@@ -550,6 +550,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
+    if args.patients is not None and not 1 <= args.patients <= 1_000_000:
+        raise UsageError(_("--patients must be a whole number from 1 to 1000000"))
     _django()
     from django.core.management import call_command
 
@@ -557,8 +559,6 @@ def cmd_seed(args: argparse.Namespace) -> int:
     if args.patients is None:
         call_command("seed", demo=True)
     else:
-        if args.patients < 1:
-            raise UsageError(_("--patients must be at least 1"))
         call_command("seed", patients=args.patients, clinic=args.clinic, seed=args.seed)
     return 0
 
