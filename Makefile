@@ -41,8 +41,9 @@ lint: $(STAMP)  ## ruff everywhere; mypy --strict on the domain core
 	$(BIN)/mypy --strict weizhong
 
 bench: $(STAMP)  ## figures: batch assessment, cold start, plans, handouts; the web app under load
-	$(BIN)/python bench/bench_assess.py
-	# (the web benchmark is added with bench/bench_web.py)
+	$(BIN)/python bench/bench_assess.py; core=$$?; \
+	$(BIN)/python bench/bench_web.py; web=$$?; \
+	exit $$(( core || web ))
 
 check: $(STAMP)  ## validate the knowledge files
 	$(BIN)/weizhong knowledge check

@@ -14,6 +14,7 @@ mirrored for the right half.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -429,6 +430,7 @@ regions use their shape's centre; head, face, chest, upper abdomen, front of the
 wrist (atlas regions without a clickable shape) have a centre too, for placing points."""
 
 
+@functools.cache  # the same two outlines on every exam page: draw them once per process
 def _view_body(view: str) -> str:
     """The silhouette of one view, with its labels; no regions."""
     shapes = _outline_shapes(view)

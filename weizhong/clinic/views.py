@@ -13,9 +13,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -147,7 +149,9 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk)
     clinician = request.role == CLINICIAN  # type: ignore[attr-defined]
-    visits = list(patient.visits.select_related("note", "clinician", "plan")[:100])
+    # The timeline needs each visit's date, response and whether its note is signed: not the
+    # plan (15 KB of JSON each) nor the clinician.
+    visits = list(patient.visits.select_related("note")[:100])
     events: list[dict[str, Any]] = [
         {"kind": "visit", "when": v.date, "at": v.created, "obj": v} for v in visits
     ]
@@ -198,6 +202,7 @@ def _medication_matches(patient: Patient) -> list[dict[str, Any]]:
 @require_http_methods(["GET", "POST"])
 def exam_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk)
+    sections = None
     if request.method == "POST":
         form = ExamForm(request.POST)
         token = _token(request.POST.get("submit_token"))
@@ -220,12 +225,15 @@ def exam_new(request: HttpRequest, pk: int) -> HttpResponse:
         form = ExamForm(initial=initial)
         token = uuid.uuid4()
         status = 200
+        if not initial:  # a blank form is the same for everyone: render its 68 fields once
+            sections = _blank_exam_sections(get_language() or "")
     regions = (
         form.data.getlist("pain_regions") if form.is_bound else form.initial.get("pain_regions")
     ) or []
     context = {
         "patient": patient,
         "form": form,
+        "sections_html": sections,
         "token": token,
         "body_chart": mark_safe(
             figures.body_chart_html(regions, invalid="pain_regions" in form.errors)
@@ -233,6 +241,11 @@ def exam_new(request: HttpRequest, pk: int) -> HttpResponse:
         "focus": request.GET.get("focus", ""),
     }
     return render(request, "clinic/exam_form.html", context, status=status)
+
+
+@cache
+def _blank_exam_sections(language: str) -> str:
+    return mark_safe(render_to_string("clinic/_exam_sections.html", {"form": ExamForm()}))
 
 
 def _token(value: str | None) -> uuid.UUID | None:
