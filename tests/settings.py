@@ -7,7 +7,7 @@ DATABASE_URL is set: `.ci/run` runs the suite on both); Django creates its own t
 import os
 import tempfile
 
-os.environ.setdefault("WEIZHONG_DATA_DIR", tempfile.mkdtemp(prefix="weizhong-test-"))
+os.environ["WEIZHONG_DATA_DIR"] = tempfile.mkdtemp(prefix="weizhong-test-")  # never the clinic's
 os.environ.setdefault("WEIZHONG_SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 
 from weizhong.site.settings import *  # noqa: F403

@@ -106,10 +106,14 @@ def test_the_whole_journey(browser: Any, live_server: Any, staff: User, tmp_path
     removed = page.inner_text("table.points tbody tr:first-child td:first-child").split()[0]
     page.click("table.points tbody tr:first-child button:has-text('Remove')")
     page.wait_for_selector(f"button:has-text('Restore {removed}')")
+    page.fill("#atlas-q", "zusanli")  # pinyin without tones finds ST36
+    page.click("#atlas-results li:has-text('ST36') button[aria-label='Add ST36 right']")
+    page.wait_for_selector("table.points td:has-text('ST36')")
     page.click("button[value=save]")
     page.wait_for_selector("h1:has-text('Plan v1')")
     plan = Plan.objects.get(patient=patient)
     assert plan.edits["remove_points"] == [removed]
+    assert plan.edits["add_points"] == ["ST36:right"]
 
     # visit, with the points carried from the plan, then sign the note
     page.click("a:has-text('Record a visit')")

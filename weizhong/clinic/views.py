@@ -429,6 +429,7 @@ def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
         "settings_form": settings_form,
         "rules": override_rules(),
         "points_figure": mark_safe(figures.points_figure_svg(_figure_points(plan))),
+        "atlas": {p["code"]: _point_entry(p["code"]) for p in plan["acupuncture"]["points"]},
         "query": request.POST.get("q", ""),
         "found": _atlas_search(request.POST.get("q", "")) if request.POST.get("q") else [],
         "exercise_choices": _exercise_choices(plan),

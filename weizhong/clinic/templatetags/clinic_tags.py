@@ -37,3 +37,13 @@ def percent(value: Any) -> str:
         return f"{round(float(value) * 100)}%"
     except (TypeError, ValueError):
         return "–"
+
+
+@register.filter
+def num(value: Any) -> str:
+    """A score without a trailing .0 (36.0 → 36; 2.5 stays)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return str(int(number)) if number.is_integer() else f"{number:g}"
