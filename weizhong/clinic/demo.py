@@ -204,7 +204,8 @@ def _user(clinic: Clinic, role: str, first: str, last: str, title: str) -> User:
 
 
 def seed_clinic(patients: int, name: str, seed: int = 1, stdout: Any = sys.stdout) -> Clinic:
-    """A large clinic for load and scale tests: ``patients`` patients, 22 visits each (none for the emergency)."""
+    """A large clinic for load and scale tests: ``patients`` patients, 22 visits each (none
+    for the emergency patients, who are referred)."""
     slug = f"load-{uuid.uuid4().hex[:8]}"
     with transaction.atomic():
         clinic = Clinic.objects.create(name=name, slug=slug)
