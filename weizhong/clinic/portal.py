@@ -71,10 +71,8 @@ def home(request: HttpRequest, token: str) -> HttpResponse:
     plan = services.active_plan(patient)
     today = timezone.localdate()
     ticked = set(patient.home_logs.filter(day=today).values_list("exercise", flat=True))
-    from .views import _figure
-
     exercises = [
-        {**e, "figure": _figure(e["id"]), "done": e["id"] in ticked}
+        {**e, "figure": services.exercise_figure(e["id"]), "done": e["id"] in ticked}
         for e in services.exercises_today(plan, today)
     ]
     rest_day = plan is not None and not exercises

@@ -499,6 +499,17 @@ def sessions_planned(plan: Plan, start: dt.date, end: dt.date) -> int:
     return total
 
 
+@cache
+def exercise_figure(exercise_id: str) -> str:
+    """The exercise's figure as inline SVG, drawn once per process ("" if the id is unknown)."""
+    from weizhong.handouts.handout import card_figure
+
+    try:
+        return card_figure(exercise_id)
+    except KeyError:
+        return ""
+
+
 def exercises_today(plan: Plan | None, day: dt.date) -> list[dict[str, Any]]:
     if plan is None:
         return []

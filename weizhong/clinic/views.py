@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from weizhong.handouts.handout import card_figure, handout_html, handout_pdf
+from weizhong.handouts.handout import handout_html, handout_pdf
 from weizhong.planning.home_programme import load_exercises
 from weizhong.planning.plan import PlanEdits, PlanSettingError
 from weizhong.planning.safety import OverrideError, parse_overrides
@@ -481,7 +481,9 @@ def atlas_search(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = record_for(request, Plan, pk)
     data = plan.plan
-    exercises = [{**e, "figure": _figure(e["id"])} for e in data.get("exercises", [])]
+    exercises = [
+        {**e, "figure": services.exercise_figure(e["id"])} for e in data.get("exercises", [])
+    ]
     return render(
         request,
         "clinic/plan_detail.html",
@@ -502,14 +504,6 @@ def _point_entry(code: str) -> dict[str, Any] | None:
         return services.atlas().point(code).to_dict()
     except KeyError:
         return None
-
-
-@cache
-def _figure(exercise_id: str) -> str:
-    try:
-        return card_figure(exercise_id)
-    except KeyError:
-        return ""
 
 
 @staff_required(CLINICIAN)
