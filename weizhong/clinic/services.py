@@ -219,7 +219,8 @@ def exam_lines(case: dict[str, Any]) -> list[str]:
             shown = ", ".join(str(v).replace("_", " ") for v in value)
         else:
             shown = str(value).replace("_", " ")
-        lines.append(f"{side_label(definition)}: {shown}")
+        label = side_label(definition).split(", for example")[0]  # "Weak myotomes, for example …"
+        lines.append(f"{label}: {shown}")
     screen = [f for f, d in knowledge().findings.items() if d.section == "red_flags"]
     asked = [f for f in screen if f in findings]
     positive = [f for f in asked if findings[f] is True]
