@@ -3,6 +3,7 @@ and the command line can never disagree about what may be recorded."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -34,6 +35,7 @@ SECTION_TITLES = {
 SECTION_ORDER = list(SECTION_TITLES)
 NOT_EXAMINED = ("", _("not examined"))
 NONE_FOUND = "__none"
+ICD10CM = re.compile(r"[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?")
 BOOL_CHOICES = [NOT_EXAMINED, ("yes", _("yes")), ("no", _("no"))]
 
 
@@ -191,15 +193,23 @@ class PatientForm(forms.ModelForm):
         model = Patient
         fields = [
             "given_name", "family_name", "birth_date", "sex", "phone", "email", "occupation",
+            "address", "payer", "member_id",
             "pregnant", "medications", "devices", "conditions", "reminders",
         ]  # fmt: skip
-        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}),
+            "address": forms.Textarea(attrs={"rows": 2}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         vocabulary = services.knowledge().vocabulary
         self.fields["devices"].choices = _choices(vocabulary.devices)  # type: ignore[attr-defined]
         self.fields["conditions"].choices = _choices(vocabulary.conditions)  # type: ignore[attr-defined]
+        self.fields["payer"].required = False  # blank means self-pay
+
+    def clean_payer(self) -> str:
+        return str(self.cleaned_data.get("payer") or "self_pay")
 
     def clean_birth_date(self) -> Any:
         born = self.cleaned_data["birth_date"]
@@ -253,6 +263,11 @@ class VisitForm(forms.ModelForm):
         help_text=_("WHO codes with side, e.g. BL40:both, SI3:left. Carried from the last visit."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    diagnoses = MultiTextField(
+        label=_("Diagnoses (ICD-10-CM)"),
+        required=False,
+        help_text=_("Primary first, separated by commas, e.g. M54.50, M62.89."),
+    )
     regions_adjusted = forms.MultipleChoiceField(
         label=_("Regions adjusted"),
         choices=SPINAL_REGIONS,
@@ -264,7 +279,9 @@ class VisitForm(forms.ModelForm):
         model = Visit
         fields = [
             "date", "points", "electro", "electro_settings", "needle_minutes",
-            "contact_minutes", "regions_adjusted", "office_care", "response", "response_notes",
+            "contact_minutes", "reinsertions", "regions_adjusted", "exercise_minutes",
+            "neuromuscular_minutes", "manual_therapy_minutes", "office_care", "response",
+            "response_notes", "diagnoses",
         ]  # fmt: skip
         widgets = {
             "date": forms.DateInput(attrs={"type": "date"}),
@@ -297,17 +314,43 @@ class VisitForm(forms.ModelForm):
             )
         return out
 
+    ZERO_IF_BLANK = (
+        "needle_minutes", "contact_minutes", "reinsertions", "exercise_minutes",
+        "neuromuscular_minutes", "manual_therapy_minutes",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.ZERO_IF_BLANK:
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.ZERO_IF_BLANK:
+            if data.get(name) is None and name not in self.errors:
+                data[name] = 0
+        if data.get("electro") and not data.get("points"):
+            self.add_error("electro", _("Electro-acupuncture needs needled points."))
+        return data
+
+    def clean_diagnoses(self) -> list[str]:
+        codes = [c.upper() for c in self.cleaned_data["diagnoses"]]
+        bad = [c for c in codes if not ICD10CM.fullmatch(c)]
+        if bad:
+            raise forms.ValidationError(
+                _(
+                    "Not an ICD-10-CM code (a letter, two digits, then a dot and up to four "
+                    "characters, e.g. M54.50): %(bad)s"
+                )
+                % {"bad": ", ".join(bad)}
+            )
+        return list(dict.fromkeys(codes))
+
     def clean_date(self) -> Any:
         day = self.cleaned_data["date"]
         if day > timezone.localdate():
             raise forms.ValidationError(_("A visit cannot be in the future."))
         return day
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("electro") and not data.get("points"):
-            self.add_error("electro", _("Electro-acupuncture needs needled points."))
-        return data
 
 
 class NoteForm(forms.ModelForm):
@@ -334,7 +377,7 @@ class ClinicSettingsForm(forms.ModelForm):
     class Meta:
         model = Clinic
         fields = [
-            "name", "address", "phone", "email", "provider_id",
+            "name", "address", "phone", "email", "provider_id", "tax_id",
             "rounds_before_reevaluation", "visits_per_week", "portal_link_days",
         ]  # fmt: skip
 

@@ -26,6 +26,13 @@ SEXES = [
 ]
 
 
+PAYERS = [
+    ("self_pay", _("Self-pay")),
+    ("commercial", _("Commercial insurance")),
+    ("medicare", _("Medicare")),
+]
+
+
 class Clinic(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(unique=True)
@@ -33,6 +40,7 @@ class Clinic(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     provider_id = models.CharField(_("provider id (NPI)"), max_length=40, blank=True)
+    tax_id = models.CharField(_("tax id (EIN)"), max_length=40, blank=True)
     rounds_before_reevaluation = models.PositiveSmallIntegerField(
         _("visits before re-evaluation"),
         default=6,
@@ -63,6 +71,8 @@ class Staff(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="staff")
     role = models.CharField(max_length=20, choices=ROLES)
     title = models.CharField(_("title"), max_length=80, blank=True)
+    npi = models.CharField(_("NPI"), max_length=20, blank=True)
+    credentials = models.CharField(_("credentials and licence"), max_length=120, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username} ({self.get_role_display()})"
@@ -77,6 +87,9 @@ class Patient(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     occupation = models.CharField(_("occupation"), max_length=120, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    payer = models.CharField(_("payer"), max_length=20, choices=PAYERS, default="self_pay")
+    member_id = models.CharField(_("insurance member id"), max_length=60, blank=True)
     pregnant = models.BooleanField(_("pregnant"), default=False)
     medications = models.JSONField(_("medications"), default=list, blank=True)
     devices = models.JSONField(_("devices"), default=list, blank=True)
@@ -224,8 +237,24 @@ class Visit(models.Model):
         _("needle retention (minutes)"), default=0, validators=[MaxValueValidator(120)]
     )
     contact_minutes = models.PositiveSmallIntegerField(
-        _("one-on-one contact (minutes)"), default=0, validators=[MaxValueValidator(240)]
+        _("acupuncture one-on-one contact (minutes)"),
+        default=0,
+        validators=[MaxValueValidator(240)],
+        help_text=_("Face-to-face time for acupuncture, not needle retention (billing)."),
     )
+    reinsertions = models.PositiveSmallIntegerField(
+        _("needle re-insertions"), default=0, validators=[MaxValueValidator(16)]
+    )
+    exercise_minutes = models.PositiveSmallIntegerField(
+        _("therapeutic exercise (minutes)"), default=0, validators=[MaxValueValidator(240)]
+    )
+    neuromuscular_minutes = models.PositiveSmallIntegerField(
+        _("neuromuscular re-education (minutes)"), default=0, validators=[MaxValueValidator(240)]
+    )
+    manual_therapy_minutes = models.PositiveSmallIntegerField(
+        _("manual therapy (minutes)"), default=0, validators=[MaxValueValidator(240)]
+    )
+    diagnoses = models.JSONField(_("diagnoses (ICD-10-CM)"), default=list, blank=True)
     regions_adjusted = models.JSONField(_("regions adjusted"), default=list, blank=True)
     office_care = models.TextField(_("other office care"), blank=True)
     response = models.CharField(
@@ -327,3 +356,20 @@ class PainLog(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["patient", "day"], name="one_pain_a_day")]
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API. Only its SHA-256 is stored; the key is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(default=timezone.now)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]

@@ -786,3 +786,29 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Clinic settings saved."))
         return redirect("dashboard")
     return render(request, "clinic/settings.html", {"form": form})
+
+
+# ----------------------------------------------------------------------------- API tokens
+
+
+@staff_required()
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's personal tokens for the JSON API: make one (shown once), revoke one."""
+    from .api import new_token
+
+    key = None
+    if request.method == "POST":
+        if request.POST.get("action") == "create":
+            name = request.POST.get("name", "").strip()[:80] or _("API token")
+            _token, key = new_token(request.user, name)
+        elif (pk := request.POST.get("revoke", "")).isdigit():
+            request.user.api_tokens.filter(pk=int(pk), revoked__isnull=True).update(  # type: ignore[attr-defined]
+                revoked=timezone.now()
+            )
+            messages.success(request, _("Token revoked."))
+            return redirect("api_tokens")
+    tokens = list(request.user.api_tokens.all()[:50])  # type: ignore[attr-defined]
+    response = render(request, "clinic/api_tokens.html", {"tokens": tokens, "key": key})
+    response["Cache-Control"] = "no-store"
+    return response

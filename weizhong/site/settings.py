@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "django_htmx",
+    "ninja",  # its Swagger UI files, so /api/v1/docs works offline
     "weizhong.clinic",
 ]
 

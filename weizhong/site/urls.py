@@ -4,10 +4,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from weizhong.clinic import portal, views
+from weizhong.clinic.api import api
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -15,6 +17,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/", views.clinic_settings, name="clinic_settings"),
+    path("settings/api-tokens/", views.api_tokens, name="api_tokens"),
     path("patients/", views.patient_list, name="patients"),
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<int:pk>/", views.patient_chart, name="patient"),

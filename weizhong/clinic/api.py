@@ -1,0 +1,605 @@
+"""The JSON API, version 1 (django-ninja): patients, cases and their assessments, plans, visits
+with their notes, outcomes, FHIR export and import, superbills and the research export.
+
+Authentication: ``Authorization: Bearer <token>``, a personal token made on the "API tokens"
+page or with ``weizhong manage api_token USER``. The API applies the web app's rules through
+the same functions: clinicians everything clinical in their clinic, the front desk patients and
+demographics only, another clinic's ids answer 404. Input is validated by the same forms and the
+same core as the pages, and every problem comes back as 422 with ``detail``: a list of
+``{"loc": [...], "msg": "..."}`` naming the field.
+
+OpenAPI: ``/api/v1/openapi.json``; interactive docs at ``/api/v1/docs`` (served by the app).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from typing import Any, Literal
+
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+from ninja.security import HttpBearer
+from pydantic import Field
+
+from weizhong.case import CaseError, validate_case
+from weizhong.planning.plan import PlanEdits, PlanSettingError
+from weizhong.planning.safety import OverrideError, parse_overrides
+from weizhong.reasoning.assessment import assess
+from weizhong.reasoning.instruments import InstrumentError
+
+from . import services
+from .access import CLINICIAN
+from .forms import PatientForm, VisitForm
+from .models import ApiToken, Exam, Note, Outcome, Patient, Plan, Staff, Visit
+
+TOKEN_PREFIX = "wz_"
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_token(user: Any, name: str) -> tuple[ApiToken, str]:
+    """Make a token; the key is returned once and only its digest is kept."""
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name[:80], prefix=key[:10], digest=digest(key))
+    return token, key
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=digest(token), revoked__isnull=True, user__is_active=True)
+            .first()
+        )
+        if found is None:
+            return None
+        staff = Staff.objects.select_related("clinic").filter(user=found.user).first()
+        request.user = found.user
+        request.staff = staff  # type: ignore[attr-defined]
+        request.clinic = staff.clinic if staff else None  # type: ignore[attr-defined]
+        request.role = staff.role if staff else None  # type: ignore[attr-defined]
+        now = timezone.now()
+        if found.last_used is None or now - found.last_used > dt.timedelta(minutes=5):
+            ApiToken.objects.filter(pk=found.pk).update(last_used=now)
+        return found
+
+
+api = NinjaAPI(
+    title="weizhong API",
+    version="1",
+    description=__doc__ or "",
+    urls_namespace="api-v1",
+    auth=TokenAuth(),
+)
+
+
+def _role(request: HttpRequest, *roles: str) -> None:
+    if getattr(request, "role", None) not in (roles or (CLINICIAN, Staff.FRONT_DESK)):
+        raise HttpError(403, "your role in this clinic does not include this")
+
+
+def _patient(request: HttpRequest, pk: int) -> Patient:
+    _role(request)
+    return get_object_or_404(Patient, pk=pk, clinic=request.clinic)  # type: ignore[attr-defined]
+
+
+def _record(request: HttpRequest, model: Any, pk: int) -> Any:
+    _role(request, CLINICIAN)
+    return get_object_or_404(
+        model.objects.select_related("patient"),
+        pk=pk,
+        patient__clinic=request.clinic,  # type: ignore[attr-defined]
+    )
+
+
+def unprocessable(problems: list[tuple[list[str | int], str]]) -> Status[dict[str, Any]]:
+    return Status(422, {"detail": [{"loc": loc, "msg": msg} for loc, msg in problems]})
+
+
+def _form_problems(form: Any, prefix: str = "body") -> Status[dict[str, Any]]:
+    return unprocessable(
+        [
+            ([prefix] + ([] if name == "__all__" else [name]), " ".join(str(m) for m in msgs))
+            for name, msgs in form.errors.items()
+        ]
+    )
+
+
+def _querydict(data: dict[str, Any]) -> QueryDict:
+    """A form's input from JSON: lists as repeated keys, booleans as a form would send them."""
+    q = QueryDict(mutable=True)
+    for key, value in data.items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            q.setlist(key, [str(v) for v in value])
+        elif isinstance(value, bool):
+            if value:
+                q[key] = "on"
+        else:
+            q[key] = str(value)
+    return q
+
+
+# ------------------------------------------------------------------------------- schemas
+
+
+Sex = Literal["female", "male", "other", "unknown"]
+Payer = Literal["self_pay", "commercial", "medicare"]
+Text100 = Field(default="", max_length=100)
+
+
+class PatientIn(Schema):
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    birth_date: dt.date
+    sex: Sex = "unknown"
+    phone: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=254)
+    occupation: str = Field(default="", max_length=120)
+    address: str = Field(default="", max_length=1000)
+    payer: Payer = "self_pay"
+    member_id: str = Field(default="", max_length=60)
+    pregnant: bool = False
+    medications: list[str] = Field(default_factory=list, max_length=60)
+    devices: list[str] = Field(default_factory=list, max_length=20)
+    conditions: list[str] = Field(default_factory=list, max_length=40)
+    reminders: bool = False
+
+
+class PatientOut(Schema):
+    id: int
+    given_name: str
+    family_name: str
+    birth_date: dt.date
+    age: int
+    sex: str
+    phone: str
+    email: str
+    occupation: str
+    address: str
+    payer: str
+    member_id: str
+    pregnant: bool
+    medications: list[str]
+    devices: list[str]
+    conditions: list[str]
+    reminders: bool
+    last_seen: dt.datetime | None
+    red_flags: list[str]
+    reeval_due: bool
+    reeval_reason: str
+
+
+class Problem(Schema):
+    loc: list[str | int]
+    msg: str
+
+
+class Problems(Schema):
+    detail: list[Problem]
+
+
+class Message(Schema):
+    detail: str
+
+
+class CaseIn(Schema):
+    findings: dict[str, Any] = Field(
+        description="findings in the public case format (weizhong.case/1); missing = not examined"
+    )
+    idempotency_key: uuid.UUID | None = None
+
+
+class PublicCase(Schema):
+    format: Literal["weizhong.case/1"] = "weizhong.case/1"
+    patient: dict[str, Any] = Field(default_factory=dict)
+    findings: dict[str, Any] = Field(default_factory=dict)
+
+
+class ExamOut(Schema):
+    id: int
+    patient_id: int
+    created: dt.datetime
+    case: dict[str, Any]
+    assessment: dict[str, Any]
+
+
+class PlanIn(Schema):
+    add_points: list[str] = Field(default_factory=list, max_length=40)
+    remove_points: list[str] = Field(default_factory=list, max_length=40)
+    add_exercises: list[str] = Field(default_factory=list, max_length=20)
+    remove_exercises: list[str] = Field(default_factory=list, max_length=20)
+    overrides: dict[str, str] = Field(default_factory=dict)
+    guideline: Literal["ACP2017", "NICE_NG59"] = "ACP2017"
+    visits_per_week: int | None = Field(default=None, ge=1, le=7)
+    planned_visits: int | None = Field(default=None, ge=1, le=40)
+    note: str = Field(default="", max_length=2000)
+
+
+class PlanOut(Schema):
+    id: int
+    patient_id: int
+    exam_id: int
+    version: int
+    created: dt.datetime
+    visits_per_week: int
+    planned_visits: int
+    reevaluation_date: dt.date
+    plan: dict[str, Any]
+
+
+class VisitIn(Schema):
+    date: dt.date | None = None
+    points: list[str] = Field(default_factory=list, max_length=60)
+    electro: bool = False
+    electro_settings: str = Field(default="", max_length=200)
+    needle_minutes: int = Field(default=0, ge=0, le=120)
+    contact_minutes: int = Field(default=0, ge=0, le=240)
+    reinsertions: int = Field(default=0, ge=0, le=16)
+    regions_adjusted: list[str] = Field(default_factory=list, max_length=10)
+    exercise_minutes: int = Field(default=0, ge=0, le=240)
+    neuromuscular_minutes: int = Field(default=0, ge=0, le=240)
+    manual_therapy_minutes: int = Field(default=0, ge=0, le=240)
+    office_care: str = Field(default="", max_length=4000)
+    response: Literal["better", "same", "worse", "not_assessed"] = "not_assessed"
+    response_notes: str = Field(default="", max_length=4000)
+    diagnoses: list[str] = Field(default_factory=list, max_length=12)
+    idempotency_key: uuid.UUID | None = None
+
+
+class NoteOut(Schema):
+    subjective: str
+    objective: str
+    assessment: str
+    plan: str
+    signed: bool
+    signed_at: dt.datetime | None
+    amendments: list[dict[str, Any]]
+
+
+class VisitOut(Schema):
+    id: int
+    patient_id: int
+    plan_id: int | None
+    date: dt.date
+    points: list[str]
+    electro: bool
+    electro_settings: str
+    needle_minutes: int
+    contact_minutes: int
+    reinsertions: int
+    regions_adjusted: list[str]
+    exercise_minutes: int
+    neuromuscular_minutes: int
+    manual_therapy_minutes: int
+    office_care: str
+    response: str
+    response_notes: str
+    diagnoses: list[str]
+    note: NoteOut
+
+
+class NoteIn(Schema):
+    subjective: str = Field(default="", max_length=20000)
+    objective: str = Field(default="", max_length=20000)
+    assessment: str = Field(default="", max_length=20000)
+    plan: str = Field(default="", max_length=20000)
+
+
+class AmendmentIn(Schema):
+    text: str = Field(min_length=5, max_length=20000)
+
+
+Instrument = Literal["odi", "rmdq", "startback", "nprs", "psfs", "lefs", "fabq"]
+
+
+class OutcomeIn(Schema):
+    instrument: Instrument
+    answers: list[int | float | None] = Field(max_length=30)
+    taken: dt.datetime | None = None
+
+
+class OutcomeOut(Schema):
+    id: int
+    instrument: str
+    answers: list[int | float | None]
+    score: float | None
+    taken: dt.datetime
+    source: str
+    result: dict[str, Any]
+
+
+def _patient_out(p: Patient) -> dict[str, Any]:
+    return {**{f: getattr(p, f) for f in PatientOut.model_fields if f != "age"}, "age": p.age}
+
+
+def _visit_out(v: Visit) -> dict[str, Any]:
+    note: Note = v.note
+    fields = {f: getattr(v, f) for f in VisitOut.model_fields if f != "note"}
+    return {
+        **fields,
+        "note": {
+            "subjective": note.subjective,
+            "objective": note.objective,
+            "assessment": note.assessment,
+            "plan": note.plan,
+            "signed": note.signed,
+            "signed_at": note.signed_at,
+            "amendments": [
+                {"text": a.text, "created": a.created.isoformat(), "author": a.author.username}
+                for a in note.amendments.select_related("author")
+            ],
+        },
+    }
+
+
+def _plan_out(p: Plan) -> dict[str, Any]:
+    return {
+        "id": p.pk, "patient_id": p.patient_id, "exam_id": p.exam_id, "version": p.version,
+        "created": p.created, "visits_per_week": p.visits_per_week,
+        "planned_visits": p.planned_visits, "reevaluation_date": p.reevaluation_date,
+        "plan": p.plan,
+    }  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ patients
+
+
+def _patient_form_data(data: PatientIn) -> QueryDict:
+    fields = data.model_dump(mode="json")
+    if any("," in m for m in fields["medications"]):
+        raise HttpError(422, "a medication name cannot contain a comma")
+    fields["medications"] = ", ".join(fields["medications"])
+    return _querydict(fields)
+
+
+@api.get("/patients", response=list[PatientOut], tags=["patients"])
+def list_patients(
+    request: HttpRequest,
+    q: str = Query("", max_length=100),
+    limit: int = Query(25, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> list[dict[str, Any]]:
+    """Patients of your clinic, by family name; ``q`` matches name, phone or e-mail."""
+    _role(request)
+    found = Patient.objects.filter(clinic=request.clinic)  # type: ignore[attr-defined]
+    for word in q.split():
+        found = found.filter(family_name__icontains=word) | found.filter(given_name__icontains=word)
+    rows = found.order_by("family_name", "given_name", "pk")[offset : offset + limit]
+    return [_patient_out(p) for p in rows]
+
+
+@api.post("/patients", response={201: PatientOut, 422: Problems}, tags=["patients"])
+def create_patient(request: HttpRequest, data: PatientIn) -> Status[Any]:
+    _role(request)
+    form = PatientForm(_patient_form_data(data))
+    if not form.is_valid():
+        return _form_problems(form)
+    with transaction.atomic():
+        patient = form.save(commit=False)
+        patient.clinic = request.clinic  # type: ignore[attr-defined]
+        patient.save()
+    return Status(201, _patient_out(patient))
+
+
+@api.get("/patients/{patient_id}", response=PatientOut, tags=["patients"])
+def get_patient(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+    return _patient_out(_patient(request, patient_id))
+
+
+@api.put("/patients/{patient_id}", response={200: PatientOut, 422: Problems}, tags=["patients"])
+def update_patient(request: HttpRequest, patient_id: int, data: PatientIn) -> Status[Any]:
+    patient = _patient(request, patient_id)
+    form = PatientForm(_patient_form_data(data), instance=patient)
+    if not form.is_valid():
+        return _form_problems(form)
+    with transaction.atomic():
+        form.save()
+    return Status(200, _patient_out(patient))
+
+
+# ------------------------------------------------------------------- cases and assessments
+
+
+@api.post("/assess", response={200: dict[str, Any], 422: Problems}, tags=["cases"])
+def assess_case(request: HttpRequest, case: PublicCase) -> Status[Any]:
+    """Assess a case in the public format without storing anything."""
+    _role(request, CLINICIAN)
+    try:
+        checked = validate_case(case.model_dump(), services.knowledge())
+    except CaseError as error:
+        return unprocessable([(["body", *p.field.split(".")], p.message) for p in error.problems])
+    return Status(200, assess(checked, services.knowledge()))
+
+
+@api.post(
+    "/patients/{patient_id}/cases",
+    response={201: ExamOut, 200: ExamOut, 422: Problems},
+    tags=["cases"],
+)
+def create_case(request: HttpRequest, patient_id: int, data: CaseIn) -> Status[Any]:
+    """Store a case (the patient block comes from the chart) and return its assessment."""
+    patient = _patient(request, patient_id)
+    _role(request, CLINICIAN)
+    raw = services.build_case(patient, data.findings)
+    case, problems = services.check_case(raw)
+    if case is None:
+        return unprocessable([(["body", "findings", n], " ".join(m)) for n, m in problems.items()])
+    repeated = (
+        data.idempotency_key
+        and Exam.objects.filter(submit_token=data.idempotency_key, patient=patient).exists()
+    )
+    exam = services.save_exam(patient, request.user, case, raw, data.idempotency_key)
+    return Status(200 if repeated else 201, exam)
+
+
+@api.get("/patients/{patient_id}/cases", response=list[ExamOut], tags=["cases"])
+def list_cases(request: HttpRequest, patient_id: int) -> Any:
+    patient = _patient(request, patient_id)
+    _role(request, CLINICIAN)
+    return list(patient.exams.order_by("-created")[:100])
+
+
+@api.get("/cases/{exam_id}", response=ExamOut, tags=["cases"])
+def get_case(request: HttpRequest, exam_id: int) -> Any:
+    return _record(request, Exam, exam_id)
+
+
+# --------------------------------------------------------------------------------- plans
+
+
+@api.post("/cases/{exam_id}/plans", response={201: PlanOut, 422: Problems}, tags=["plans"])
+def create_plan(request: HttpRequest, exam_id: int, data: PlanIn) -> Status[Any]:
+    """Propose a plan from the case with your edits and overrides, and save it as a version."""
+    exam = _record(request, Exam, exam_id)
+    clinic = request.clinic  # type: ignore[attr-defined]
+    edits = PlanEdits(
+        add_points=tuple(data.add_points),
+        remove_points=tuple(data.remove_points),
+        add_exercises=tuple(data.add_exercises),
+        remove_exercises=tuple(data.remove_exercises),
+    )
+    try:
+        overrides = parse_overrides(data.overrides)
+        plan = services.propose_plan(
+            exam, edits=edits, overrides=overrides, guideline=data.guideline
+        )
+    except (OverrideError, PlanSettingError) as error:
+        return unprocessable([(["body"], str(error))])
+    saved = services.save_plan(
+        exam, request.user, plan, edits=edits, overrides=overrides, guideline=data.guideline,
+        visits_per_week=data.visits_per_week or clinic.visits_per_week,
+        planned_visits=data.planned_visits or clinic.rounds_before_reevaluation, note=data.note,
+    )  # fmt: skip
+    return Status(201, _plan_out(saved))
+
+
+@api.get("/plans/{plan_id}", response=PlanOut, tags=["plans"])
+def get_plan(request: HttpRequest, plan_id: int) -> dict[str, Any]:
+    return _plan_out(_record(request, Plan, plan_id))
+
+
+@api.get("/patients/{patient_id}/plans", response=list[PlanOut], tags=["plans"])
+def list_plans(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+    patient = _patient(request, patient_id)
+    _role(request, CLINICIAN)
+    return [_plan_out(p) for p in patient.plans.order_by("-version")[:50]]
+
+
+# -------------------------------------------------------------------------------- visits
+
+
+@api.post(
+    "/patients/{patient_id}/visits",
+    response={201: VisitOut, 200: VisitOut, 422: Problems},
+    tags=["visits"],
+)
+def create_visit(request: HttpRequest, patient_id: int, data: VisitIn) -> Status[Any]:
+    """Record a visit (its SOAP note is drafted); the same idempotency key stores it once."""
+    patient = _patient(request, patient_id)
+    _role(request, CLINICIAN)
+    fields = data.model_dump(mode="json", exclude={"idempotency_key"})
+    fields["date"] = fields["date"] or timezone.localdate().isoformat()
+    form = VisitForm(_querydict(fields))
+    if not form.is_valid():
+        return _form_problems(form)
+    token = data.idempotency_key or uuid.uuid4()
+    if done := Visit.objects.filter(submit_token=token, patient=patient).first():
+        return Status(200, _visit_out(done))
+    visit = form.save(commit=False)
+    visit.patient = patient
+    visit.plan = services.active_plan(patient)
+    visit.clinician = request.user
+    visit.submit_token = token
+    visit = services.record_visit(visit)
+    return Status(201, _visit_out(visit))
+
+
+@api.get("/patients/{patient_id}/visits", response=list[VisitOut], tags=["visits"])
+def list_visits(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+    patient = _patient(request, patient_id)
+    _role(request, CLINICIAN)
+    return [_visit_out(v) for v in patient.visits.select_related("note")[:100]]
+
+
+@api.get("/visits/{visit_id}", response=VisitOut, tags=["visits"])
+def get_visit(request: HttpRequest, visit_id: int) -> dict[str, Any]:
+    return _visit_out(_record(request, Visit, visit_id))
+
+
+@api.put("/visits/{visit_id}/note", response={200: VisitOut, 409: Message}, tags=["visits"])
+def edit_note(request: HttpRequest, visit_id: int, data: NoteIn) -> Status[Any]:
+    visit = _record(request, Visit, visit_id)
+    with transaction.atomic():
+        note = Note.objects.select_for_update().get(visit=visit)
+        if note.signed:
+            return Status(409, {"detail": "the note is signed: add an amendment instead"})
+        for field, value in data.model_dump().items():
+            setattr(note, field, value)
+        note.save()
+    return Status(200, _visit_out(Visit.objects.get(pk=visit.pk)))
+
+
+@api.post("/visits/{visit_id}/sign", response={200: VisitOut, 409: Message}, tags=["visits"])
+def sign(request: HttpRequest, visit_id: int) -> Status[Any]:
+    visit = _record(request, Visit, visit_id)
+    try:
+        services.sign_note(visit.note, request.user)
+    except services.NoteLocked:
+        return Status(409, {"detail": "the note is already signed"})
+    return Status(200, _visit_out(visit))
+
+
+@api.post("/visits/{visit_id}/amendments", response={201: VisitOut, 409: Message}, tags=["visits"])
+def amend(request: HttpRequest, visit_id: int, data: AmendmentIn) -> Status[Any]:
+    visit = _record(request, Visit, visit_id)
+    if not visit.note.signed:
+        return Status(409, {"detail": "the note is a draft: edit it instead"})
+    with transaction.atomic():
+        visit.note.amendments.create(author=request.user, text=data.text.strip())
+    return Status(201, _visit_out(visit))
+
+
+# ------------------------------------------------------------------------------ outcomes
+
+
+@api.post(
+    "/patients/{patient_id}/outcomes", response={201: OutcomeOut, 422: Problems}, tags=["outcomes"]
+)
+def create_outcome(request: HttpRequest, patient_id: int, data: OutcomeIn) -> Status[Any]:
+    patient = _patient(request, patient_id)
+    _role(request, CLINICIAN)
+    if data.taken and data.taken > timezone.now() + dt.timedelta(minutes=5):
+        return unprocessable([(["body", "taken"], "a score cannot be taken in the future")])
+    try:
+        outcome = services.score_outcome(
+            patient, data.instrument, list(data.answers), user=request.user, taken=data.taken
+        )
+    except InstrumentError as error:
+        return unprocessable([(["body", "answers"], str(error))])
+    return Status(201, outcome)
+
+
+@api.get("/patients/{patient_id}/outcomes", response=list[OutcomeOut], tags=["outcomes"])
+def list_outcomes(request: HttpRequest, patient_id: int) -> Any:
+    patient = _patient(request, patient_id)
+    _role(request, CLINICIAN)
+    return list(Outcome.objects.filter(patient=patient).order_by("taken")[:500])
+
+
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+api.add_exception_handler(Http404, _not_found)
