@@ -19,23 +19,26 @@ import secrets
 import uuid
 from typing import Any, Literal
 
+import orjson
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Schema
+from ninja import Body, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 from ninja.security import HttpBearer
 from pydantic import Field
 
 from weizhong.case import CaseError, validate_case
+from weizhong.fhir.export import export_bundle
+from weizhong.fhir.importer import FhirImportError, import_bundle
 from weizhong.planning.plan import PlanEdits, PlanSettingError
 from weizhong.planning.safety import OverrideError, parse_overrides
 from weizhong.reasoning.assessment import assess
 from weizhong.reasoning.instruments import InstrumentError
 
-from . import services
+from . import research, services
 from .access import CLINICIAN
 from .forms import PatientForm, VisitForm
 from .models import ApiToken, Exam, Note, Outcome, Patient, Plan, Staff, Visit
@@ -596,6 +599,69 @@ def list_outcomes(request: HttpRequest, patient_id: int) -> Any:
     patient = _patient(request, patient_id)
     _role(request, CLINICIAN)
     return list(Outcome.objects.filter(patient=patient).order_by("taken")[:500])
+
+
+# --------------------------------------------------------------------- FHIR and research
+
+
+@api.get("/patients/{patient_id}/fhir", tags=["fhir"])
+def fhir_export(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's record as a FHIR R4 Bundle (collection)."""
+    patient = _patient(request, patient_id)
+    _role(request, CLINICIAN)
+    bundle = export_bundle(services.patient_record(patient), base_url=_fhir_base(request))
+    return HttpResponse(orjson.dumps(bundle), content_type="application/fhir+json")
+
+
+BUNDLE = Body(..., description="a FHIR R4 Bundle")
+
+
+class ImportOut(Schema):
+    patient_id: int
+    exam_id: int | None
+    outcomes: int
+    ignored: list[str]
+
+
+@api.post("/fhir/import", response={201: ImportOut, 422: dict[str, Any]}, tags=["fhir"])
+def fhir_import(request: HttpRequest, bundle: dict[str, Any] = BUNDLE) -> Status[Any]:
+    """A Bundle with a Patient and Observations (and QuestionnaireResponses) becomes a new
+    patient with a case and scores. A bundle that cannot be imported gets an OperationOutcome
+    naming each problem (422), and nothing is stored."""
+    _role(request, CLINICIAN)
+    try:
+        imported = import_bundle(bundle)
+    except FhirImportError as error:
+        return Status(422, error.outcome)
+    patient, exam = services.import_patient(request.clinic, request.user, imported)  # type: ignore[attr-defined]
+    unscored = [
+        f"{o['instrument']}: a score without its answers is not stored"
+        for o in imported.outcomes
+        if o.get("answers") is None
+    ]
+    return Status(
+        201,
+        {
+            "patient_id": patient.pk,
+            "exam_id": exam.pk if exam else None,
+            "outcomes": patient.outcomes.count(),
+            "ignored": [*imported.ignored, *unscored],
+        },
+    )
+
+
+def _fhir_base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/fhir").rstrip("/")
+
+
+@api.get("/research/outcomes.csv", tags=["research"])
+def research_outcomes(request: HttpRequest) -> HttpResponse:
+    """De-identified outcomes per episode of care (one row per plan version and questionnaire)."""
+    _role(request, CLINICIAN)
+    rows = research.outcome_rows(request.clinic)  # type: ignore[attr-defined]
+    response = HttpResponse(research.to_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="weizhong-outcomes.csv"'
+    return response
 
 
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -535,3 +535,83 @@ def decorate(result: dict[str, Any]) -> dict[str, Any]:
         )
     out["differential"] = rows
     return out
+
+
+# ----------------------------------------------------------------------------- interchange
+
+
+def patient_record(patient: Patient) -> dict[str, Any]:
+    """The patient's whole record in the plain shape ``weizhong.fhir.export_bundle`` maps."""
+
+    def who(user: Any) -> str:
+        return str(user.get_full_name() or user.username)
+
+    return {
+        "clinic": {"id": str(patient.clinic_id), "name": patient.clinic.name},
+        "patient": {
+            "id": str(patient.pk), "given_name": patient.given_name,
+            "family_name": patient.family_name, "birth_date": patient.birth_date.isoformat(),
+            "sex": patient.sex, "phone": patient.phone, "email": patient.email,
+            "pregnant": patient.pregnant, "medications": list(patient.medications),
+            "devices": list(patient.devices), "conditions": list(patient.conditions),
+        },
+        "exams": [
+            {"id": str(e.pk), "created": e.created.isoformat(), "clinician": who(e.clinician),
+             "case": e.case, "assessment": e.assessment}
+            for e in patient.exams.select_related("clinician").order_by("created")
+        ],
+        "plans": [
+            {"id": str(p.pk), "version": p.version, "created": p.created.isoformat(),
+             "exam_id": str(p.exam_id), "plan": p.plan, "visits_per_week": p.visits_per_week,
+             "planned_visits": p.planned_visits}
+            for p in patient.plans.order_by("version")
+        ],
+        "visits": [
+            {"id": str(v.pk), "date": v.date.isoformat(), "clinician": who(v.clinician),
+             "plan_id": str(v.plan_id) if v.plan_id else None, "points": list(v.points),
+             "electro": v.electro, "electro_settings": v.electro_settings,
+             "needle_minutes": v.needle_minutes, "contact_minutes": v.contact_minutes,
+             "regions_adjusted": list(v.regions_adjusted), "office_care": v.office_care,
+             "response": v.response, "diagnoses": list(v.diagnoses)}
+            for v in patient.visits.select_related("clinician").order_by("date", "created")
+        ],
+        "outcomes": [
+            {"id": str(o.pk), "instrument": o.instrument, "answers": o.answers,
+             "score": o.score, "taken": o.taken.isoformat(), "source": o.source}
+            for o in patient.outcomes.order_by("taken")
+        ],
+    }  # fmt: skip
+
+
+def import_patient(clinic: Any, user: Any, imported: Any) -> tuple[Patient, Exam | None]:
+    """Store what a FHIR bundle gave as a new patient with a case and scores, in one
+    transaction (``imported`` is a ``weizhong.fhir.importer.ImportResult``)."""
+    facts = imported.patient
+    with transaction.atomic():
+        patient = Patient.objects.create(
+            clinic=clinic,
+            given_name=(facts.get("given_name") or "Unknown")[:100],
+            family_name=(facts.get("family_name") or "Unknown")[:100],
+            birth_date=dt.date.fromisoformat(facts["birth_date"]),
+            sex=facts.get("sex") or "unknown",
+            phone=(facts.get("phone") or "")[:40],
+            email=(facts.get("email") or "")[:254],
+            pregnant=bool(facts.get("pregnant")),
+            medications=list(facts.get("medications") or []),
+            devices=list(facts.get("devices") or []),
+            conditions=list(facts.get("conditions") or []),
+        )
+        exam = None
+        if imported.findings:
+            raw = build_case(patient, imported.findings)
+            case = validate_case(raw, knowledge())
+            exam = save_exam(patient, user, case, raw)
+        for item in imported.outcomes:
+            answers = item.get("answers")
+            if answers is None:
+                continue  # a score without its answers cannot be re-scored: reported as ignored
+            taken = dt.datetime.fromisoformat(item["taken"]) if item.get("taken") else None
+            score_outcome(patient, item["instrument"], answers, user=user,
+                          source=item.get("source") or "clinic", taken=taken)  # fmt: skip
+        refresh_summary(patient)
+    return patient, exam

@@ -3,13 +3,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from weizhong.clinic import portal, views
+from weizhong.clinic import cds, portal, views
 from weizhong.clinic.api import api
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("cds-services", cds.discovery, name="cds_discovery"),
+    path("cds-services/<str:service_id>", cds.service, name="cds_service"),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -28,6 +30,9 @@ urlpatterns = [
     path("patients/<int:pk>/outcomes/", views.outcomes, name="outcomes"),
     path("patients/<int:pk>/outcomes/new/", views.outcome_new, name="outcome_new"),
     path("patients/<int:pk>/portal/", views.portal_manage, name="portal_manage"),
+    path("patients/<int:pk>/fhir.json", views.patient_fhir, name="patient_fhir"),
+    path("fhir/import/", views.fhir_import, name="fhir_import"),
+    path("research/outcomes.csv", views.research_csv, name="research_csv"),
     path("exams/<int:pk>/", views.exam_detail, name="exam"),
     path("exams/<int:pk>/case.json", views.exam_case_json, name="exam_case"),
     path("exams/<int:pk>/plan/", views.plan_editor, name="plan_editor"),

@@ -1,0 +1,164 @@
+"""The CDS Hooks service against the specification's required fields, with requests built the
+way an EHR sends them (a Patient and a searchset of Observations in the prefetch)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from weizhong.case import validate_case
+from weizhong.fhir.export import export_bundle
+from weizhong.reasoning.assessment import assess
+
+from .conftest import runner_findings
+
+URL = "/cds-services/weizhong-back-pain"
+
+
+def prefetch_for(findings: dict[str, Any], sex: str = "male") -> dict[str, Any]:
+    raw = {"format": "weizhong.case/1", "patient": {"sex": sex}, "findings": findings}
+    record = {
+        "clinic": {"id": "1", "name": "EHR"},
+        "patient": {"id": "p1", "given_name": "A", "family_name": "B", "birth_date": "1990-01-01",
+                    "sex": sex, "phone": "", "email": "", "pregnant": False, "medications": [],
+                    "devices": [], "conditions": []},
+        "exams": [{"id": "e1", "created": "2026-11-10T09:00:00+00:00", "clinician": "x",
+                   "case": raw, "assessment": assess(validate_case(raw))}],
+        "plans": [], "visits": [], "outcomes": [],
+    }  # fmt: skip
+    bundle = export_bundle(record)
+    patient = next(
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    observations = [
+        {"resource": e["resource"]}
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+    ]
+    return {
+        "patient": patient,
+        "observations": {"resourceType": "Bundle", "type": "searchset", "entry": observations},
+    }
+
+
+def request_for(prefetch: dict[str, Any] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/1", "patientId": "p1"},
+    }
+    if prefetch is not None:
+        body["prefetch"] = prefetch
+    return body
+
+
+def call(body: Any, client: Client | None = None) -> Any:
+    payload = body if isinstance(body, str) else json.dumps(body)
+    return (client or Client()).post(URL, payload, content_type="application/json")
+
+
+def check_card(card: dict[str, Any]) -> None:
+    """The fields CDS Hooks 2.0 requires of a card."""
+    assert isinstance(card["summary"], str) and 0 < len(card["summary"]) < 140
+    assert card["indicator"] in ("info", "warning", "critical")
+    assert card["source"]["label"]
+    uuid.UUID(card["uuid"])
+    for suggestion in card.get("suggestions", []):
+        assert suggestion["label"]
+        for action in suggestion["actions"]:
+            assert action["type"] in ("create", "update", "delete")
+    for link in card.get("links", []):
+        assert link["label"] and link["url"] and link["type"] in ("absolute", "smart")
+
+
+def test_discovery_lists_the_service(db: Any) -> None:
+    response = Client().get("/cds-services")
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    (service,) = response.json()["services"]
+    assert service["hook"] == "patient-view" and service["id"] == "weizhong-back-pain"
+    assert service["description"] and "{{context.patientId}}" in service["prefetch"]["patient"]
+
+
+def test_hamstring_picture_gets_an_info_card(db: Any) -> None:
+    response = call(request_for(prefetch_for(runner_findings())))
+    assert response.status_code == 200
+    (card,) = response.json()["cards"]
+    check_card(card)
+    assert card["indicator"] == "info"
+    assert "hamstrings" in card["summary"]
+    assert "active knee extension" in card["detail"]
+    assert card["suggestions"][0]["actions"][0]["resource"]["resourceType"] == "ServiceRequest"
+
+
+def test_red_flag_gets_a_critical_card_first(db: Any) -> None:
+    findings = {**runner_findings(), "saddle_anaesthesia": True, "bladder_dysfunction": True}
+    cards = call(request_for(prefetch_for(findings))).json()["cards"]
+    for card in cards:
+        check_card(card)
+    assert cards[0]["indicator"] == "critical"
+    assert "cauda equina" in cards[0]["summary"].lower()
+    assert "emergency" in cards[0]["detail"].lower()
+
+
+def test_quiet_when_nothing_stands_out(db: Any) -> None:
+    findings = {"onset_days": 30, "pain_regions": ["low_back"], "slr_left_deg": 85,
+                "slr_left_response": "none"}  # fmt: skip
+    assert call(request_for(prefetch_for(findings))).json() == {"cards": []}
+
+
+def test_missing_prefetch_is_412(db: Any) -> None:
+    assert call(request_for(None)).status_code == 412
+    assert call(request_for({"observations": None})).status_code == 412
+
+
+def test_null_observations_still_answer(db: Any) -> None:
+    prefetch = prefetch_for(runner_findings())
+    prefetch["observations"] = None
+    response = call(request_for(prefetch))
+    assert response.status_code == 200 and response.json() == {"cards": []}
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ("{not json", "not valid JSON"),
+        ([], "JSON object"),
+        ({"hook": "order-select"}, "hook must be 'patient-view'"),
+        ({"hook": "patient-view", "hookInstance": "x"}, "hookInstance must be a UUID"),
+        ({"hook": "patient-view", "hookInstance": str(uuid.uuid4())}, "context.patientId"),
+    ],
+)
+def test_bad_requests_get_clear_400s(db: Any, body: Any, words: str) -> None:
+    response = call(body)
+    assert response.status_code == 400
+    assert words in response.json()["error"]
+
+
+def test_bad_fhir_in_the_prefetch_gets_an_operation_outcome(db: Any) -> None:
+    prefetch = prefetch_for(runner_findings())
+    prefetch["observations"]["entry"][0]["resource"]["valueBoolean"] = "perhaps"
+    response = call(request_for(prefetch))
+    assert response.status_code == 400
+    assert response.json()["outcome"]["resourceType"] == "OperationOutcome"
+
+
+def test_cors_preflight_and_wrong_methods(db: Any) -> None:
+    client = Client()
+    preflight = client.options(
+        URL, headers={"Origin": "https://ehr.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status_code == 200
+    assert "POST" in preflight["Access-Control-Allow-Methods"]
+    assert "Content-Type" in preflight["Access-Control-Allow-Headers"]
+    assert client.get(URL).status_code == 405
+    assert (
+        client.post(URL, "x=1", content_type="application/x-www-form-urlencoded").status_code == 415
+    )
+    assert (
+        client.post("/cds-services/nope", "{}", content_type="application/json").status_code == 404
+    )
