@@ -664,6 +664,28 @@ def research_outcomes(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@api.get(
+    "/visits/{visit_id}/superbill", response={200: dict[str, Any], 422: Problems}, tags=["billing"]
+)
+def visit_superbill(
+    request: HttpRequest, visit_id: int, format: Literal["json", "csv", "pdf"] = "json"
+) -> Any:
+    """The visit's superbill: ICD-10-CM diagnoses with pointers, CPT lines with units and how
+    they were computed, and every warning a payer may raise (JSON, CSV or PDF)."""
+    from weizhong.billing import BillingError, superbill_csv, superbill_pdf
+
+    visit = _record(request, Visit, visit_id)
+    try:
+        bill = services.superbill_for(visit)
+    except BillingError as error:
+        return unprocessable([(["visit", *p.field.split(".")], p.message) for p in error.problems])
+    if format == "csv":
+        return HttpResponse(superbill_csv(bill), content_type="text/csv; charset=utf-8")
+    if format == "pdf":
+        return HttpResponse(superbill_pdf(bill), content_type="application/pdf")
+    return Status(200, bill)
+
+
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": "not found"}, status=404)
 

@@ -315,17 +315,22 @@ def _history(
         outcomes.append(_outcome(person, "nprs", [start_pain], exam.created))
         outcomes.append(_outcome(person, "odi", _odi_answers(start_odi, rng), exam.created))
         points = plan.point_keys
+        diagnoses = _diagnoses(exam)
         electro = plan.plan["acupuncture"].get("electrostimulation")
         for v in range(count):
             when = exam.created + dt.timedelta(days=1 + v * 3, hours=1)
+            contact = rng.choice([15, 25, 30, 40])
             visits.append(
                 Visit(
                     patient=person, plan=plan, clinician=exam.clinician, date=when.date(),
                     created=when, points=points, electro=bool(electro) and v > 0,
                     electro_settings=(electro or {}).get("frequency", ""),
-                    needle_minutes=25, contact_minutes=rng.choice([15, 25, 30, 40]),
+                    needle_minutes=25, contact_minutes=contact,
+                    reinsertions=(contact - 8) // 15, exercise_minutes=rng.choice([0, 10, 15]),
+                    manual_therapy_minutes=rng.choice([0, 8, 12]) if v % 2 == 0 else 0,
                     regions_adjusted=["lumbar", "pelvic"] if v % 2 else [],
                     response=rng.choice(["better", "better", "same"]) if improves else "same",
+                    diagnoses=diagnoses,
                 )
             )  # fmt: skip
             if v % 2 == 1:
@@ -362,6 +367,17 @@ def _history(
     Outcome.objects.bulk_create(outcomes, batch_size=2000)
     HomeLog.objects.bulk_create(logs, batch_size=2000, ignore_conflicts=True)
     PainLog.objects.bulk_create(pains, batch_size=2000, ignore_conflicts=True)
+
+
+def _diagnoses(exam: Exam) -> list[str]:
+    """The primary verified ICD-10-CM suggestion for the exam's leading condition."""
+    from weizhong.billing import BillingError, suggest_diagnoses
+
+    try:
+        found = suggest_diagnoses(exam.top_condition, services._exam_side(exam))
+    except BillingError:
+        return []
+    return [str(s["code"]) for s in found if s.get("verified")][:1]
 
 
 def _quick_note(visit: Visit, exam: Exam | None) -> dict[str, str]:

@@ -3,7 +3,6 @@ and the command line can never disagree about what may be recorded."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -35,7 +34,6 @@ SECTION_TITLES = {
 SECTION_ORDER = list(SECTION_TITLES)
 NOT_EXAMINED = ("", _("not examined"))
 NONE_FOUND = "__none"
-ICD10CM = re.compile(r"[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?")
 BOOL_CHOICES = [NOT_EXAMINED, ("yes", _("yes")), ("no", _("no"))]
 
 
@@ -334,17 +332,18 @@ class VisitForm(forms.ModelForm):
         return data
 
     def clean_diagnoses(self) -> list[str]:
-        codes = [c.upper() for c in self.cleaned_data["diagnoses"]]
-        bad = [c for c in codes if not ICD10CM.fullmatch(c)]
-        if bad:
-            raise forms.ValidationError(
-                _(
-                    "Not an ICD-10-CM code (a letter, two digits, then a dot and up to four "
-                    "characters, e.g. M54.50): %(bad)s"
-                )
-                % {"bad": ", ".join(bad)}
-            )
-        return list(dict.fromkeys(codes))
+        """Checked by the billing rules: format, retired codes, a required 7th character."""
+        from weizhong.billing import PatientFacts, billing_rules
+        from weizhong.billing.diagnoses import check_diagnoses, normalise
+
+        codes = tuple(self.cleaned_data["diagnoses"])
+        if not codes:
+            return []
+        nobody = PatientFacts(name="", birth_date=timezone.localdate())
+        _rows, problems, _notices = check_diagnoses(codes, nobody, billing_rules())
+        if problems:
+            raise forms.ValidationError([p.message for p in problems])
+        return list(dict.fromkeys(normalise(c) for c in codes))
 
     def clean_date(self) -> Any:
         day = self.cleaned_data["date"]

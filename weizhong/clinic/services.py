@@ -615,3 +615,100 @@ def import_patient(clinic: Any, user: Any, imported: Any) -> tuple[Patient, Exam
                           source=item.get("source") or "clinic", taken=taken)  # fmt: skip
         refresh_summary(patient)
     return patient, exam
+
+
+# -------------------------------------------------------------------------------- billing
+
+
+def _exam_side(exam: Exam | None) -> str | None:
+    if exam is None:
+        return None
+    regions = exam.case.get("findings", {}).get("pain_regions") or []
+    sides = {s for s in ("left", "right") if any(r.endswith(f"_{s}") for r in regions)}
+    return "bilateral" if len(sides) == 2 else next(iter(sides), None)
+
+
+def _onset_on(exam: Exam | None, day: dt.date) -> int | None:
+    if exam is None or "onset_days" not in exam.case.get("findings", {}):
+        return None
+    return int(exam.case["findings"]["onset_days"]) + (day - exam.created.date()).days
+
+
+def billing_patient(patient: Patient, day: dt.date) -> Any:
+    from weizhong.billing import PatientFacts
+
+    exam = patient.exams.filter(created__date__lte=day).order_by("-created").first()
+    return PatientFacts(
+        name=patient.full_name,
+        birth_date=patient.birth_date,
+        sex=patient.sex,
+        address=patient.address,
+        onset_days=_onset_on(exam, day),
+        pregnant=patient.pregnant,
+        lumbar_surgery_history="lumbar_surgery_history" in patient.conditions,
+        leading_condition=exam.top_condition if exam else None,
+        side=_exam_side(exam),
+        red_flags=tuple(exam.red_flags) if exam else (),
+    )
+
+
+def suggested_diagnoses(patient: Patient) -> list[dict[str, Any]]:
+    """ICD-10-CM suggestions for the patient's latest assessment (verified codes only)."""
+    from weizhong.billing import BillingError, suggest_diagnoses
+
+    exam = patient.exams.order_by("-created").first()
+    if exam is None or not exam.top_condition:
+        return []
+    try:
+        found = suggest_diagnoses(
+            exam.top_condition, _exam_side(exam), _onset_on(exam, timezone.localdate())
+        )
+    except BillingError:
+        return []
+    return [s for s in found if s.get("verified")]
+
+
+def superbill_for(visit: Visit) -> dict[str, Any]:
+    """The visit's superbill (raises weizhong.billing.BillingError naming what blocks it)."""
+    from weizhong.billing import Payer, Provider, VisitFacts, superbill
+
+    patient = visit.patient
+    clinic = patient.clinic
+    staff = getattr(visit.clinician, "staff", None)
+    provider = Provider(
+        name=str(visit.clinician.get_full_name() or visit.clinician.username),
+        npi=(staff.npi if staff and staff.npi else clinic.provider_id),
+        tax_id=clinic.tax_id,
+        clinic_name=clinic.name,
+        address=clinic.address,
+        phone=clinic.phone,
+        credentials=staff.credentials if staff else "",
+    )
+    facts = VisitFacts(
+        date=visit.date,
+        acupuncture_minutes=visit.contact_minutes,
+        electro=visit.electro,
+        reinsertions=visit.reinsertions,
+        points_needled=len(visit.points),
+        regions_adjusted=tuple(visit.regions_adjusted),
+        exercise_minutes=visit.exercise_minutes,
+        neuromuscular_minutes=visit.neuromuscular_minutes,
+        manual_therapy_minutes=visit.manual_therapy_minutes,
+        diagnoses=tuple(visit.diagnoses),
+    )
+    earlier = list(
+        patient.visits.filter(date__lt=visit.date, contact_minutes__gt=0)
+        .order_by("date")
+        .values_list("date", flat=True)
+    )
+    change = outcome_change(patient, since=visit.plan.created) if visit.plan else None
+    improving = None if change is None else bool(change["important_improvement"])
+    bill: dict[str, Any] = superbill(
+        facts,
+        billing_patient(patient, visit.date),
+        provider,
+        Payer(kind=patient.payer, member_id=patient.member_id),
+        prior_acupuncture_dates=earlier,
+        improving=improving,
+    )
+    return bill

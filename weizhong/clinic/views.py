@@ -530,6 +530,7 @@ def _ascii(name: str) -> str:
 def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk)
     plan = services.active_plan(patient)
+    suggested = services.suggested_diagnoses(patient)
     if request.method == "POST":
         form = VisitForm(request.POST)
         token = _token(request.POST.get("submit_token"))
@@ -555,6 +556,7 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
                 "electro": bool(electro),
                 "electro_settings": _electro_text(electro),
                 "needle_minutes": (electro or {}).get("minutes", [20])[0],
+                "diagnoses": _carried_diagnoses(patient, suggested),
             }
         )
         token = uuid.uuid4()
@@ -562,9 +564,17 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clinic/visit_form.html",
-        {"patient": patient, "plan": plan, "form": form, "token": token},
+        {"patient": patient, "plan": plan, "form": form, "token": token, "suggested": suggested},
         status=status,
     )
+
+
+def _carried_diagnoses(patient: Patient, suggested: list[dict[str, Any]]) -> list[str]:
+    """The last visit's diagnoses, else the assessment's primary suggestion."""
+    last = patient.visits.exclude(diagnoses=[]).order_by("-date", "-created").first()
+    if last is not None:
+        return list(last.diagnoses)
+    return [str(s["code"]) for s in suggested if s.get("role") == "primary"][:1]
 
 
 def _electro_text(electro: dict[str, Any] | None) -> str:
@@ -634,6 +644,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "note_form": note_form,
             "amend_form": amend_form,
             "amendments": list(note.amendments.select_related("author")),
+            **_bill_context(visit),
         },
         status=422 if request.method == "POST" else 200,
     )
@@ -870,4 +881,36 @@ def research_csv(request: HttpRequest) -> HttpResponse:
     rows = research.outcome_rows(clinic_of(request))
     response = HttpResponse(research.to_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="weizhong-outcomes.csv"'
+    return response
+
+
+# -------------------------------------------------------------------------------- billing
+
+
+def _bill_context(visit: Visit) -> dict[str, Any]:
+    from weizhong.billing import BillingError
+
+    try:
+        return {"bill": services.superbill_for(visit), "bill_problems": []}
+    except BillingError as error:
+        return {"bill": None, "bill_problems": [f"{p.field}: {p.message}" for p in error.problems]}
+
+
+@staff_required(CLINICIAN)
+def visit_superbill(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    from weizhong.billing import BillingError, superbill_csv, superbill_pdf
+
+    visit = record_for(request, Visit, pk)
+    try:
+        bill = services.superbill_for(visit)
+    except BillingError as error:
+        for problem in error.problems:
+            messages.error(request, f"{problem.field}: {problem.message}")
+        return redirect("visit", visit.pk)
+    name = f"superbill-{visit.date.isoformat()}-{visit.pk}"
+    if fmt == "csv":
+        response = HttpResponse(superbill_csv(bill), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(superbill_pdf(bill), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

@@ -39,6 +39,11 @@ urlpatterns = [
     path("plans/<int:pk>/", views.plan_detail, name="plan"),
     path("plans/<int:pk>/handout.pdf", views.plan_handout, name="plan_handout"),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),
+    path(
+        "visits/<int:pk>/superbill.<str:fmt>",
+        views.visit_superbill,
+        name="visit_superbill",
+    ),
     path("atlas/", views.atlas_search, name="atlas_search"),
     path("p/<str:token>/", portal.home, name="portal"),
     path("p/<str:token>/log/", portal.log, name="portal_log"),
