@@ -579,6 +579,58 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fhir_export(args: argparse.Namespace) -> int:
+    _django()
+    from weizhong.clinic import services
+    from weizhong.clinic.models import Patient
+    from weizhong.fhir import export_bundle
+
+    patient = Patient.objects.select_related("clinic").filter(pk=args.patient).first()
+    if patient is None:
+        raise UsageError(_("no patient with id {id}").format(id=args.patient))
+    bundle = export_bundle(services.patient_record(patient), base_url=args.base_url)
+    data = orjson.dumps(bundle, option=orjson.OPT_INDENT_2)
+    if args.output == "-":
+        sys.stdout.buffer.write(data + b"\n")
+    else:
+        with open(args.output, "wb") as handle:
+            handle.write(data)
+        print(_("wrote {n} resources to {path}").format(n=len(bundle["entry"]), path=args.output))
+    return 0
+
+
+def cmd_fhir_import(args: argparse.Namespace) -> int:
+    _django()
+    from weizhong.clinic import services
+    from weizhong.clinic.models import Clinic, Staff
+    from weizhong.fhir import FhirImportError, import_bundle
+
+    staff = Staff.objects.select_related("user", "clinic").filter(user__username=args.user).first()
+    if staff is None:
+        raise UsageError(_("no staff user '{user}'").format(user=args.user))
+    try:
+        with open(args.bundle, "rb") as handle:
+            bundle = orjson.loads(handle.read())
+    except (OSError, orjson.JSONDecodeError) as error:
+        message = _("cannot read {path}: {error}").format(path=args.bundle, error=error)
+        raise UsageError(message) from None
+    try:
+        imported = import_bundle(bundle)
+    except FhirImportError as error:
+        for issue in error.outcome["issue"]:
+            where = ", ".join(issue.get("expression") or [])
+            print(f"{where}: {issue['diagnostics']}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    clinic: Clinic = staff.clinic
+    patient, exam = services.import_patient(clinic, staff.user, imported)
+    print(_("imported patient {id} ({name}){exam}").format(
+        id=patient.pk, name=patient.full_name,
+        exam=_(", exam {id}").format(id=exam.pk) if exam else ""))  # fmt: skip
+    for note in imported.ignored:
+        print(_("  ignored: {note}").format(note=note))
+    return 0
+
+
 def _web_commands(sub: Any) -> None:
     serve = sub.add_parser(
         "serve",
@@ -619,6 +671,27 @@ def _web_commands(sub: Any) -> None:
     )
     reminders.add_argument("--dry-run", action="store_true", help=_("count, send nothing"))
     reminders.set_defaults(func=cmd_send_reminders)
+
+    fhir = sub.add_parser(
+        "fhir",
+        help=_("export a patient's record as a FHIR R4 Bundle, or import one"),
+        epilog=_("examples:")
+        + "\n  weizhong fhir export 12 -o patient-12.json"
+        + "\n  weizhong fhir import referral.json --user dr.lin",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fsub = fhir.add_subparsers(dest="fhir_command", metavar="ACTION", required=True)
+    export = fsub.add_parser("export", help=_("a patient's record as a Bundle (JSON)"))
+    export.add_argument("patient", type=int, help=_("the patient's id"))
+    export.add_argument("-o", "--output", default="-", help=_("file (default: standard output)"))
+    export.add_argument(
+        "--base-url", default="https://weizhong.example/fhir", help=_("base of fullUrl values")
+    )
+    export.set_defaults(func=cmd_fhir_export)
+    load = fsub.add_parser("import", help=_("a Bundle becomes a new patient with a case"))
+    load.add_argument("bundle", help=_("the Bundle (JSON file)"))
+    load.add_argument("--user", required=True, help=_("the clinician importing it"))
+    load.set_defaults(func=cmd_fhir_import)
 
     manage = sub.add_parser(
         "manage",

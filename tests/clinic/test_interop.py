@@ -124,3 +124,21 @@ def test_research_export_is_de_identified(
     assert str(patient.pk) != nprs["patient"] and len(nprs["patient"]) == 16
     assert desk_client.get(reverse("research_csv")).status_code == 403
     assert json.loads(json.dumps(rows))  # plain values only
+
+
+def test_command_line_export_and_import(
+    tmp_path: Any, capsys: Any, clinician: Any, patient: Patient, exam: Exam
+) -> None:
+    from weizhong.cli import main
+
+    out = tmp_path / "bundle.json"
+    assert main(["fhir", "export", str(patient.pk), "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["resourceType"] == "Bundle"
+    assert main(["fhir", "import", str(out), "--user", clinician.username]) == 0
+    assert Patient.objects.count() == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"resourceType": "Bundle", "type": "collection", "entry": []}')
+    assert main(["fhir", "import", str(bad), "--user", clinician.username]) == 2
+    assert "no Patient" in capsys.readouterr().err
+    assert main(["fhir", "export", "999999"]) == 2
+    assert Patient.objects.count() == 2
