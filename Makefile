@@ -40,10 +40,11 @@ lint: $(STAMP)  ## ruff everywhere; mypy --strict on the domain core
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict weizhong
 
-bench: $(STAMP)  ## figures: batch assessment, cold start, plans, handouts; the web app under load
+bench: $(STAMP)  ## figures: assessment, plans, handouts; the web app and CDS Hooks under load
 	$(BIN)/python bench/bench_assess.py; core=$$?; \
 	$(BIN)/python bench/bench_web.py; web=$$?; \
-	exit $$(( core || web ))
+	$(BIN)/python bench/bench_cds.py; cds=$$?; \
+	exit $$(( core || web || cds ))
 
 check: $(STAMP)  ## validate the knowledge files
 	$(BIN)/weizhong knowledge check

@@ -91,3 +91,15 @@ def test_only_the_unsettled_part_of_a_gate_is_credited() -> None:
     )
     assert reading.result is None
     assert reading.missing == ("slr_left_response",)
+
+
+def test_every_next_test_has_a_label_and_a_how_to() -> None:
+    """Red-flag questions and differential tests share one shape (a CDS card and the exam page
+    read `label` from every entry; a red-flag question once came without one)."""
+    from tests.conftest import assess_findings
+
+    result = assess_findings({"onset_days": 5, "pain_regions": ["low_back"]}, {"age": 72})
+    kinds = {t["kind"] for t in result["next_tests"]}
+    assert "red_flag_screen" in kinds
+    for test in result["next_tests"]:
+        assert test["label"] and isinstance(test["howto"], str)

@@ -162,3 +162,17 @@ def test_cors_preflight_and_wrong_methods(db: Any) -> None:
     assert (
         client.post("/cds-services/nope", "{}", content_type="application/json").status_code == 404
     )
+
+
+def test_card_when_the_next_tests_start_with_red_flag_questions(db: Any) -> None:
+    """An older patient, a recent onset: the next tests begin with red-flag questions (this
+    crashed the card once; the bench found it)."""
+    findings = {**runner_findings(), "onset_days": 5}
+    for question in ("unexplained_weight_loss", "night_pain_unremitting", "fever"):
+        findings.pop(question, None)
+    prefetch = prefetch_for(findings)
+    prefetch["patient"]["birthDate"] = "1950-01-01"
+    response = call(request_for(prefetch))
+    assert response.status_code == 200, response.content[:300]
+    for card in response.json()["cards"]:
+        check_card(card)

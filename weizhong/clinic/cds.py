@@ -206,7 +206,7 @@ def cards(result: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
 def _origin_card(result: dict[str, Any], top: dict[str, Any], patient_id: str) -> dict[str, Any]:
     percent = round(top["probability"] * 100)
     reasons = [r["text"] for r in top["because"] if r.get("counted") and r["effect"] == "raises"]
-    tests = [t["label"] for t in result["next_tests"][:3]]
+    tests = [t.get("label") or t["finding"] for t in result["next_tests"][:3]]
     detail = [f"{top['name']}: {percent}% (prior {round(top['prior'] * 100)}%)."]
     if reasons:
         detail.append("Why:\n" + "\n".join(f"- {r}" for r in reasons[:5]))

@@ -53,6 +53,18 @@ from .models import Exam, Note, Patient, Plan, QuestionnaireRequest, Visit
 PAGE = 25
 
 
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: JSON for programs (the API, CDS Hooks), the page for people. Nothing is half-saved:
+    every write is one transaction."""
+    if request.path.startswith(("/api/", "/cds-services")):
+        return HttpResponse(
+            b'{"error": "internal error; it was logged, and nothing was half-saved"}',
+            status=500,
+            content_type="application/json",
+        )
+    return render(request, "500.html", status=500)
+
+
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 

@@ -73,11 +73,16 @@ def red_flag_questions(case: Case, knowledge: Knowledge) -> list[dict[str, Any]]
             for finding in ask.ask:
                 if case.view.get(finding) is None and finding not in seen:
                     seen.add(finding)
+                    definition = knowledge.findings.get(finding)
                     out.append(
                         {
                             "finding": finding,
                             "kind": "red_flag_screen",
                             "red_flag": flag.id,
+                            # Same shape as the differential's next tests, so a reader of
+                            # next_tests never meets an entry without a label.
+                            "label": definition.label if definition else finding,
+                            "howto": definition.howto if definition else "",
                             "why": ask.why,
                         }
                     )

@@ -6,6 +6,8 @@ from django.urls import path
 from weizhong.clinic import cds, portal, views
 from weizhong.clinic.api import api
 
+handler500 = "weizhong.clinic.views.server_error"
+
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
