@@ -43,7 +43,7 @@ def test_dashboard_queries_do_not_grow_with_patients(
     grow(clinic, clinician, 14, 3)
     large = queries(doc, reverse("dashboard"))
     assert large == small
-    assert small <= 14
+    assert small <= 18  # 11 for the page, the rest is its audit event (lock head, insert, update)
 
 
 def test_patient_list_queries_are_constant(doc: Client, clinic: Any, clinician: Any) -> None:

@@ -20,6 +20,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from .audit import note_access
 from .models import Clinic, Patient, Staff
 
 CLINICIAN = Staff.CLINICIAN
@@ -48,11 +49,28 @@ class ClinicMiddleware:
 
 def clinic_context(request: HttpRequest) -> dict[str, Any]:
     role = getattr(request, "role", None)
+    staff = getattr(request, "staff", None)
     return {
         "clinic": getattr(request, "clinic", None),
         "role": role,
         "is_clinician": role == CLINICIAN,
+        "is_admin": bool(staff and staff.is_admin),
     }
+
+
+def admin_required(view: View) -> View:
+    """Clinic administrators only (the audit trail); 403 for everyone else."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        staff = getattr(request, "staff", None)
+        if staff is None or not staff.is_admin:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def staff_required(*roles: str) -> Callable[[View], View]:
@@ -79,7 +97,9 @@ def clinic_of(request: HttpRequest) -> Clinic:
 
 
 def patient_for(request: HttpRequest, patient_id: int) -> Patient:
-    return get_object_or_404(Patient, pk=patient_id, clinic=clinic_of(request))
+    patient = get_object_or_404(Patient, pk=patient_id, clinic=clinic_of(request))
+    note_access(request, patient.pk, f"patient {patient.pk}")
+    return patient
 
 
 def clinic_records(request: HttpRequest, model: type[M]) -> QuerySet[M]:
@@ -88,4 +108,6 @@ def clinic_records(request: HttpRequest, model: type[M]) -> QuerySet[M]:
 
 
 def record_for(request: HttpRequest, model: type[M], pk: int) -> M:
-    return get_object_or_404(clinic_records(request, model).select_related("patient"), pk=pk)
+    found = get_object_or_404(clinic_records(request, model).select_related("patient"), pk=pk)
+    note_access(request, found.patient_id, f"{model._meta.model_name} {pk}")  # type: ignore[attr-defined]
+    return found

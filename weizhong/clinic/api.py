@@ -40,6 +40,7 @@ from weizhong.reasoning.instruments import InstrumentError
 
 from . import research, services
 from .access import CLINICIAN
+from .audit import note_access
 from .forms import PatientForm, VisitForm
 from .models import ApiToken, Exam, Note, Outcome, Patient, Plan, Staff, Visit
 
@@ -93,16 +94,20 @@ def _role(request: HttpRequest, *roles: str) -> None:
 
 def _patient(request: HttpRequest, pk: int) -> Patient:
     _role(request)
-    return get_object_or_404(Patient, pk=pk, clinic=request.clinic)  # type: ignore[attr-defined]
+    patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)  # type: ignore[attr-defined]
+    note_access(request, patient.pk, f"patient {patient.pk}")
+    return patient
 
 
 def _record(request: HttpRequest, model: Any, pk: int) -> Any:
     _role(request, CLINICIAN)
-    return get_object_or_404(
+    found = get_object_or_404(
         model.objects.select_related("patient"),
         pk=pk,
         patient__clinic=request.clinic,  # type: ignore[attr-defined]
     )
+    note_access(request, found.patient_id, f"{model._meta.model_name} {pk}")
+    return found
 
 
 def unprocessable(problems: list[tuple[list[str | int], str]]) -> Status[dict[str, Any]]:

@@ -199,7 +199,9 @@ def ensure_demo_clinic(stdout: Any = sys.stdout) -> bool:
 def _user(clinic: Clinic, role: str, first: str, last: str, title: str) -> User:
     username, password = DEMO_PASSWORDS[role]
     user = User.objects.create_user(username, password=password, first_name=first, last_name=last)
-    Staff.objects.create(user=user, clinic=clinic, role=role, title=title)
+    Staff.objects.create(
+        user=user, clinic=clinic, role=role, title=title, is_admin=role == Staff.CLINICIAN
+    )
     return user
 
 

@@ -73,6 +73,11 @@ class Staff(models.Model):
     title = models.CharField(_("title"), max_length=80, blank=True)
     npi = models.CharField(_("NPI"), max_length=20, blank=True)
     credentials = models.CharField(_("credentials and licence"), max_length=120, blank=True)
+    is_admin = models.BooleanField(
+        _("clinic administrator"),
+        default=False,
+        help_text=_("Sees the audit trail and the clinic's settings."),
+    )
 
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username} ({self.get_role_display()})"
@@ -373,3 +378,10 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created"]
+
+
+# The audit trail's models live beside the code that writes them; importing them here registers
+# them with the app.
+from .audit import AuditEvent, AuditHead  # noqa: E402
+
+__all__ = ["AuditEvent", "AuditHead"]

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from weizhong.reasoning.instruments import InstrumentError
 
 from . import services
+from .audit import note_access
 from .forms import answers_of, outcome_form
 from .models import HomeLog, PainLog, Patient
 
@@ -53,6 +54,14 @@ def patient_from(token: str) -> Patient:
     return patient
 
 
+def portal_patient(request: HttpRequest, token: str) -> Patient:
+    """The link's patient, with the access noted for the audit trail."""
+    patient = patient_from(token)
+    note_access(request, patient.pk, "portal")
+    request.clinic = patient.clinic  # type: ignore[attr-defined]
+    return patient
+
+
 def _week(patient: Patient, plan: Any, today: dt.date) -> list[dict[str, Any]]:
     start = today - dt.timedelta(days=6)
     ticks = set(patient.home_logs.filter(day__gte=start).values_list("day", "exercise"))
@@ -67,7 +76,7 @@ def _week(patient: Patient, plan: Any, today: dt.date) -> list[dict[str, Any]]:
 
 @require_http_methods(["GET"])
 def home(request: HttpRequest, token: str) -> HttpResponse:
-    patient = patient_from(token)
+    patient = portal_patient(request, token)
     plan = services.active_plan(patient)
     today = timezone.localdate()
     ticked = set(patient.home_logs.filter(day=today).values_list("exercise", flat=True))
@@ -103,7 +112,7 @@ def home(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def log(request: HttpRequest, token: str) -> HttpResponse:
-    patient = patient_from(token)
+    patient = portal_patient(request, token)
     plan = services.active_plan(patient)
     today = timezone.localdate()
     allowed = {e["id"] for e in services.exercises_today(plan, today)}
@@ -133,7 +142,7 @@ def log(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def questionnaire(request: HttpRequest, token: str, request_id: int) -> HttpResponse:
-    patient = patient_from(token)
+    patient = portal_patient(request, token)
     sent = get_object_or_404(patient.requests, pk=request_id, completed_at__isnull=True)
     form = outcome_form(sent.instrument, request.POST or None)
     if request.method == "POST" and form.is_valid():

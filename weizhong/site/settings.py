@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "weizhong.clinic.access.ClinicMiddleware",
+    "weizhong.clinic.audit.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "weizhong.site.urls"

@@ -1,0 +1,124 @@
+"""The audit trail: every read and write of patient data recorded, refusals too, in a hash
+chain that names the first broken link when anyone tampers with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
+
+from weizhong.clinic.audit import AppendOnly, AuditEvent, verify_chain
+from weizhong.clinic.models import Staff
+
+from .conftest import PASSWORD, logged_in
+
+
+def last() -> AuditEvent:
+    return AuditEvent.objects.order_by("-seq").first()  # type: ignore[return-value]
+
+
+def test_a_read_is_recorded_with_who_what_and_where(doc: Client, clinician: Any, exam: Any) -> None:
+    doc.get(reverse("exam", args=[exam.pk]), REMOTE_ADDR="10.1.2.3")
+    event = last()
+    assert (event.username, event.role, event.action, event.what) == (
+        "mei",
+        "clinician",
+        "read",
+        "exam",
+    )
+    assert event.patient_id == exam.patient_id and event.target == f"exam {exam.pk}"
+    assert event.ip == "10.1.2.3" and event.allowed and event.status == 200
+    assert event.clinic_id == exam.patient.clinic_id
+
+
+def test_a_write_is_recorded(doc: Client, patient: Any) -> None:
+    doc.post(reverse("outcome_new", args=[patient.pk]), {"instrument": "nprs", "item_1": 4})
+    event = last()
+    assert (event.action, event.what, event.patient_id) == ("write", "outcome_new", patient.pk)
+    assert event.allowed
+
+
+def test_refusals_are_recorded(desk_client: Client, stranger_client: Client, exam: Any) -> None:
+    desk_client.get(reverse("exam", args=[exam.pk]))
+    refused = last()
+    assert (refused.username, refused.status, refused.allowed) == ("sam", 403, False)
+    stranger_client.get(reverse("patient", args=[exam.patient_id]))
+    guessed = last()
+    assert (guessed.username, guessed.status, guessed.allowed) == ("otto", 404, False)
+    assert guessed.target == f"pk={exam.patient_id}"  # the id they tried
+
+
+def test_sign_ins_and_failures_are_recorded(clinician: Any) -> None:
+    Client().post(reverse("login"), {"username": "mei", "password": "wrong password!"})
+    assert (last().action, last().allowed) == ("sign-in failed", False)
+    Client().post(reverse("login"), {"username": "mei", "password": PASSWORD})
+    assert (last().action, last().username) == ("sign-in", "mei")
+
+
+def test_api_and_portal_reads_are_recorded(clinician: Any, patient: Any, plan: Any) -> None:
+    from weizhong.clinic import portal
+    from weizhong.clinic.api import new_token
+
+    key = new_token(clinician, "t")[1]
+    Client().get(f"/api/v1/patients/{patient.pk}", headers={"Authorization": f"Bearer {key}"})
+    assert (last().what, last().patient_id) == ("api:get_patient", patient.pk)
+    patient.portal_active, patient.portal_version = True, 1
+    patient.save()
+    Client().get(portal.url_for(None, patient))
+    assert (last().what, last().role, last().patient_id) == ("portal", "patient", patient.pk)
+
+
+def test_events_cannot_be_changed_or_deleted(doc: Client, patient: Any) -> None:
+    doc.get(reverse("patient", args=[patient.pk]))
+    event = last()
+    event.username = "someone else"
+    with pytest.raises(AppendOnly):
+        event.save()
+    with pytest.raises(AppendOnly):
+        event.delete()
+
+
+def test_the_chain_names_the_first_broken_link(doc: Client, patient: Any) -> None:
+    for _n in range(5):
+        doc.get(reverse("patient", args=[patient.pk]))
+    assert verify_chain().intact
+    call_command("audit_verify")
+    third = AuditEvent.objects.order_by("seq")[2]
+    AuditEvent.objects.filter(pk=third.pk).update(username="mallory")  # behind the model's back
+    check = verify_chain()
+    assert not check.intact and check.broken_at == third.seq
+    assert "content" in check.problem
+    with pytest.raises(CommandError, match=f"broken at event {third.seq}"):
+        call_command("audit_verify")
+
+
+def test_a_deleted_event_breaks_the_chain(doc: Client, patient: Any) -> None:
+    for _n in range(4):
+        doc.get(reverse("patient", args=[patient.pk]))
+    second = AuditEvent.objects.order_by("seq")[1]
+    AuditEvent.objects.filter(pk=second.pk)._raw_delete(AuditEvent.objects.db)
+    check = verify_chain()
+    assert check.broken_at == second.seq + 1 and "missing" in check.problem
+    newest = AuditEvent.objects.order_by("-seq").first()
+    AuditEvent.objects.filter(pk=newest.pk)._raw_delete(AuditEvent.objects.db)  # type: ignore[union-attr]
+    assert not verify_chain().intact
+
+
+def test_admin_page_filters_and_exports(
+    clinic: Any, clinician: Any, doc: Client, exam: Any, desk_client: Client
+) -> None:
+    Staff.objects.filter(user=clinician).update(is_admin=True)
+    admin = logged_in(clinician)
+    desk_client.get(reverse("exam", args=[exam.pk]))  # a refusal to find
+    page = admin.get(reverse("audit_log") + "?action=denied").content.decode()
+    assert "sam" in page and "403" in page
+    csv_text = admin.get(reverse("audit_log") + "?format=csv&user=sam").content.decode()
+    assert csv_text.splitlines()[0].startswith("seq,at,username")
+    assert all(",sam," in line for line in csv_text.splitlines()[1:])
+    assert "Chain intact" in admin.get(reverse("audit_log") + "?verify=1").content.decode()
+    assert desk_client.get(reverse("audit_log")).status_code == 403
+    assert doc.get(reverse("audit_log")).status_code == 200  # the same user, now an admin

@@ -1,0 +1,252 @@
+"""The audit trail: every read and write of patient data, append-only and hash-chained.
+
+One event per request that touches patient data (pages, API, portal, CDS is not patient data
+of ours), plus sign-ins, failed sign-ins and sign-outs: who (user and role), which clinic and
+patient, what (the route and its target), when (UTC), from where (IP), allowed or denied (the
+status), and for emergency access the reason given.
+
+Tamper evidence: each event stores the SHA-256 of its own content together with the previous
+event's hash and a gapless sequence number. Changing, deleting or reordering any event breaks
+the chain from that point, and ``weizhong audit verify`` names the first broken link. The model
+refuses updates and deletes; the chain catches what is done behind its back.
+
+Writes are serialised through one ``AuditHead`` row (locked with SELECT … FOR UPDATE on
+PostgreSQL; SQLite's IMMEDIATE transactions serialise writers anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import models, transaction
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+GENESIS = "0" * 64
+
+
+class AppendOnly(Exception):
+    """Audit events are never changed or deleted."""
+
+
+class AuditHead(models.Model):
+    """The chain's head: the last sequence number and hash (one row, id 1)."""
+
+    seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS)
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, blank=True)
+    clinic_id = models.BigIntegerField(null=True, db_index=True)
+    patient_id = models.BigIntegerField(null=True, db_index=True)
+    action = models.CharField(max_length=20)  # read, write, sign-in, sign-in failed, …
+    what = models.CharField(max_length=60)  # the route (patient, visit_new, api:…) or event
+    target = models.CharField(max_length=120, blank=True)
+    method = models.CharField(max_length=8, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    status = models.PositiveSmallIntegerField(null=True)
+    allowed = models.BooleanField()
+    emergency = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["clinic_id", "-seq"])]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnly("audit events are never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnly("audit events are never deleted")
+
+    def content(self) -> dict[str, Any]:
+        """What the hash covers (everything but the hashes themselves)."""
+        return {
+            "seq": self.seq, "at": self.at.isoformat(), "user": self.user_id,
+            "username": self.username, "role": self.role, "clinic": self.clinic_id,
+            "patient": self.patient_id, "action": self.action, "what": self.what,
+            "target": self.target, "method": self.method, "path": self.path, "ip": self.ip,
+            "status": self.status, "allowed": self.allowed, "emergency": self.emergency,
+            "reason": self.reason,
+        }  # fmt: skip
+
+
+def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    body = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+
+
+def record(**fields: Any) -> AuditEvent:
+    """Append one event to the chain (its own transaction, or the caller's)."""
+    with transaction.atomic():
+        head, _created = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        event = AuditEvent(seq=head.seq + 1, at=timezone.now(), prev_hash=head.last_hash, **fields)
+        event.hash = event_hash(head.last_hash, event.content())
+        event.save()
+        AuditHead.objects.filter(pk=1).update(seq=event.seq, last_hash=event.hash)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    events: int
+    broken_at: int | None  # the seq of the first event that does not fit
+    problem: str
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def verify_chain(events: Iterator[AuditEvent] | None = None) -> ChainCheck:
+    """Walk the chain in order; the first event whose number, link or hash is wrong."""
+    rows = events if events is not None else AuditEvent.objects.order_by("seq").iterator(2000)
+    prev_hash, expected, count = GENESIS, 1, 0
+    for event in rows:
+        count += 1
+        if event.seq != expected:
+            return ChainCheck(count, event.seq, f"event {expected} is missing (found {event.seq})")
+        if event.prev_hash != prev_hash:
+            return ChainCheck(count, event.seq, "its link does not match the previous event")
+        if event_hash(prev_hash, event.content()) != event.hash:
+            return ChainCheck(count, event.seq, "its content does not match its hash")
+        prev_hash, expected = event.hash, expected + 1
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is not None and (head.seq != expected - 1 or head.last_hash != prev_hash):
+        return ChainCheck(count, expected, f"events after {expected - 1} are missing")
+    return ChainCheck(count, None, "")
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # Behind a proxy, WEIZHONG_TRUSTED_PROXY=1 makes the first X-Forwarded-For address count.
+    if getattr(settings, "WEIZHONG_TRUSTED_PROXY", False):
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def note_access(request: HttpRequest, patient_id: int | None, target: str = "") -> None:
+    """Called by the access helpers when a request reaches a patient's data."""
+    request.audit_patient = patient_id  # type: ignore[attr-defined]
+    if target:
+        request.audit_target = target  # type: ignore[attr-defined]
+
+
+# Routes that are about patient data even when the helpers never ran (a denied request).
+PATIENT_ROUTES = frozenset(
+    {
+        "patient", "patient_edit", "exam_new", "exam_preview", "visit_new", "outcomes",
+        "outcome_new", "portal_manage", "patient_fhir", "exam", "exam_case", "plan_editor",
+        "plan", "plan_handout", "visit", "visit_superbill", "portal", "portal_log",
+        "portal_questionnaire", "patients", "dashboard", "research_csv", "fhir_import",
+        "emergency_access", "patient_new",
+    }
+)  # fmt: skip
+QUIET = frozenset(
+    {
+        "healthz",
+        "login",
+        "logout",
+        "audit_log",
+        "api_tokens",
+        "api:openapi-json",
+        "api:openapi-view",
+    }
+)
+
+
+def _route(request: HttpRequest) -> str | None:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None
+    if match.namespace and match.namespace.startswith("api"):
+        return f"api:{match.url_name}"
+    return match.url_name
+
+
+class AuditMiddleware:
+    """One event per request about patient data, written before the response leaves: an
+    acknowledged request always has its audit event."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        route = _route(request)
+        patient_id = getattr(request, "audit_patient", None)
+        if route is None or route in QUIET or request.method == "OPTIONS":
+            return response
+        if patient_id is None and route not in PATIENT_ROUTES and not route.startswith("api:"):
+            return response
+        user = request.user if request.user.is_authenticated else None
+        kwargs = request.resolver_match.kwargs if request.resolver_match else {}
+        target = getattr(request, "audit_target", "") or " ".join(
+            f"{k}={v}" for k, v in kwargs.items() if k != "token"
+        )
+        record(
+            user=user,
+            username=user.get_username() if user else "",
+            role=getattr(request, "role", None) or ("patient" if "token" in kwargs else ""),
+            clinic_id=getattr(getattr(request, "clinic", None), "pk", None),
+            patient_id=patient_id,
+            action="read" if request.method in ("GET", "HEAD") else "write",
+            what=route[:60],
+            target=target[:120],
+            method=request.method or "",
+            path=request.path[:300],
+            ip=client_ip(request),
+            status=response.status_code,
+            allowed=response.status_code < 400,
+            emergency=bool(getattr(request, "audit_emergency", False)),
+            reason=getattr(request, "audit_reason", ""),
+        )
+        return response
+
+
+@receiver(user_logged_in)
+def _signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    record(user=user, username=user.get_username(), action="sign-in", what="login",
+           path=request.path[:300], ip=client_ip(request), method=request.method or "",
+           status=200, allowed=True)  # fmt: skip
+
+
+@receiver(user_login_failed)
+def _sign_in_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any
+) -> None:
+    record(username=str(credentials.get("username", ""))[:150], action="sign-in failed",
+           what="login", path=getattr(request, "path", "")[:300],
+           ip=client_ip(request) if request is not None else None,
+           method=getattr(request, "method", "") or "", status=401, allowed=False)  # fmt: skip
+
+
+@receiver(user_logged_out)
+def _signed_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        record(user=user, username=user.get_username(), action="sign-out", what="logout",
+               path=request.path[:300], ip=client_ip(request), method=request.method or "",
+               status=200, allowed=True)  # fmt: skip
