@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -20,6 +22,18 @@ from .conftest import make_exam, make_plan, make_visit
 
 EXAMPLES = int(os.environ.get("WEIZHONG_FUZZ_EXAMPLES", "25"))
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection() -> Any:
+    """Schemathesis calls the WSGI app directly, whose request signals would close the database
+    connection in the middle of the test's transaction (PostgreSQL); Django's test client
+    disconnects them the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
