@@ -31,10 +31,9 @@ class Api:
             API + path, data or {}, content_type="application/json", headers=self.headers
         )
 
-    def put(self, path: str, data: Any) -> Any:
-        return self.client.put(
-            API + path, data, content_type="application/json", headers=self.headers
-        )
+    def put(self, path: str, data: Any, if_match: str | None = None) -> Any:
+        headers = {**self.headers, **({"If-Match": if_match} if if_match else {})}
+        return self.client.put(API + path, data, content_type="application/json", headers=headers)
 
 
 @pytest.fixture
@@ -175,7 +174,9 @@ def test_plan_visit_note_and_outcome(api: Api, exam: Exam) -> None:
     assert api.post(f"/visits/{visit_id}/amendments", {"text": "too early"}).status_code == 409
     assert api.post(f"/visits/{visit_id}/sign").status_code == 200
     assert api.post(f"/visits/{visit_id}/sign").status_code == 409
-    assert api.put(f"/visits/{visit_id}/note", {"subjective": "rewrite"}).status_code == 409
+    tag = api.get(f"/visits/{visit_id}")["ETag"]
+    signed = api.put(f"/visits/{visit_id}/note", {"subjective": "rewrite"}, if_match=tag)
+    assert signed.status_code == 409
     amended = api.post(f"/visits/{visit_id}/amendments", {"text": "AKE was 32°, not 30°."})
     assert amended.status_code == 201
     assert amended.json()["note"]["amendments"][0]["text"] == "AKE was 32°, not 30°."
@@ -225,3 +226,18 @@ def test_openapi_schema_and_docs_are_served(api: Api) -> None:
     assert f"{API}/patients" in paths and f"{API}/patients/{{patient_id}}/visits" in paths
     docs = Client().get(f"{API}/docs").content.decode()
     assert "cdn" not in docs.lower()  # served by the app: works offline
+
+
+def test_note_edits_need_the_current_etag(api: Api, visit: Visit) -> None:
+    path = f"/visits/{visit.pk}/note"
+    assert api.put(path, {"subjective": "no precondition"}).status_code == 428
+    first = api.get(f"/visits/{visit.pk}")["ETag"]
+    saved = api.put(path, {"subjective": "first edit"}, if_match=first)
+    assert saved.status_code == 200 and saved["ETag"] != first
+    stale = api.put(path, {"subjective": "edit from an old copy"}, if_match=first)
+    assert stale.status_code == 412 and stale["ETag"] == saved["ETag"]
+    assert api.put(path, {"subjective": "x"}, if_match='"something else"').status_code == 412
+    visit.note.refresh_from_db()
+    assert visit.note.subjective == "first edit"  # the stale copy overwrote nothing
+    again = api.put(path, {"subjective": "second edit"}, if_match=saved["ETag"])
+    assert again.status_code == 200

@@ -391,6 +391,7 @@ def test_signed_note_is_locked_and_amended(doc: Client, visit: Visit) -> None:
         url,
         {
             "action": "save",
+            "version": 1,
             "subjective": "Better.",
             "objective": "AKE 30",
             "assessment": "Tight hamstrings",
@@ -401,6 +402,7 @@ def test_signed_note_is_locked_and_amended(doc: Client, visit: Visit) -> None:
         url,
         {
             "action": "sign",
+            "version": 2,
             "subjective": "Better, slept well.",
             "objective": "AKE 30",
             "assessment": "Tight hamstrings",
@@ -507,3 +509,40 @@ def test_new_plan_resets_the_count(
     make_plan(make_exam(patient, clinician), clinician)
     patient.refresh_from_db()
     assert not patient.reeval_due
+
+
+def test_a_stale_copy_of_a_note_is_refused_and_the_text_kept(
+    doc: Client, clinician: Any, visit: Visit
+) -> None:
+    from .conftest import logged_in, make_staff
+
+    colleague = logged_in(make_staff(clinician.staff.clinic, "ana", "clinician"))
+    url = reverse("visit", args=[visit.pk])
+    opened = doc.get(url).context["note"].version  # both open the draft
+    assert colleague.get(url).context["note"].version == opened
+    fields = {"objective": "", "assessment": "", "plan": ""}
+    first = colleague.post(
+        url, {"action": "save", "version": opened, "subjective": "Ana wrote this", **fields}
+    )
+    assert first.status_code == 302
+    late = doc.post(
+        url, {"action": "save", "version": opened, "subjective": "Mei wrote this", **fields}
+    )
+    assert late.status_code == 409
+    page = late.content.decode()
+    assert "after you opened it" in page
+    assert "Mei wrote this" in page and "Ana wrote this" in page  # nothing typed is lost
+    visit.note.refresh_from_db()
+    assert visit.note.subjective == "Ana wrote this"
+    merged = doc.post(
+        url,
+        {
+            "action": "save",
+            "version": late.context["note"].version,
+            "subjective": "Ana and Mei wrote this",
+            **fields,
+        },
+    )
+    assert merged.status_code == 302
+    visit.note.refresh_from_db()
+    assert visit.note.subjective == "Ana and Mei wrote this" and visit.note.version == opened + 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 import uuid
 from typing import Any, Literal
@@ -541,21 +542,45 @@ def list_visits(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
     return [_visit_out(v) for v in patient.visits.select_related("note")[:100]]
 
 
+def etag(note: Note) -> str:
+    return f'"note-{note.pk}-v{note.version}"'
+
+
 @api.get("/visits/{visit_id}", response=VisitOut, tags=["visits"])
-def get_visit(request: HttpRequest, visit_id: int) -> dict[str, Any]:
-    return _visit_out(_record(request, Visit, visit_id))
-
-
-@api.put("/visits/{visit_id}/note", response={200: VisitOut, 409: Message}, tags=["visits"])
-def edit_note(request: HttpRequest, visit_id: int, data: NoteIn) -> Status[Any]:
+def get_visit(request: HttpRequest, visit_id: int, response: HttpResponse) -> dict[str, Any]:
+    """The visit with its note. The ETag names the note's version: send it back as If-Match
+    when you change the note."""
     visit = _record(request, Visit, visit_id)
-    with transaction.atomic():
-        note = Note.objects.select_for_update().get(visit=visit)
-        if note.signed:
-            return Status(409, {"detail": "the note is signed: add an amendment instead"})
-        for field, value in data.model_dump().items():
-            setattr(note, field, value)
-        note.save()
+    response["ETag"] = etag(visit.note)
+    return _visit_out(visit)
+
+
+@api.put(
+    "/visits/{visit_id}/note",
+    response={200: VisitOut, 409: Message, 412: Message, 428: Message},
+    tags=["visits"],
+)
+def edit_note(
+    request: HttpRequest, visit_id: int, data: NoteIn, response: HttpResponse
+) -> Status[Any]:
+    """Replace the draft note's text. Requires ``If-Match`` with the ETag you read: a copy
+    that is no longer current gets 412 and nothing is written (no lost updates)."""
+    visit = _record(request, Visit, visit_id)
+    wanted = request.headers.get("If-Match", "").strip()
+    if not wanted:
+        return Status(428, {"detail": "send If-Match with the ETag of GET /visits/{id}"})
+    note = visit.note
+    match = re.fullmatch(rf'(?:W/)?"note-{note.pk}-v(\d+)"', wanted)
+    if match is None:
+        return Status(412, {"detail": "If-Match does not name a version of this note"})
+    try:
+        saved = services.save_note(note, request.user, int(match.group(1)), data.model_dump())
+    except services.NoteLocked:
+        return Status(409, {"detail": "the note is signed: add an amendment instead"})
+    except services.StaleCopy as stale:
+        response["ETag"] = etag(stale.current)
+        return Status(412, {"detail": "the note changed since you read it; read it again"})
+    response["ETag"] = etag(saved)
     return Status(200, _visit_out(Visit.objects.get(pk=visit.pk)))
 
 

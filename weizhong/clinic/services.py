@@ -316,6 +316,40 @@ class NoteLocked(Exception):
     """A signed note changes only by amendment."""
 
 
+class StaleCopy(Exception):
+    """The record changed since this copy was read; ``current`` is what is stored now."""
+
+    def __init__(self, current: Any) -> None:
+        self.current = current
+        super().__init__("stale copy")
+
+
+NOTE_FIELDS = ("subjective", "objective", "assessment", "plan")
+
+
+def save_note(
+    note: Note, user: Any, version: int, fields: dict[str, str], sign: bool = False
+) -> Note:
+    """Save the note's text if ``version`` is still the stored one (else StaleCopy, nothing
+    written), and sign it when asked, in one transaction. A signed note raises NoteLocked."""
+    with transaction.atomic():
+        current = Note.objects.select_for_update().get(pk=note.pk)
+        if current.signed_at is not None:
+            raise NoteLocked
+        if current.version != version:
+            raise StaleCopy(current)
+        for name in NOTE_FIELDS:
+            setattr(current, name, fields.get(name, getattr(current, name)))
+        current.version += 1
+        current.updated_by = user
+        current.updated = timezone.now()
+        if sign:
+            current.signed_by = user
+            current.signed_at = current.updated
+        current.save()
+    return current
+
+
 def sign_note(note: Note, user: Any) -> None:
     with transaction.atomic():
         locked = Note.objects.select_for_update().get(pk=note.pk)

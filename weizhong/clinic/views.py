@@ -607,6 +607,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visit = record_for(request, Visit, pk)
     note: Note = visit.note
     note_form = None
+    conflict = False
     amend_form = AmendmentForm()
     if request.method == "POST":
         action = request.POST.get("action")
@@ -615,19 +616,42 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, _("This note is signed; add an amendment instead."))
                 return redirect("visit", visit.pk)
             note_form = NoteForm(request.POST, instance=note)
-            if note_form.is_valid():
-                with transaction.atomic():
-                    locked = Note.objects.select_for_update().get(pk=note.pk)
-                    if locked.signed:
-                        messages.error(request, _("This note was signed meanwhile."))
-                        return redirect("visit", visit.pk)
-                    note_form.save()
-                    if action == "sign":
-                        services.sign_note(note, request.user)
-                messages.success(
-                    request, _("Note signed and locked.") if action == "sign" else _("Draft saved.")
-                )
-                return redirect("visit", visit.pk)
+            version = request.POST.get("version", "")
+            if note_form.is_valid() and version.isdigit():
+                try:
+                    services.save_note(
+                        note, request.user, int(version), note_form.cleaned_data,
+                        sign=action == "sign",
+                    )  # fmt: skip
+                except services.NoteLocked:
+                    messages.error(request, _("This note was signed meanwhile."))
+                    return redirect("visit", visit.pk)
+                except services.StaleCopy as stale:
+                    who = stale.current.updated_by
+                    note_form.add_error(
+                        None,
+                        _(
+                            "%(who)s changed this note at %(when)s, after you opened it. Your "
+                            "text is kept below and was not saved; the saved version is shown "
+                            "beside it. Merge what you need, then save again."
+                        )
+                        % {
+                            "who": (who.get_full_name() or who.username) if who else _("Someone"),
+                            "when": timezone.localtime(stale.current.updated).strftime("%H:%M")
+                            if stale.current.updated
+                            else "?",
+                        },
+                    )
+                    note = stale.current
+                    conflict = True
+                else:
+                    messages.success(
+                        request,
+                        _("Note signed and locked.") if action == "sign" else _("Draft saved."),
+                    )
+                    return redirect("visit", visit.pk)
+            elif not version.isdigit():
+                note_form.add_error(None, _("The form is out of date; please reload the page."))
         elif action == "amend":
             if not note.signed:
                 messages.error(
@@ -658,9 +682,10 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "note_form": note_form,
             "amend_form": amend_form,
             "amendments": list(note.amendments.select_related("author")),
+            "conflict": conflict,
             **_bill_context(visit),
         },
-        status=422 if request.method == "POST" else 200,
+        status=409 if conflict else 422 if request.method == "POST" else 200,
     )
 
 
