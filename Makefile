@@ -8,7 +8,7 @@ EXAMPLE := weizhong/examples/runner_tight_hamstrings.json
 # Where `make run` keeps the clinic's SQLite database, secret key and outbox.
 export WEIZHONG_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run test test-postgres lint bench check assess clean
+.PHONY: install run test test-postgres lint bench reliability check assess clean
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "weizhong needs Python 3.11 or newer")'
@@ -45,6 +45,9 @@ bench: $(STAMP)  ## figures: assessment, plans, handouts; the web app and CDS Ho
 	$(BIN)/python bench/bench_web.py; web=$$?; \
 	$(BIN)/python bench/bench_cds.py; cds=$$?; \
 	exit $$(( core || web || cds ))
+
+reliability: $(STAMP)  ## figures: access matrix, API fuzzing, crashes, concurrent edits, hostile input
+	$(BIN)/python reliability/run.py
 
 check: $(STAMP)  ## validate the knowledge files
 	$(BIN)/weizhong knowledge check

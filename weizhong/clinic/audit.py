@@ -196,6 +196,8 @@ class AuditMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if not settings.WEIZHONG_AUDIT:
+            return response
         route = _route(request)
         patient_id = getattr(request, "audit_patient", None)
         if route is None or route in QUIET or request.method == "OPTIONS":

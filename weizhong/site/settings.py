@@ -172,6 +172,10 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("WEIZHONG_FROM_EMAIL", "clinic@localhost")
 
+# The audit trail is always on in a clinic. WEIZHONG_AUDIT=0 exists only so that the benchmark
+# can measure what auditing costs (make reliability reports the ratio).
+WEIZHONG_AUDIT = os.environ.get("WEIZHONG_AUDIT", "1") != "0"
+
 # Where links in e-mails point (the portal link in a reminder).
 WEIZHONG_BASE_URL = os.environ.get("WEIZHONG_BASE_URL", "http://127.0.0.1:8000")
 
