@@ -56,6 +56,12 @@ def test_the_whole_journey(browser: Any, live_server: Any, staff: User, tmp_path
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # The pages must obey their content security policy: a refused script or style shows up
+    # as a console error.
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
 
     # log in
     page.goto(base + "/login/")

@@ -389,5 +389,6 @@ class ApiToken(models.Model):
 # The audit trail's models live beside the code that writes them; importing them here registers
 # them with the app.
 from .audit import AuditEvent, AuditHead  # noqa: E402
+from .security import UserSession  # noqa: E402
 
-__all__ = ["AuditEvent", "AuditHead"]
+__all__ = ["AuditEvent", "AuditHead", "UserSession"]

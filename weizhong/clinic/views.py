@@ -1015,3 +1015,31 @@ def _audit_csv(events: Any) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="weizhong-audit.csv"'
     return response
+
+
+# ------------------------------------------------------------------------------ sessions
+
+
+@staff_required()
+@require_http_methods(["GET", "POST"])
+def sessions(request: HttpRequest) -> HttpResponse:
+    """The user's signed-in sessions; end any but this one."""
+    from .security import UserSession, end_session
+
+    mine = UserSession.objects.filter(user=request.user, ended__isnull=True)
+    if request.method == "POST":
+        if (pk := request.POST.get("end", "")).isdigit():
+            entry = mine.filter(pk=int(pk)).exclude(session_key=request.session.session_key).first()
+            if entry is not None:
+                end_session(entry)
+                messages.success(request, _("That session is ended."))
+        elif request.POST.get("end") == "others":
+            for entry in mine.exclude(session_key=request.session.session_key):
+                end_session(entry)
+            messages.success(request, _("Every other session is ended."))
+        return redirect("sessions")
+    return render(
+        request,
+        "clinic/sessions.html",
+        {"sessions": list(mine[:50]), "current": request.session.session_key},
+    )

@@ -71,8 +71,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "weizhong.clinic.security.SessionPolicyMiddleware",
     "weizhong.clinic.access.ClinicMiddleware",
     "weizhong.clinic.audit.AuditMiddleware",
+    "weizhong.clinic.security.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "weizhong.site.urls"
@@ -136,9 +138,25 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 12 * 60 * 60
+WEIZHONG_IDLE_MINUTES = int(os.environ.get("WEIZHONG_IDLE_MINUTES", "15"))
+WEIZHONG_SESSION_HOURS = int(os.environ.get("WEIZHONG_SESSION_HOURS", "12"))
+SESSION_COOKIE_AGE = WEIZHONG_SESSION_HOURS * 60 * 60
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Behind HTTPS (every real clinic): WEIZHONG_HTTPS=1 makes cookies secure, redirects plain HTTP
+# and sends HSTS; `weizhong manage check --deploy` then reports nothing. A TLS-terminating proxy
+# in front sets X-Forwarded-Proto; WEIZHONG_TRUSTED_PROXY=1 trusts it (and X-Forwarded-For).
+WEIZHONG_TRUSTED_PROXY = os.environ.get("WEIZHONG_TRUSTED_PROXY") == "1"
+if os.environ.get("WEIZHONG_HTTPS") == "1":
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if WEIZHONG_TRUSTED_PROXY:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000

@@ -23,6 +23,7 @@ urlpatterns = [
     path("settings/", views.clinic_settings, name="clinic_settings"),
     path("settings/api-tokens/", views.api_tokens, name="api_tokens"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("settings/sessions/", views.sessions, name="sessions"),
     path("patients/", views.patient_list, name="patients"),
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<int:pk>/", views.patient_chart, name="patient"),
