@@ -119,7 +119,7 @@ def test_user_without_a_clinic_sees_nothing(db: Any, records: dict[str, Any]) ->
 
     User.objects.create_user("loner", password=PASSWORD)
     client = Client()
-    assert client.login(username="loner", password=PASSWORD)
+    client.post(reverse("login"), {"username": "loner", "password": PASSWORD})
     assert client.get(reverse("dashboard")).status_code == 403
     assert client.get(reverse("patient", args=[records["patient"].pk])).status_code == 403
 
@@ -143,3 +143,19 @@ def test_stored_password_is_argon2(db: Any) -> None:
     from django.contrib.auth.hashers import make_password
 
     assert make_password("a long enough passphrase", hasher="argon2").startswith("argon2$")
+
+
+def test_five_wrong_passwords_lock_the_account(clinician: Any) -> None:
+    for _n in range(5):
+        response = Client().post(reverse("login"), {"username": "mei", "password": "wrong guess!"})
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.content.decode()
+    locked = Client().post(reverse("login"), {"username": "mei", "password": PASSWORD})
+    assert locked.status_code == 429  # even the right password, until the cool-off ends
+    from axes.utils import reset
+
+    reset(username="mei")
+    assert (
+        Client().post(reverse("login"), {"username": "mei", "password": PASSWORD}).status_code
+        == 302
+    )

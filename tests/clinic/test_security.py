@@ -103,6 +103,7 @@ def test_production_settings_pass_the_deployment_check(tmp_path: Path) -> None:
         "DJANGO_SETTINGS_MODULE": "weizhong.site.settings",
     }
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
     result = subprocess.run(
         [
             sys.executable,

@@ -17,8 +17,11 @@ def test_demo_clinic_is_made_once_with_logins(db: Any) -> None:
     assert ensure_demo_clinic()
     assert not ensure_demo_clinic()
     assert Clinic.objects.filter(slug="demo").count() == 1
+    from django.test import RequestFactory
+
     for user, password in DEMO_PASSWORDS.values():
-        assert authenticate(username=user, password=password) is not None
+        request = RequestFactory().post("/login/")
+        assert authenticate(request, username=user, password=password) is not None
     clinic = Clinic.objects.get(slug="demo")
     patients = Patient.objects.filter(clinic=clinic)
     assert patients.count() == 12

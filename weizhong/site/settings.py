@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django_htmx",
     "ninja",  # its Swagger UI files, so /api/v1/docs works offline
+    "axes",  # locks an account after repeated failed sign-ins
     "weizhong.clinic",
 ]
 
@@ -75,7 +76,21 @@ MIDDLEWARE = [
     "weizhong.clinic.access.ClinicMiddleware",
     "weizhong.clinic.audit.AuditMiddleware",
     "weizhong.clinic.security.SecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords for one account lock it for 15 minutes, and five from one address lock
+# that address (password spraying across accounts). The cool-off is short so that a clinic
+# behind one shared address is not kept out for long by someone's typos.
+AXES_FAILURE_LIMIT = int(os.environ.get("WEIZHONG_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "weizhong.site.urls"
 FORM_RENDERER = "weizhong.clinic.forms.ClinicFormRenderer"
