@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 
 from .audit import note_access
 from .models import Clinic, Patient, Staff
@@ -45,6 +47,12 @@ class ClinicMiddleware:
         request.clinic = staff.clinic if staff else None  # type: ignore[attr-defined]
         request.role = staff.role if staff else None  # type: ignore[attr-defined]
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
+        if isinstance(exception, EmergencyAccessRequired):
+            target = reverse("emergency_access", args=[exception.patient.pk])
+            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return None
 
 
 def clinic_context(request: HttpRequest) -> dict[str, Any]:
@@ -96,9 +104,49 @@ def clinic_of(request: HttpRequest) -> Clinic:
     return clinic
 
 
+class EmergencyAccessRequired(Exception):
+    """A clinician outside the patient's care team must give a reason first."""
+
+    def __init__(self, patient: Patient) -> None:
+        self.patient = patient
+        super().__init__(f"patient {patient.pk}")
+
+
+EMERGENCY = "emergency_access"  # session key: {patient id: reason}
+MIN_REASON = 10
+
+
+def in_care_team(user: Any, patient: Patient) -> bool:
+    """The primary clinician, anyone when there is none, and whoever has examined, planned for
+    or treated the patient."""
+    if patient.primary_clinician_id in (None, user.pk):
+        return True
+    return (
+        patient.exams.filter(clinician=user).exists()
+        or patient.visits.filter(clinician=user).exists()
+        or patient.plans.filter(created_by=user).exists()
+    )
+
+
+def check_care(request: HttpRequest, patient: Patient) -> None:
+    """Clinicians outside the care team need an emergency reason (asked once per session and
+    patient, and every access flagged in the audit trail)."""
+    if getattr(request, "role", None) != CLINICIAN or in_care_team(request.user, patient):
+        return
+    reasons = request.session.get(EMERGENCY, {}) if hasattr(request, "session") else {}
+    reason = reasons.get(str(patient.pk), "")
+    if not reason and request.path.startswith("/api/"):  # a program states it per request
+        reason = request.headers.get("X-Emergency-Reason", "").strip()[:500]
+    if len(reason) < MIN_REASON:
+        raise EmergencyAccessRequired(patient)
+    request.audit_emergency = True  # type: ignore[attr-defined]
+    request.audit_reason = reason  # type: ignore[attr-defined]
+
+
 def patient_for(request: HttpRequest, patient_id: int) -> Patient:
     patient = get_object_or_404(Patient, pk=patient_id, clinic=clinic_of(request))
     note_access(request, patient.pk, f"patient {patient.pk}")
+    check_care(request, patient)
     return patient
 
 
@@ -110,4 +158,5 @@ def clinic_records(request: HttpRequest, model: type[M]) -> QuerySet[M]:
 def record_for(request: HttpRequest, model: type[M], pk: int) -> M:
     found = get_object_or_404(clinic_records(request, model).select_related("patient"), pk=pk)
     note_access(request, found.patient_id, f"{model._meta.model_name} {pk}")  # type: ignore[attr-defined]
+    check_care(request, found.patient)  # type: ignore[attr-defined]
     return found

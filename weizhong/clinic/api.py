@@ -40,7 +40,7 @@ from weizhong.reasoning.assessment import assess
 from weizhong.reasoning.instruments import InstrumentError
 
 from . import research, services
-from .access import CLINICIAN
+from .access import CLINICIAN, EmergencyAccessRequired, check_care
 from .audit import note_access
 from .forms import PatientForm, VisitForm
 from .models import ApiToken, Exam, Note, Outcome, Patient, Plan, Staff, Visit
@@ -97,6 +97,7 @@ def _patient(request: HttpRequest, pk: int) -> Patient:
     _role(request)
     patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)  # type: ignore[attr-defined]
     note_access(request, patient.pk, f"patient {patient.pk}")
+    check_care(request, patient)
     return patient
 
 
@@ -108,6 +109,7 @@ def _record(request: HttpRequest, model: Any, pk: int) -> Any:
         patient__clinic=request.clinic,  # type: ignore[attr-defined]
     )
     note_access(request, found.patient_id, f"{model._meta.model_name} {pk}")
+    check_care(request, found.patient)
     return found
 
 
@@ -164,6 +166,7 @@ class PatientIn(Schema):
     devices: list[str] = Field(default_factory=list, max_length=20)
     conditions: list[str] = Field(default_factory=list, max_length=40)
     reminders: bool = False
+    primary_clinician: int | None = Field(default=None, description="a clinician's user id")
 
 
 class PatientOut(Schema):
@@ -188,6 +191,7 @@ class PatientOut(Schema):
     red_flags: list[str]
     reeval_due: bool
     reeval_reason: str
+    primary_clinician_id: int | None
 
 
 class Problem(Schema):
@@ -392,7 +396,7 @@ def list_patients(
 @api.post("/patients", response={201: PatientOut, 422: Problems}, tags=["patients"])
 def create_patient(request: HttpRequest, data: PatientIn) -> Status[Any]:
     _role(request)
-    form = PatientForm(_patient_form_data(data))
+    form = PatientForm(_patient_form_data(data), instance=Patient(clinic=request.clinic))  # type: ignore[attr-defined]
     if not form.is_valid():
         return _form_problems(form)
     with transaction.atomic():
@@ -714,6 +718,20 @@ def visit_superbill(
     if format == "pdf":
         return HttpResponse(superbill_pdf(bill), content_type="application/pdf")
     return Status(200, bill)
+
+
+def _emergency(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(
+        request,
+        {
+            "detail": "this patient is outside your care team: repeat the request with the "
+            "header X-Emergency-Reason stating why (it is recorded and flagged)"
+        },
+        status=403,
+    )
+
+
+api.add_exception_handler(EmergencyAccessRequired, _emergency)
 
 
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -251,6 +251,7 @@ def populate(
                     pregnant=bool(extra.get("pregnant")),
                     medications=list(extra.get("medications", [])),
                     reminders=demo and n % 3 == 0,
+                    primary_clinician=clinicians[0] if demo else None,
                     portal_version=1 if n % 2 == 0 else 0,
                     portal_active=n % 2 == 0,
                 )

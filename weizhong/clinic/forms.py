@@ -173,6 +173,13 @@ class MultiTextField(forms.CharField):
         return ", ".join(value) if isinstance(value, list) else value
 
 
+def _clinicians(clinic: Any) -> Any:
+    from django.contrib.auth.models import User
+
+    users = User.objects.filter(staff__role="clinician")
+    return users.filter(staff__clinic=clinic) if clinic is not None else users.none()
+
+
 class PatientForm(forms.ModelForm):
     medications = MultiTextField(
         label=_("Medications"),
@@ -191,7 +198,7 @@ class PatientForm(forms.ModelForm):
         model = Patient
         fields = [
             "given_name", "family_name", "birth_date", "sex", "phone", "email", "occupation",
-            "address", "payer", "member_id",
+            "address", "payer", "member_id", "primary_clinician",
             "pregnant", "medications", "devices", "conditions", "reminders",
         ]  # fmt: skip
         widgets = {
@@ -205,6 +212,8 @@ class PatientForm(forms.ModelForm):
         self.fields["devices"].choices = _choices(vocabulary.devices)  # type: ignore[attr-defined]
         self.fields["conditions"].choices = _choices(vocabulary.conditions)  # type: ignore[attr-defined]
         self.fields["payer"].required = False  # blank means self-pay
+        clinic = kwargs.get("instance").clinic if kwargs.get("instance") else None
+        self.fields["primary_clinician"].queryset = _clinicians(clinic)  # type: ignore[attr-defined]
 
     def clean_payer(self) -> str:
         return str(self.cleaned_data.get("payer") or "self_pay")

@@ -100,6 +100,17 @@ class Patient(models.Model):
     devices = models.JSONField(_("devices"), default=list, blank=True)
     conditions = models.JSONField(_("conditions"), default=list, blank=True)
     reminders = models.BooleanField(_("daily home-programme reminder by e-mail"), default=False)
+    primary_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("primary clinician"),
+        help_text=_(
+            "Other clinicians who have not treated this patient give a reason to open the record."
+        ),
+    )
     # The portal link carries the version it was issued with: revoking clears portal_active and a
     # new link gets the next version, so an old link never opens again.
     portal_version = models.PositiveIntegerField(default=0)

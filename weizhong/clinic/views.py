@@ -135,7 +135,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @staff_required()
 @require_http_methods(["GET", "POST"])
 def patient_new(request: HttpRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None)
+    form = PatientForm(request.POST or None, instance=Patient(clinic=clinic_of(request)))
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             patient = form.save(commit=False)
@@ -1042,4 +1042,42 @@ def sessions(request: HttpRequest) -> HttpResponse:
         request,
         "clinic/sessions.html",
         {"sessions": list(mine[:50]), "current": request.session.session_key},
+    )
+
+
+# ---------------------------------------------------------------------- emergency access
+
+
+@staff_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def emergency_access(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open the record of a patient outside one's care team: a reason, recorded and flagged."""
+    from .access import EMERGENCY, MIN_REASON
+    from .audit import record
+
+    patient = get_object_or_404(Patient, pk=pk, clinic=clinic_of(request))
+    target = request.GET.get("next") or reverse("patient", args=[patient.pk])
+    if not target.startswith("/") or target.startswith("//"):
+        target = reverse("patient", args=[patient.pk])
+    error = ""
+    if request.method == "POST":
+        reason = request.POST.get("reason", "").strip()[:500]
+        if len(reason) < MIN_REASON:
+            error = _("Write why you need this record now (at least a short sentence).")
+        else:
+            grants = dict(request.session.get(EMERGENCY, {}))
+            grants[str(patient.pk)] = reason
+            request.session[EMERGENCY] = grants
+            record(user=request.user, username=request.user.get_username(),
+                   role=CLINICIAN, clinic_id=patient.clinic_id, patient_id=patient.pk,
+                   action="emergency", what="emergency_access", target=f"patient {patient.pk}",
+                   method="POST", path=request.path[:300], status=302, allowed=True,
+                   emergency=True, reason=reason)  # fmt: skip
+            return redirect(target)
+    primary = patient.primary_clinician
+    return render(
+        request,
+        "clinic/emergency.html",
+        {"patient": patient, "primary": primary, "error": error, "next": target},
+        status=422 if error else 200,
     )

@@ -28,6 +28,7 @@ urlpatterns = [
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<int:pk>/", views.patient_chart, name="patient"),
     path("patients/<int:pk>/edit/", views.patient_edit, name="patient_edit"),
+    path("patients/<int:pk>/emergency/", views.emergency_access, name="emergency_access"),
     path("patients/<int:pk>/exam/", views.exam_new, name="exam_new"),
     path("patients/<int:pk>/exam/preview/", views.exam_preview, name="exam_preview"),
     path("patients/<int:pk>/visit/", views.visit_new, name="visit_new"),
