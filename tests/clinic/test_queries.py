@@ -17,6 +17,10 @@ from .conftest import form_data, make_exam, make_patient, make_plan, make_visit,
 
 
 def queries(client: Client, url: str, data: dict[str, Any] | None = None) -> int:
+    """Queries of one request in a session's steady state (its first request also decides,
+    once, whether a second factor applies, and saves that in the session)."""
+    client.get(reverse("healthz"))
+    client.get(reverse("patients"))
     with CaptureQueriesContext(connection) as captured:
         response = client.post(url, data) if data is not None else client.get(url)
     assert response.status_code in (200, 302), url

@@ -171,6 +171,8 @@ QUIET = frozenset(
         "login",
         "logout",
         "audit_log",
+        "second_factor",
+        "second_factor_setup",
         "api_tokens",
         "api:openapi-json",
         "api:openapi-view",

@@ -35,6 +35,9 @@ from .models import Clinic, Exam, HomeLog, Note, Outcome, PainLog, Patient, Plan
 DEMO_PASSWORDS = {
     "clinician": ("dr.lin", "weizhong-demo-clinician"),
     "front_desk": ("desk", "weizhong-demo-desk"),
+    # The clinic's administrator (a clinician too) sees the audit trail; an administrator must
+    # set up an authenticator app at the first sign-in.
+    "administrator": ("owner", "weizhong-demo-owner"),
 }
 
 SCREEN_NEGATIVE = {
@@ -190,17 +193,19 @@ def ensure_demo_clinic(stdout: Any = sys.stdout) -> bool:
             email="front@riverside.example",
             provider_id="1234567893",
         )
-        clinician = _user(clinic, Staff.CLINICIAN, "Mei", "Lin", "L.Ac., DC")
-        _user(clinic, Staff.FRONT_DESK, "Sam", "Rivera", "Front desk")
+        clinician = _user(clinic, "clinician", "Mei", "Lin", "L.Ac., DC")
+        _user(clinic, "front_desk", "Sam", "Rivera", "Front desk")
+        _user(clinic, "administrator", "Jo", "Chen", "Clinic owner, DC")
         populate(clinic, [clinician], patients=12, rng=random.Random(40), demo=True)
     return True
 
 
-def _user(clinic: Clinic, role: str, first: str, last: str, title: str) -> User:
-    username, password = DEMO_PASSWORDS[role]
+def _user(clinic: Clinic, login: str, first: str, last: str, title: str) -> User:
+    username, password = DEMO_PASSWORDS[login]
     user = User.objects.create_user(username, password=password, first_name=first, last_name=last)
+    role = Staff.FRONT_DESK if login == "front_desk" else Staff.CLINICIAN
     Staff.objects.create(
-        user=user, clinic=clinic, role=role, title=title, is_admin=role == Staff.CLINICIAN
+        user=user, clinic=clinic, role=role, title=title, is_admin=login == "administrator"
     )
     return user
 

@@ -401,5 +401,6 @@ class ApiToken(models.Model):
 # them with the app.
 from .audit import AuditEvent, AuditHead  # noqa: E402
 from .security import UserSession  # noqa: E402
+from .twofactor import Authenticator  # noqa: E402
 
-__all__ = ["AuditEvent", "AuditHead", "UserSession"]
+__all__ = ["AuditEvent", "AuditHead", "Authenticator", "UserSession"]

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "weizhong.clinic.security.SessionPolicyMiddleware",
+    "weizhong.clinic.twofactor.SecondFactorMiddleware",
     "weizhong.clinic.access.ClinicMiddleware",
     "weizhong.clinic.audit.AuditMiddleware",
     "weizhong.clinic.security.SecurityHeadersMiddleware",

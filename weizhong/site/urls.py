@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from weizhong.clinic import cds, portal, views
+from weizhong.clinic import cds, portal, twofactor, views
 from weizhong.clinic.api import api
 
 handler500 = "weizhong.clinic.views.server_error"
@@ -20,6 +20,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/code/", twofactor.second_factor, name="second_factor"),
+    path("settings/authenticator/", twofactor.second_factor_setup, name="second_factor_setup"),
     path("settings/", views.clinic_settings, name="clinic_settings"),
     path("settings/api-tokens/", views.api_tokens, name="api_tokens"),
     path("audit/", views.audit_log, name="audit_log"),
