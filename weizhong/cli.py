@@ -631,6 +631,41 @@ def cmd_fhir_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    _migrate()
+    call_command("backup", **({"output": args.output} if args.output else {}))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command("restore", args.archive, yes=args.yes)
+    except CommandError as error:
+        print(f"weizhong: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command("audit_verify")
+    except CommandError as error:
+        print(f"weizhong: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _web_commands(sub: Any) -> None:
     serve = sub.add_parser(
         "serve",
@@ -692,6 +727,28 @@ def _web_commands(sub: Any) -> None:
     load.add_argument("bundle", help=_("the Bundle (JSON file)"))
     load.add_argument("--user", required=True, help=_("the clinician importing it"))
     load.set_defaults(func=cmd_fhir_import)
+
+    backup = sub.add_parser(
+        "backup",
+        help=_("a checked backup of the clinic's database (SQLite or PostgreSQL)"),
+        epilog=_("example:") + "\n  weizhong backup --output /mnt/usb/weizhong",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backup.add_argument("--output", help=_("folder (default: the data dir's backups/)"))
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser(
+        "restore",
+        help=_("restore a backup after checking every checksum (stop the server first)"),
+        epilog=_("example:") + "\n  weizhong restore weizhong-backup-20261125T110000Z.tar --yes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    restore.add_argument("archive", help=_("the backup archive (.tar)"))
+    restore.add_argument("--yes", action="store_true", help=_("replace the patients there now"))
+    restore.set_defaults(func=cmd_restore)
+    audit = sub.add_parser("audit", help=_("the audit trail: verify its hash chain"))
+    asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = asub.add_parser("verify", help=_("check the chain; name the first broken link"))
+    verify.set_defaults(func=cmd_audit_verify)
 
     manage = sub.add_parser(
         "manage",

@@ -128,3 +128,14 @@ def test_admin_page_filters_and_exports(
     assert "Chain intact" in admin.get(reverse("audit_log") + "?verify=1").content.decode()
     assert desk_client.get(reverse("audit_log")).status_code == 403
     assert admin.get(reverse("audit_log")).status_code == 200
+
+
+def test_command_line_verify(doc: Client, patient: Any, capsys: Any) -> None:
+    from weizhong.cli import main
+
+    doc.get(reverse("patient", args=[patient.pk]))
+    assert main(["audit", "verify"]) == 0
+    assert "intact" in capsys.readouterr().out
+    AuditEvent.objects.filter(seq=1).update(reason="edited")
+    assert main(["audit", "verify"]) == 1
+    assert "broken at event 1" in capsys.readouterr().err
