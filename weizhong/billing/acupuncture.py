@@ -129,16 +129,13 @@ def acupuncture_lines(visit: VisitFacts, rules: BillingRules) -> tuple[list[Line
     spans = _increment_minutes(minutes, count, step)[: len(increments)]
     initial = _code(increments[0], True)
     lines: list[Line] = [
-        {
-            "cpt": initial,
-            "description": rules.description(initial),
-            "units": 1,
-            "minutes": spans[0],
-            "modifiers": [],
-            "diagnosis_pointers": [],
-            "why": f"{rounding} Increment 1 is the initial code (once a day), "
+        rules.line(
+            initial,
+            units=1,
+            minutes=spans[0],
+            why=f"{rounding} Increment 1 is the initial code (once a day), "
             f"{'with' if increments[0].electro else 'without'} stimulation. {stim_note}",
-        }
+        )
     ]
     addon_units: Counter[str] = Counter()
     addon_minutes: Counter[str] = Counter()
@@ -157,17 +154,14 @@ def acupuncture_lines(visit: VisitFacts, rules: BillingRules) -> tuple[list[Line
             continue
         numbers = ", ".join(str(n) for n in addon_numbers[code])
         lines.append(
-            {
-                "cpt": code,
-                "description": rules.description(code),
-                "units": addon_units[code],
-                "minutes": addon_minutes[code],
-                "modifiers": [],
-                "diagnosis_pointers": [],
-                "why": f"{rounding} Increment{'s' if addon_units[code] > 1 else ''} {numbers}: "
+            rules.line(
+                code,
+                units=addon_units[code],
+                minutes=addon_minutes[code],
+                why=f"{rounding} Increment{'s' if addon_units[code] > 1 else ''} {numbers}: "
                 f"each with needles re-inserted, "
                 f"{'with' if code == '97814' else 'without'} stimulation → one add-on unit each.",
-            }
+            )
         )
     if unbilled:
         numbers = ", ".join(str(n) for n, _ in unbilled)

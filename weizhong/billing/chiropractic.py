@@ -53,31 +53,25 @@ def cmt_lines(visit: VisitFacts, rules: BillingRules) -> tuple[list[Line], list[
                 else f"{band.min_regions}–{band.max_regions}"
             )
             lines.append(
-                {
-                    "cpt": code,
-                    "description": rules.description(code),
-                    "units": 1,
-                    "minutes": 0,
-                    "modifiers": [],
-                    "diagnosis_pointers": [],
-                    "why": f"Spinal regions manipulated: {_names(spinal)} ({len(spinal)}){once} "
+                rules.line(
+                    code,
+                    units=1,
+                    minutes=0,
+                    why=f"Spinal regions manipulated: {_names(spinal)} ({len(spinal)}){once} "
                     f"→ {code} ({span} regions); one code for all spinal regions, not per region.",
-                }
+                )
             )
     if extraspinal:
         code = rules.extraspinal_code
         lines.append(
-            {
-                "cpt": code,
-                "description": rules.description(code),
-                "units": 1,
-                "minutes": 0,
-                "modifiers": [],
-                "diagnosis_pointers": [],
-                "why": f"Extraspinal regions manipulated: {_names(extraspinal)} "
+            rules.line(
+                code,
+                units=1,
+                minutes=0,
+                why=f"Extraspinal regions manipulated: {_names(extraspinal)} "
                 f"({len(extraspinal)}){once} → {code}, one unit for any number of extraspinal "
                 "regions.",
-            }
+            )
         )
     return lines, notices
 

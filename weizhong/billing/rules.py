@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from weizhong.billing.model import Line
 from weizhong.knowledge.loader import DATA_DIR, KnowledgeError
 from weizhong.knowledge.tables import Table, read_toml
 
@@ -151,6 +152,18 @@ class BillingRules:
     def description(self, cpt: str) -> str:
         procedure = self.procedures.get(cpt)
         return procedure.description if procedure else ""
+
+    def line(self, cpt: str, *, units: int, minutes: int, why: str) -> Line:
+        """A superbill line with this code's description, no modifiers or pointers yet."""
+        return {
+            "cpt": cpt,
+            "description": self.description(cpt),
+            "units": units,
+            "minutes": minutes,
+            "modifiers": [],
+            "diagnosis_pointers": [],
+            "why": why,
+        }
 
 
 def rules_path() -> Path:

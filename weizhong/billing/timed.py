@@ -108,17 +108,7 @@ def timed_lines(minutes: dict[str, int], rules: BillingRules) -> tuple[list[Line
                 f"A leftover unit goes to the service with the most minutes remaining: {code} "
                 f"({done.leftover[code]} min)."
             )
-        lines.append(
-            {
-                "cpt": code,
-                "description": rules.description(code),
-                "units": units,
-                "minutes": m,
-                "modifiers": [],
-                "diagnosis_pointers": [],
-                "why": " ".join(parts),
-            }
-        )
+        lines.append(rules.line(code, units=units, minutes=m, why=" ".join(parts)))
     if done.tied:
         chosen = [code for code in done.tied if code in done.extra_to]
         notices.append(
