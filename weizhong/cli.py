@@ -534,7 +534,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.no_demo:
         for role, (user, password) in DEMO_PASSWORDS.items():
             print(
-                _("  {role:<11} user {user:<8} password {password}").format(
+                _("  {role:<13} user {user:<8} password {password}").format(
                     role=role.replace("_", " "), user=user, password=password
                 )
             )
