@@ -241,3 +241,39 @@ def test_note_edits_need_the_current_etag(api: Api, visit: Visit) -> None:
     assert visit.note.subjective == "first edit"  # the stale copy overwrote nothing
     again = api.put(path, {"subjective": "second edit"}, if_match=saved["ETag"])
     assert again.status_code == 200
+
+
+@pytest.mark.parametrize("body", ["[]", "42", '"text"', "null", "[[[[]]]]"])
+def test_a_body_that_is_not_an_object_is_refused(api: Api, patient: Patient, body: str) -> None:
+    response = api.client.post(
+        f"{API}/patients/{patient.pk}/visits",
+        body,
+        content_type="application/json",
+        headers=api.headers,
+    )
+    assert response.status_code == 422
+    assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "kind", ["text/plain", "application/xml", "application/x-www-form-urlencoded"]
+)
+def test_json_must_say_it_is_json(api: Api, patient: Patient, kind: str) -> None:
+    response = api.client.post(
+        f"{API}/patients/{patient.pk}/visits",
+        '{"points": []}',
+        content_type=kind,
+        headers=api.headers,
+    )
+    assert response.status_code == 415
+    assert not Visit.objects.exists()
+
+
+def test_broken_json_is_a_400(api: Api, patient: Patient) -> None:
+    response = api.client.post(
+        f"{API}/patients/{patient.pk}/visits",
+        '{"points": [',
+        content_type="application/json",
+        headers=api.headers,
+    )
+    assert response.status_code == 400 and "not valid JSON" in response.json()["detail"]

@@ -59,7 +59,7 @@ def test_bad_patient_input_names_the_field_and_saves_nothing(
     data = {"given_name": "Li", "family_name": "Wei", "birth_date": "1980-05-02", "sex": "male"}
     data[field] = value
     response = doc.post(reverse("patient_new"), data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     form = response.context["form"]
     assert field in form.errors
     assert message in " ".join(form.errors[field])

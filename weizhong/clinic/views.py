@@ -143,7 +143,12 @@ def patient_new(request: HttpRequest) -> HttpResponse:
             patient.save()
         messages.success(request, _("Patient added."))
         return redirect("patient", patient.pk)
-    return render(request, "clinic/patient_form.html", {"form": form, "patient": None})
+    return render(
+        request,
+        "clinic/patient_form.html",
+        {"form": form, "patient": None},
+        status=422 if request.method == "POST" else 200,
+    )
 
 
 @staff_required()
@@ -156,7 +161,12 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.save()
         messages.success(request, _("Saved."))
         return redirect("patient", patient.pk)
-    return render(request, "clinic/patient_form.html", {"form": form, "patient": patient})
+    return render(
+        request,
+        "clinic/patient_form.html",
+        {"form": form, "patient": patient},
+        status=422 if request.method == "POST" else 200,
+    )
 
 
 @staff_required()

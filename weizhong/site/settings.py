@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "weizhong.clinic.twofactor.SecondFactorMiddleware",
     "weizhong.clinic.access.ClinicMiddleware",
     "weizhong.clinic.audit.AuditMiddleware",
+    "weizhong.clinic.api.JsonBodyMiddleware",
     "weizhong.clinic.security.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
