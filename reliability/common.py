@@ -158,6 +158,25 @@ def postgres_url() -> str | None:
     return f"{base}/{name}"
 
 
+def open_backend(part: str) -> tuple[Report, str, Path | None]:
+    """The report for ``part (backend)``, the backend named on the command line (sqlite or
+    postgres), and the part's data dir, with Django set up on a database of the part's own.
+    The path is None when PostgreSQL was asked for but DATABASE_URL is not set: the report
+    says so and has been emitted."""
+    backend = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
+    report = Report(f"{part} ({backend})")
+    url = None
+    if backend == "postgres":
+        url = postgres_url()
+        if url is None:
+            report.note("DATABASE_URL is not set: PostgreSQL skipped")
+            report.emit()
+            return report, backend, None
+    path = data_dir(f"{part}-{backend}")
+    setup_django(path, url)
+    return report, backend, path
+
+
 def fixtures() -> Any:
     """``tests/clinic/conftest.py``: make_staff, make_patient, make_exam, make_plan, make_visit."""
     from tests.clinic import conftest

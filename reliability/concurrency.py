@@ -35,13 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     ApiClient,
-    Report,
     Server,
-    data_dir,
     fixtures,
-    postgres_url,
+    open_backend,
     scaled,
-    setup_django,
 )
 
 ROUNDS = scaled(20, 1_000, "RELIABILITY_CONCURRENCY_ROUNDS")
@@ -120,18 +117,9 @@ class Editors:
 
 
 def main() -> int:
-    backend = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
-    report = Report(f"concurrency ({backend})")
-    if backend == "postgres":
-        url = postgres_url()
-        if url is None:
-            report.note("DATABASE_URL is not set: PostgreSQL skipped")
-            report.emit()
-            return 0
-    else:
-        url = None
-    path = data_dir(f"concurrency-{backend}")
-    setup_django(path, url)
+    report, backend, path = open_backend("concurrency")
+    if path is None:
+        return 0
     import uuid
 
     from bench_web import free_port

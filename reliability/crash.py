@@ -46,13 +46,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     ApiClient,
-    Report,
     Server,
-    data_dir,
     fixtures,
-    postgres_url,
+    open_backend,
     scaled,
-    setup_django,
 )
 
 WRITES = scaled(300, 3_000, "RELIABILITY_CRASH_WRITES")
@@ -171,18 +168,9 @@ def match_audit(acks: list[Ack], events: list[tuple[str, int, dt.datetime]]) -> 
 
 
 def main() -> int:
-    backend = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
-    report = Report(f"crash ({backend})")
-    if backend == "postgres":
-        url = postgres_url()
-        if url is None:
-            report.note("DATABASE_URL is not set: PostgreSQL skipped")
-            report.emit()
-            return 0
-    else:
-        url = None
-    path = data_dir(f"crash-{backend}")
-    setup_django(path, url)
+    report, backend, path = open_backend("crash")
+    if path is None:
+        return 0
     from bench_web import free_port
     from django.db import connections
 
