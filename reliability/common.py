@@ -177,6 +177,19 @@ def open_backend(part: str) -> tuple[Report, str, Path | None]:
     return report, backend, path
 
 
+def make_clinic(name: str) -> tuple[Any, Any, Any]:
+    """A fresh clinic named ``name`` with one clinician: (clinic, clinician, the fixtures)."""
+    import uuid
+
+    from weizhong.clinic.models import Clinic, Staff
+
+    f = fixtures()
+    tag = uuid.uuid4().hex[:8]
+    slug = f"{name.lower()}-{tag}"
+    clinic = Clinic.objects.create(name=f"{name} {tag}", slug=slug)
+    return clinic, f.make_staff(clinic, slug, Staff.CLINICIAN), f
+
+
 def fixtures() -> Any:
     """``tests/clinic/conftest.py``: make_staff, make_patient, make_exam, make_plan, make_visit."""
     from tests.clinic import conftest

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     ApiClient,
     Server,
-    fixtures,
+    make_clinic,
     open_backend,
     scaled,
 )
@@ -120,18 +120,13 @@ def main() -> int:
     report, backend, path = open_backend("concurrency")
     if path is None:
         return 0
-    import uuid
-
     from bench_web import free_port
     from django.db import connections
 
     from weizhong.clinic.api import new_token
-    from weizhong.clinic.models import Clinic, Note, Staff
+    from weizhong.clinic.models import Note
 
-    f = fixtures()
-    tag = uuid.uuid4().hex[:8]
-    clinic = Clinic.objects.create(name=f"Concurrency {tag}", slug=f"conc-{tag}")
-    doc = f.make_staff(clinic, f"conc-{tag}", Staff.CLINICIAN)
+    clinic, doc, f = make_clinic("Concurrency")
     patient = f.make_patient(clinic)
     plan = f.make_plan(f.make_exam(patient, doc), doc)
     phases = -(-ROUNDS // PHASE)

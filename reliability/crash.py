@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     ApiClient,
     Server,
-    fixtures,
+    make_clinic,
     open_backend,
     scaled,
 )
@@ -176,12 +176,9 @@ def main() -> int:
 
     from weizhong.clinic.api import new_token
     from weizhong.clinic.audit import AuditEvent, verify_chain
-    from weizhong.clinic.models import Clinic, Outcome, Staff, Visit
+    from weizhong.clinic.models import Outcome, Visit
 
-    f = fixtures()
-    tag = uuid.uuid4().hex[:8]
-    clinic = Clinic.objects.create(name=f"Crash {tag}", slug=f"crash-{tag}")
-    doc = f.make_staff(clinic, f"crash-{tag}", Staff.CLINICIAN)
+    clinic, doc, f = make_clinic("Crash")
     patients = [f.make_patient(clinic, given_name=f"C{n}").pk for n in range(PATIENTS)]
     token = new_token(doc, "crash")[1]
     connections.close_all()

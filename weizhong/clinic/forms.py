@@ -41,15 +41,6 @@ def _choices(values: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     return [(v, v.replace("_", " ")) for v in values]
 
 
-def side_label(d: FindingDef) -> str:
-    """The finding's label with its side, so left and right never read the same."""
-    if d.side == "left":
-        return f"{d.label} ({_('left')})"
-    if d.side == "right":
-        return f"{d.label} ({_('right')})"
-    return d.label
-
-
 class ExamForm(forms.Form):
     """Every finding of the case format, each optional: empty means not examined."""
 
@@ -61,7 +52,7 @@ class ExamForm(forms.Form):
             field = self._field_for(d, k)
             if field is None:
                 continue
-            field.label = side_label(d)
+            field.label = services.side_label(d)
             field.help_text = d.howto
             self.fields[fid] = field
             self.definitions[fid] = d

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from weizhong.case import Case, CaseError, validate_case
 from weizhong.knowledge.atlas import Atlas, load_atlas
 from weizhong.knowledge.loader import load_knowledge
-from weizhong.knowledge.records import Knowledge
+from weizhong.knowledge.records import FindingDef, Knowledge
 from weizhong.planning.plan import PlanEdits, make_plan
 from weizhong.reasoning.assessment import assess
 from weizhong.reasoning.instruments import (
@@ -197,10 +197,14 @@ def region_names() -> dict[str, str]:
     return dict(REGION_NAMES)
 
 
-def side_label(definition: Any) -> str:
-    from .forms import side_label as label
-
-    return label(definition)
+def side_label(definition: FindingDef) -> str:
+    """The finding's label with its side, so left and right never read the same (the exam
+    form's labels and the note's lines)."""
+    if definition.side == "left":
+        return f"{definition.label} ({_('left')})"
+    if definition.side == "right":
+        return f"{definition.label} ({_('right')})"
+    return definition.label
 
 
 def exam_lines(case: dict[str, Any]) -> list[str]:
