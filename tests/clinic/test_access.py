@@ -32,6 +32,13 @@ PAGES = [
     ("plan_handout", "plan", True),
     ("visit", "visit", True),
     ("clinic_settings", None, True),
+    ("patient_history", "patient", False),
+    ("exam_history", "exam", True),
+    ("exam_void", "exam", True),
+    ("plan_history", "plan", True),
+    ("plan_void", "plan", True),
+    ("visit_history", "visit", True),
+    ("visit_void", "visit", True),
 ]
 
 

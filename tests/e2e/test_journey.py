@@ -190,7 +190,8 @@ def test_every_clinical_page_fits_a_phone(browser: Any, live_server: Any, staff:
         f"/patients/{patient.pk}/exam/", f"/exams/{exam.pk}/", f"/exams/{exam.pk}/plan/",
         f"/plans/{plan.pk}/", f"/patients/{patient.pk}/visit/", f"/visits/{visit.pk}/",
         f"/patients/{patient.pk}/outcomes/", f"/patients/{patient.pk}/outcomes/new/?instrument=odi",
-        "/settings/",
+        "/settings/", f"/patients/{patient.pk}/history/", f"/visits/{visit.pk}/history/",
+        f"/visits/{visit.pk}/void/",
     ]  # fmt: skip
     too_wide = {}
     for path in paths:

@@ -151,8 +151,9 @@ def patient_for(request: HttpRequest, patient_id: int) -> Patient:
 
 
 def clinic_records(request: HttpRequest, model: type[M]) -> QuerySet[M]:
-    """``model`` rows whose patient belongs to the user's clinic."""
-    return model._default_manager.filter(patient__clinic=clinic_of(request))  # type: ignore[misc]
+    """``model`` rows whose patient belongs to the user's clinic, voided ones included (a
+    voided record stays readable, marked)."""
+    return model._base_manager.filter(patient__clinic=clinic_of(request))  # type: ignore[misc]
 
 
 def record_for(request: HttpRequest, model: type[M], pk: int) -> M:

@@ -39,7 +39,7 @@ from weizhong.planning.safety import OverrideError, parse_overrides
 from weizhong.reasoning.assessment import assess
 from weizhong.reasoning.instruments import InstrumentError
 
-from . import research, services
+from . import history, research, services
 from .access import CLINICIAN, EmergencyAccessRequired, check_care
 from .audit import note_access
 from .forms import PatientForm, VisitForm
@@ -140,7 +140,7 @@ def _patient(request: HttpRequest, pk: int) -> Patient:
 def _record(request: HttpRequest, model: Any, pk: int) -> Any:
     _role(request, CLINICIAN)
     found = get_object_or_404(
-        model.objects.select_related("patient"),
+        model._base_manager.select_related("patient"),  # voided records stay readable
         pk=pk,
         patient__clinic=request.clinic,  # type: ignore[attr-defined]
     )
@@ -256,7 +256,15 @@ class PublicCase(Schema):
     findings: dict[str, Any] = Field(default_factory=dict)
 
 
-class ExamOut(Schema):
+class Voided(Schema):
+    """A voided record stays readable; these say when, by whom (user id) and why."""
+
+    voided_at: dt.datetime | None = None
+    voided_by_id: int | None = None
+    void_reason: str = ""
+
+
+class ExamOut(Voided):
     id: int
     patient_id: int
     created: dt.datetime
@@ -276,7 +284,7 @@ class PlanIn(Schema):
     note: str = Field(default="", max_length=2000)
 
 
-class PlanOut(Schema):
+class PlanOut(Voided):
     id: int
     patient_id: int
     exam_id: int
@@ -317,7 +325,7 @@ class NoteOut(Schema):
     amendments: list[dict[str, Any]]
 
 
-class VisitOut(Schema):
+class VisitOut(Voided):
     id: int
     patient_id: int
     plan_id: int | None
@@ -359,7 +367,7 @@ class OutcomeIn(Schema):
     taken: dt.datetime | None = None
 
 
-class OutcomeOut(Schema):
+class OutcomeOut(Voided):
     id: int
     instrument: str
     answers: list[int | float | None]
@@ -398,7 +406,8 @@ def _plan_out(p: Plan) -> dict[str, Any]:
         "id": p.pk, "patient_id": p.patient_id, "exam_id": p.exam_id, "version": p.version,
         "created": p.created, "visits_per_week": p.visits_per_week,
         "planned_visits": p.planned_visits, "reevaluation_date": p.reevaluation_date,
-        "plan": p.plan,
+        "plan": p.plan, "voided_at": p.voided_at, "voided_by_id": p.voided_by_id,
+        "void_reason": p.void_reason,
     }  # fmt: skip
 
 
@@ -617,6 +626,8 @@ def edit_note(
         saved = services.save_note(note, request.user, int(match.group(1)), data.model_dump())
     except services.NoteLocked:
         return Status(409, {"detail": "the note is signed: add an amendment instead"})
+    except services.RecordVoided:
+        return Status(409, {"detail": "the visit is voided: its note cannot change"})
     except services.StaleCopy as stale:
         response["ETag"] = etag(stale.current)
         return Status(412, {"detail": "the note changed since you read it; read it again"})
@@ -631,12 +642,16 @@ def sign(request: HttpRequest, visit_id: int) -> Status[Any]:
         services.sign_note(visit.note, request.user)
     except services.NoteLocked:
         return Status(409, {"detail": "the note is already signed"})
+    except services.RecordVoided:
+        return Status(409, {"detail": "the visit is voided: its note cannot be signed"})
     return Status(200, _visit_out(visit))
 
 
 @api.post("/visits/{visit_id}/amendments", response={201: VisitOut, 409: Message}, tags=["visits"])
 def amend(request: HttpRequest, visit_id: int, data: AmendmentIn) -> Status[Any]:
     visit = _record(request, Visit, visit_id)
+    if visit.voided:
+        return Status(409, {"detail": "the visit is voided: its note cannot be amended"})
     if not visit.note.signed:
         return Status(409, {"detail": "the note is a draft: edit it instead"})
     with transaction.atomic():
@@ -669,6 +684,93 @@ def list_outcomes(request: HttpRequest, patient_id: int) -> Any:
     patient = _patient(request, patient_id)
     _role(request, CLINICIAN)
     return list(Outcome.objects.filter(patient=patient).order_by("taken")[:500])
+
+
+# --------------------------------------------------------------------- history and voids
+
+
+class VoidIn(Schema):
+    reason: str = Field(max_length=2000, description="why the record was entered in error")
+
+
+class VersionOut(Schema):
+    kind: str
+    record_id: int
+    version: int
+    action: str
+    at: dt.datetime
+    author: str
+    reason: str
+    changed: list[str]
+    data: dict[str, Any]
+
+
+def _void(request: HttpRequest, model: Any, pk: int, data: VoidIn) -> Status[Any]:
+    record = _record(request, model, pk)
+    try:
+        history.void_record(record, request.user, data.reason)
+    except ValueError as problem:
+        return unprocessable([(["body", "reason"], str(problem))])
+    except history.AlreadyVoided as done:
+        when = done.record.voided_at.isoformat()
+        return Status(409, {"detail": f"already voided at {when}: {done.record.void_reason}"})
+    record = model._base_manager.get(pk=pk)
+    return Status(200, _plan_out(record) if model is Plan else _visit_out(record)
+                  if model is Visit else record)  # fmt: skip
+
+
+VOID_DOC = (
+    "Void a record entered in error, with a reason. Nothing is deleted: it stays readable "
+    "(with voided_at, voided_by_id and void_reason), leaves lists, counts, summaries, exports "
+    "and billing, and its history records the void. Voiding a case voids its plans too."
+)
+
+
+@api.post("/cases/{exam_id}/void", response={200: ExamOut, 409: Message, 422: Problems},
+          tags=["history"], description=VOID_DOC)  # fmt: skip
+def void_case(request: HttpRequest, exam_id: int, data: VoidIn) -> Status[Any]:
+    return _void(request, Exam, exam_id, data)
+
+
+@api.post("/plans/{plan_id}/void", response={200: PlanOut, 409: Message, 422: Problems},
+          tags=["history"], description=VOID_DOC)  # fmt: skip
+def void_plan(request: HttpRequest, plan_id: int, data: VoidIn) -> Status[Any]:
+    return _void(request, Plan, plan_id, data)
+
+
+@api.post("/visits/{visit_id}/void", response={200: VisitOut, 409: Message, 422: Problems},
+          tags=["history"], description=VOID_DOC)  # fmt: skip
+def void_visit(request: HttpRequest, visit_id: int, data: VoidIn) -> Status[Any]:
+    return _void(request, Visit, visit_id, data)
+
+
+@api.post("/outcomes/{outcome_id}/void", response={200: OutcomeOut, 409: Message, 422: Problems},
+          tags=["history"], description=VOID_DOC)  # fmt: skip
+def void_outcome(request: HttpRequest, outcome_id: int, data: VoidIn) -> Status[Any]:
+    return _void(request, Outcome, outcome_id, data)
+
+
+@api.get("/patients/{patient_id}/history", response=list[VersionOut], tags=["history"])
+def patient_history(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+    """Every version of every record of the patient (details, cases, plans, visits, notes,
+    amendments, outcomes, portal pain entries), oldest first: the action, who, when, the
+    fields changed and the record's fields after the change."""
+    patient = _patient(request, patient_id)
+    _role(request, CLINICIAN)
+    return [
+        {
+            "kind": v.kind,
+            "record_id": v.record_id,
+            "version": v.version,
+            "action": v.action,
+            "at": v.at,
+            "author": v.author_label,
+            "reason": v.reason,
+            "changed": v.changed,
+            "data": v.data,
+        }
+        for v in history.RecordVersion.objects.filter(patient=patient).order_by("at", "id")[:5000]
+    ]
 
 
 # --------------------------------------------------------------------- FHIR and research
@@ -735,7 +837,9 @@ def research_outcomes(request: HttpRequest) -> HttpResponse:
 
 
 @api.get(
-    "/visits/{visit_id}/superbill", response={200: dict[str, Any], 422: Problems}, tags=["billing"]
+    "/visits/{visit_id}/superbill",
+    response={200: dict[str, Any], 409: Message, 422: Problems},
+    tags=["billing"],
 )
 def visit_superbill(
     request: HttpRequest, visit_id: int, format: Literal["json", "csv", "pdf"] = "json"
@@ -745,6 +849,8 @@ def visit_superbill(
     from weizhong.billing import BillingError, superbill_csv, superbill_pdf
 
     visit = _record(request, Visit, visit_id)
+    if visit.voided:
+        return Status(409, {"detail": "the visit is voided: it is not billed"})
     try:
         bill = services.superbill_for(visit)
     except BillingError as error:

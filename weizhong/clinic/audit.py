@@ -29,6 +29,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from . import history
+
 GENESIS = "0" * 64
 
 
@@ -162,7 +164,9 @@ PATIENT_ROUTES = frozenset(
         "outcome_new", "portal_manage", "patient_fhir", "exam", "exam_case", "plan_editor",
         "plan", "plan_handout", "visit", "visit_superbill", "portal", "portal_log",
         "portal_questionnaire", "patients", "dashboard", "research_csv", "fhir_import",
-        "emergency_access", "patient_new",
+        "emergency_access", "patient_new", "patient_history", "exam_history", "exam_void",
+        "plan_history", "plan_void", "visit_history", "visit_void", "outcome_history",
+        "outcome_void",
     }
 )  # fmt: skip
 QUIET = frozenset(
@@ -197,12 +201,16 @@ class AuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method in ("GET", "HEAD", "OPTIONS") or not settings.WEIZHONG_AUDIT:
-            return self._audited(request)
-        # A write and its audit event commit together: a server killed in between leaves
-        # neither, so no change to a record is ever without its trace.
-        with transaction.atomic():
-            return self._audited(request)
+        serving = history.serving(request)  # the author of any record version written
+        try:
+            if request.method in ("GET", "HEAD", "OPTIONS") or not settings.WEIZHONG_AUDIT:
+                return self._audited(request)
+            # A write and its audit event commit together: a server killed in between leaves
+            # neither, so no change to a record is ever without its trace.
+            with transaction.atomic():
+                return self._audited(request)
+        finally:
+            history.done_serving(serving)
 
     def _audited(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)

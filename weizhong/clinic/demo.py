@@ -29,7 +29,7 @@ from weizhong.progress import Progress
 from weizhong.reasoning.assessment import assess
 from weizhong.reasoning.instruments import score_instrument
 
-from . import services
+from . import history, services
 from .models import Clinic, Exam, HomeLog, Note, Outcome, PainLog, Patient, Plan, Staff, Visit
 
 DEMO_PASSWORDS = {
@@ -298,6 +298,8 @@ def populate(
             for person in people:
                 services.refresh_summary(person)
         progress.update(min(patients, start + batch))
+    with transaction.atomic():  # bulk inserts skip the save signal: each record's first version
+        history.baseline()
     progress.update(patients, final=True)
 
 

@@ -162,7 +162,40 @@ class Patient(models.Model):
         }
 
 
-class Exam(models.Model):
+class LiveManager(models.Manager):
+    """Rows that are not voided: what lists, counts, summaries and care decisions see.
+    ``all_objects`` sees every row (the chart's voided section, history, the audit)."""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return super().get_queryset().filter(voided_at__isnull=True)
+
+
+class Voidable(models.Model):
+    """A clinical record is never deleted: entered in error, it is voided with a reason and
+    stays readable, marked, in the chart, its history and the audit trail."""
+
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    void_reason = models.TextField(blank=True)
+
+    objects = LiveManager()
+    all_objects = models.Manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class Exam(Voidable):
     """One history and examination, stored as a public-format case with its assessment."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="exams")
@@ -181,7 +214,7 @@ class Exam(models.Model):
         indexes = [models.Index(fields=["patient", "-created"])]
 
 
-class Plan(models.Model):
+class Plan(Voidable):
     """A saved, versioned treatment plan. The newest version of a patient is the active one."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="plans")
@@ -238,7 +271,7 @@ SPINAL_REGIONS = [
 ]
 
 
-class Visit(models.Model):
+class Visit(Voidable):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="visits")
     plan = models.ForeignKey(
         Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="visits"
@@ -331,7 +364,7 @@ class QuestionnaireRequest(models.Model):
         ordering = ["-sent_at"]
 
 
-class Outcome(models.Model):
+class Outcome(Voidable):
     SOURCES = [("clinic", _("In the clinic")), ("portal", _("By the patient on the portal"))]
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outcomes")
@@ -400,7 +433,14 @@ class ApiToken(models.Model):
 # The audit trail's models live beside the code that writes them; importing them here registers
 # them with the app.
 from .audit import AuditEvent, AuditHead  # noqa: E402
+from .history import RecordVersion  # noqa: E402
 from .security import UserSession  # noqa: E402
 from .twofactor import Authenticator  # noqa: E402
 
-__all__ = ["AuditEvent", "AuditHead", "Authenticator", "UserSession"]
+__all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "Authenticator",
+    "RecordVersion",
+    "UserSession",
+]

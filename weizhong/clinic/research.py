@@ -22,7 +22,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from weizhong.reasoning.instruments import InstrumentError, important_change
@@ -52,7 +52,7 @@ def outcome_rows(clinic: Clinic) -> list[dict[str, Any]]:
     plans = list(
         Plan.objects.filter(patient__clinic=clinic)
         .select_related("patient", "exam")
-        .annotate(n_visits=Count("visits"))
+        .annotate(n_visits=Count("visits", filter=Q(visits__voided_at__isnull=True)))
         .only(
             "id",
             "version",

@@ -31,6 +31,7 @@ from weizhong.reasoning.instruments import (
     score_instrument,
 )
 
+from .history import RecordVoided
 from .models import Exam, Note, Outcome, Patient, Plan, Visit
 
 User = AbstractBaseUser | AnonymousUser
@@ -74,7 +75,7 @@ def save_exam(
     patient: Patient, user: Any, case: Case, raw: dict[str, Any], token: Any = None
 ) -> Exam:
     """Store the case and its assessment; a resubmitted form (same token) returns the first."""
-    if token is not None and (done := Exam.objects.filter(submit_token=token).first()):
+    if token is not None and (done := Exam.all_objects.filter(submit_token=token).first()):
         return done
     result = assess(case, knowledge())
     top = result["differential"][0] if result["differential"] else None
@@ -125,7 +126,12 @@ def save_plan(
 ) -> Plan:
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=exam.patient_id)
-        latest = patient.plans.order_by("-version").values_list("version", flat=True).first()
+        latest = (  # voided versions keep their numbers
+            Plan.all_objects.filter(patient=patient)
+            .order_by("-version")
+            .values_list("version", flat=True)
+            .first()
+        )
         saved = Plan.objects.create(
             patient=patient,
             exam=exam,
@@ -178,7 +184,7 @@ def carried_points(patient: Patient, plan: Plan | None) -> list[str]:
 
 def record_visit(visit: Visit) -> Visit:
     """Save a visit with its drafted note, once: a double submit returns the first visit."""
-    if done := Visit.objects.filter(submit_token=visit.submit_token).first():
+    if done := Visit.all_objects.filter(submit_token=visit.submit_token).first():
         return done
     with transaction.atomic():
         visit.save()
@@ -335,9 +341,12 @@ def save_note(
     note: Note, user: Any, version: int, fields: dict[str, str], sign: bool = False
 ) -> Note:
     """Save the note's text if ``version`` is still the stored one (else StaleCopy, nothing
-    written), and sign it when asked, in one transaction. A signed note raises NoteLocked."""
+    written), and sign it when asked, in one transaction. A signed note raises NoteLocked,
+    a voided visit's note RecordVoided."""
     with transaction.atomic():
         current = Note.objects.select_for_update().get(pk=note.pk)
+        if current.visit.voided:
+            raise RecordVoided
         if current.signed_at is not None:
             raise NoteLocked
         if current.version != version:
@@ -350,6 +359,7 @@ def save_note(
         if sign:
             current.signed_by = user
             current.signed_at = current.updated
+            current._history_action = "signed"  # type: ignore[attr-defined]
         current.save()
     return current
 
@@ -357,10 +367,13 @@ def save_note(
 def sign_note(note: Note, user: Any) -> None:
     with transaction.atomic():
         locked = Note.objects.select_for_update().get(pk=note.pk)
+        if locked.visit.voided:
+            raise RecordVoided
         if locked.signed_at is not None:
             raise NoteLocked
         locked.signed_by = user
         locked.signed_at = timezone.now()
+        locked._history_action = "signed"  # type: ignore[attr-defined]
         locked.save(update_fields=["signed_by", "signed_at"])
         note.signed_by, note.signed_at = locked.signed_by, locked.signed_at
 

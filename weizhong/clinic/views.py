@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,9 +18,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from weizhong.handouts.handout import handout_html, handout_pdf
@@ -50,7 +53,7 @@ from .forms import (
     outcome_form,
     override_rules,
 )
-from .models import Exam, Note, Patient, Plan, QuestionnaireRequest, Visit
+from .models import Exam, Note, Outcome, Patient, Plan, QuestionnaireRequest, Visit
 
 PAGE = 25
 
@@ -204,8 +207,36 @@ def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
         )
     events.sort(key=lambda e: e["at"], reverse=True)
     context["events"] = events
+    context["voided"] = _voided_records(patient, clinician)
     context["portal_url"] = portal.url_for(request, patient) if patient.portal_active else None
     return render(request, "clinic/patient_chart.html", context)
+
+
+def _voided_records(patient: Patient, clinician: bool) -> list[dict[str, Any]]:
+    """The patient's voided records (one query, from their history): still shown, marked.
+    The front desk sees voided visits only, as it sees visits only."""
+    from .history import RecordVersion
+
+    kinds = ("exam", "plan", "visit", "outcome") if clinician else ("visit",)
+    rows = RecordVersion.objects.filter(patient=patient, action="voided", kind__in=kinds)
+    return [
+        {
+            "kind": v.kind,
+            "kind_name": KIND_NAMES[v.kind],
+            "record_id": v.record_id,
+            "at": v.at,
+            "by": v.author_label,
+            "reason": v.reason,
+            "url": (
+                reverse("outcome_history", args=[v.record_id])
+                if v.kind == "outcome"
+                else reverse(v.kind, args=[v.record_id])
+            )
+            if clinician
+            else "",
+        }
+        for v in rows.order_by("-at")[:100]
+    ]
 
 
 def _medication_matches(patient: Patient) -> list[dict[str, Any]]:
@@ -383,6 +414,9 @@ def _edits_from(data: Any) -> PlanEdits:
 def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
     """Propose a plan from an exam; the clinician edits, overrides with a reason, saves."""
     exam = record_for(request, Exam, pk)
+    if exam.voided:
+        messages.error(request, _("This examination is voided: plans are made from a live one."))
+        return redirect("exam", exam.pk)
     patient = exam.patient
     clinic = clinic_of(request)
     base = None
@@ -619,6 +653,9 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     note_form = None
     conflict = False
     amend_form = AmendmentForm()
+    if request.method == "POST" and visit.voided:
+        messages.error(request, _("This visit is voided: its note can no longer be changed."))
+        return redirect("visit", visit.pk)
     if request.method == "POST":
         action = request.POST.get("action")
         if action in ("save", "sign"):
@@ -635,6 +672,9 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     )  # fmt: skip
                 except services.NoteLocked:
                     messages.error(request, _("This note was signed meanwhile."))
+                    return redirect("visit", visit.pk)
+                except services.RecordVoided:
+                    messages.error(request, _("This visit was voided meanwhile."))
                     return redirect("visit", visit.pk)
                 except services.StaleCopy as stale:
                     who = stale.current.updated_by
@@ -939,6 +979,8 @@ def research_csv(request: HttpRequest) -> HttpResponse:
 def _bill_context(visit: Visit) -> dict[str, Any]:
     from weizhong.billing import BillingError
 
+    if visit.voided:
+        return {"bill": None, "bill_problems": [_("The visit is voided: it is not billed.")]}
     try:
         return {"bill": services.superbill_for(visit), "bill_problems": []}
     except BillingError as error:
@@ -950,6 +992,9 @@ def visit_superbill(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     from weizhong.billing import BillingError, superbill_csv, superbill_pdf
 
     visit = record_for(request, Visit, pk)
+    if visit.voided:
+        messages.error(request, _("This visit is voided: it is not billed."))
+        return redirect("visit", visit.pk)
     try:
         bill = services.superbill_for(visit)
     except BillingError as error:
@@ -1090,4 +1135,200 @@ def emergency_access(request: HttpRequest, pk: int) -> HttpResponse:
         "clinic/emergency.html",
         {"patient": patient, "primary": primary, "error": error, "next": target},
         status=422 if error else 200,
+    )
+
+
+# --------------------------------------------------------------------- history and voiding
+
+VOIDABLE: dict[str, type[Any]] = {"exam": Exam, "plan": Plan, "visit": Visit, "outcome": Outcome}
+KIND_NAMES = {
+    "patient": _lazy("patient details"),
+    "exam": _lazy("examination"),
+    "plan": _lazy("plan"),
+    "visit": _lazy("visit"),
+    "note": _lazy("note"),
+    "amendment": _lazy("amendment"),
+    "outcome": _lazy("outcome score"),
+    "pain": _lazy("pain entry"),
+}
+
+
+def record_url(kind: str, record: Any) -> str:
+    """Where a record is read: its own page (an outcome: the patient's outcomes)."""
+    if kind == "outcome":
+        return reverse("outcomes", args=[record.patient_id])
+    if kind == "patient":
+        return reverse("patient", args=[record.pk])
+    return reverse(kind, args=[record.pk])
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+def _field_label(model: Any, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except Exception:  # a field since removed from the model
+        return name
+
+
+# Fields a history page does not list: the links that place the record (shown by the page
+# itself), form plumbing, and the void (shown in its own banner with the reason).
+HISTORY_HIDDEN = frozenset(
+    {"clinic_id", "patient_id", "visit_id", "note_id", "request_id", "submit_token", "version",
+     "voided_at", "voided_by_id", "void_reason"}
+)  # fmt: skip
+
+
+def _version_rows(model: Any, versions: list[Any]) -> list[dict[str, Any]]:
+    """Each version with what changed (before → after); the first shows every field. Staff
+    are named, not numbered."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    user_fields = {
+        f.attname
+        for f in model._meta.concrete_fields
+        if getattr(f, "related_model", None) is user_model
+    }
+    ids = {v.data.get(n) for v in versions for n in user_fields} - {None}
+    names = {
+        u.pk: u.get_full_name() or u.get_username() for u in user_model.objects.filter(pk__in=ids)
+    }
+
+    moments = {
+        f.attname for f in model._meta.concrete_fields if f.get_internal_type() == "DateTimeField"
+    }
+
+    def shown(name: str, value: Any) -> str:
+        if name in user_fields and value:
+            return names.get(value, str(value))
+        if name in moments and value:
+            moment = timezone.localtime(dt.datetime.fromisoformat(value))
+            return date_format(moment, "j M Y H:i")
+        return _shown(value)
+
+    rows: list[dict[str, Any]] = []
+    previous: dict[str, Any] | None = None
+    for v in versions:
+        listed = list(v.data) if previous is None else v.changed
+        rows.append(
+            {
+                "v": v,
+                "fields": [
+                    {
+                        "label": _field_label(model, name),
+                        "before": None if previous is None else shown(name, previous.get(name)),
+                        "after": shown(name, v.data.get(name)),
+                    }
+                    for name in listed
+                    if name not in HISTORY_HIDDEN
+                ],
+                "untracked_before": previous is None and v.action != "created",
+            }
+        )
+        previous = v.data
+    return rows
+
+
+@staff_required()
+def record_history(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """Every version of a record, newest first: who, when, what changed, and voids' reasons.
+    A visit's page shows its note's versions and amendments too. Patient details: all staff;
+    clinical records: clinicians."""
+    from .history import versions_for
+    from .models import Amendment
+
+    if kind == "patient":
+        record: Any = patient_for(request, pk)
+        patient, model = record, Patient
+        sections = [(KIND_NAMES["patient"], _version_rows(Patient, versions_for("patient", pk)))]
+    else:
+        if request.role != CLINICIAN:  # type: ignore[attr-defined]
+            raise PermissionDenied
+        model = VOIDABLE[kind]
+        record = record_for(request, model, pk)
+        patient = record.patient
+        sections = [(KIND_NAMES[kind], _version_rows(model, versions_for(kind, pk)))]
+        if kind == "visit":
+            note = record.note
+            notes = _version_rows(Note, versions_for("note", note.pk))
+            sections.append((KIND_NAMES["note"], notes))
+            for amendment in note.amendments.all():
+                sections.append(
+                    (
+                        KIND_NAMES["amendment"],
+                        _version_rows(Amendment, versions_for("amendment", amendment.pk)),
+                    )
+                )
+    for _name, rows in sections:
+        rows.reverse()
+    return render(
+        request,
+        "clinic/history.html",
+        {
+            "record": record,
+            "kind": kind,
+            "kind_name": KIND_NAMES[kind],
+            "patient": patient,
+            "sections": sections,
+            "back": record_url(kind, record),
+        },
+    )
+
+
+@staff_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def void_record(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """Void a record entered in error, with a reason: it leaves counts and decisions, stays
+    readable (marked) and in its history. An exam's plans are voided with it."""
+    from .history import MIN_REASON, AlreadyVoided
+    from .history import void_record as void
+
+    model = VOIDABLE[kind]
+    record = record_for(request, model, pk)
+    also = list(record.plans.all()) if kind == "exam" else []
+    error, reason, status = "", "", 200
+    if record.voided:
+        status = 409
+    elif request.method == "POST":
+        reason = request.POST.get("reason", "")[:2000]
+        try:
+            voided = void(record, request.user, reason)
+        except ValueError as problem:
+            error, status = str(problem), 422
+        except AlreadyVoided as done:
+            record, status = done.record, 409
+        else:
+            text = _("Voided. It stays in the chart, marked, with your reason.")
+            if len(voided) > 1:
+                text += " " + _("Its %(n)s plan version(s) were voided with it.") % {
+                    "n": len(voided) - 1
+                }
+            messages.success(request, text)
+            return redirect(record_url(kind, record))
+    return render(
+        request,
+        "clinic/void.html",
+        {
+            "record": record,
+            "kind": kind,
+            "kind_name": KIND_NAMES[kind],
+            "patient": record.patient,
+            "also": also,
+            "error": error,
+            "reason": reason,
+            "min_reason": MIN_REASON,
+            "back": record_url(kind, record),
+        },
+        status=status,
     )

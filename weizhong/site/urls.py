@@ -52,6 +52,32 @@ urlpatterns = [
         name="visit_superbill",
     ),
     path("atlas/", views.atlas_search, name="atlas_search"),
+    path(
+        "patients/<int:pk>/history/",
+        views.record_history,
+        {"kind": "patient"},
+        name="patient_history",
+    ),
+    *(
+        route
+        for kind, prefix in (
+            ("exam", "exams"),
+            ("plan", "plans"),
+            ("visit", "visits"),
+            ("outcome", "outcomes"),
+        )
+        for route in (
+            path(
+                f"{prefix}/<int:pk>/history/",
+                views.record_history,
+                {"kind": kind},
+                name=f"{kind}_history",
+            ),
+            path(
+                f"{prefix}/<int:pk>/void/", views.void_record, {"kind": kind}, name=f"{kind}_void"
+            ),
+        )
+    ),
     path("p/<str:token>/", portal.home, name="portal"),
     path("p/<str:token>/log/", portal.log, name="portal_log"),
     path("p/<str:token>/q/<int:request_id>/", portal.questionnaire, name="portal_questionnaire"),

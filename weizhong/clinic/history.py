@@ -1,0 +1,295 @@
+"""Every version of every clinical record, and voiding with a reason instead of deleting.
+
+Each save of a tracked record (patient, exam, plan, visit, note, amendment, outcome, portal pain
+entry) appends a ``RecordVersion``: a snapshot of the record's own fields after the change, the
+fields that changed since the previous version, the action (created, edited, signed, voided),
+who did it (the signed-in user, the patient on the portal, or the system for commands) and,
+for a void, the reason. It is written by a ``post_save`` receiver, so a new way of saving a
+record is covered without remembering to call anything, inside the same transaction as the
+save (and, for a web request, the same transaction as its audit event).
+
+Snapshots leave out what is derived and never edited: an exam's assessment, a plan's computed
+content and an outcome's scoring detail are kept on the record itself, which never changes
+after it is made (a void touches only the void fields). The patient's dashboard summary and
+portal-link state are left out too; the audit trail records portal-link changes.
+
+Nothing is deleted: there are no delete views or endpoints, the models' foreign keys protect,
+and versions refuse to be changed or deleted. A record entered in error is voided
+(``void_record``): it leaves lists, counts, summaries and care decisions (``LiveManager``), but
+stays readable, marked voided, in the chart, its history and the audit trail.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models.signals import post_save
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MIN_REASON = 10  # characters: a void needs a reason someone else can understand later
+
+
+class AppendOnly(Exception):
+    """Record versions are never changed or deleted."""
+
+
+class RecordVoided(Exception):
+    """A voided record is read-only."""
+
+
+class AlreadyVoided(Exception):
+    def __init__(self, record: Any) -> None:
+        self.record = record
+        super().__init__("already voided")
+
+
+class RecordVersion(models.Model):
+    ACTIONS = [
+        ("created", _("created")),
+        ("edited", _("edited")),
+        ("signed", _("signed")),
+        ("voided", _("voided")),
+    ]
+
+    kind = models.CharField(max_length=20)
+    record_id = models.BigIntegerField()
+    version = models.PositiveIntegerField()
+    patient = models.ForeignKey(
+        "clinic.Patient", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=ACTIONS)
+    data = models.JSONField()
+    changed = models.JSONField(default=list)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    author_label = models.CharField(max_length=150)
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "record_id", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "record_id", "version"], name="record_version_once"
+            )
+        ]
+        indexes = [models.Index(fields=["patient", "at"])]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnly("record versions are never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnly("record versions are never deleted")
+
+
+# ------------------------------------------------------------------------- what is tracked
+
+# model name → (kind, fields left out of the snapshot)
+TRACKED: dict[str, tuple[str, frozenset[str]]] = {
+    "patient": (
+        "patient",
+        frozenset(
+            {
+                "id",
+                "created",
+                "updated",
+                "portal_version",
+                "portal_active",
+                "last_seen",
+                "red_flags",
+                "flagged",
+                "reeval_due",
+                "reeval_reason",
+                "top_condition",
+            }
+        ),
+    ),
+    "exam": ("exam", frozenset({"id", "assessment"})),
+    "plan": ("plan", frozenset({"id", "plan"})),
+    "visit": ("visit", frozenset({"id"})),
+    "note": ("note", frozenset({"id"})),
+    "amendment": ("amendment", frozenset({"id"})),
+    "outcome": ("outcome", frozenset({"id", "result"})),
+    "painlog": ("pain", frozenset({"id"})),
+}
+
+# The request being served (set by the audit middleware), for the author of a version.
+_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
+    "weizhong_history_request", default=None
+)
+
+
+def serving(request: HttpRequest | None) -> contextvars.Token[HttpRequest | None]:
+    return _request.set(request)
+
+
+def done_serving(token: contextvars.Token[HttpRequest | None]) -> None:
+    _request.reset(token)
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    _kind, left_out = TRACKED[instance._meta.model_name or ""]
+    data = {
+        f.attname: f.value_from_object(instance)
+        for f in instance._meta.concrete_fields
+        if f.name not in left_out
+    }
+    return orjson.loads(orjson.dumps(data, default=str))  # type: ignore[no-any-return]
+
+
+def _patient_id(instance: models.Model) -> int | None:
+    name = instance._meta.model_name
+    if name == "patient":
+        return instance.pk  # type: ignore[no-any-return]
+    if name == "note":
+        return instance.visit.patient_id  # type: ignore[attr-defined,no-any-return]
+    if name == "amendment":
+        return instance.note.visit.patient_id  # type: ignore[attr-defined,no-any-return]
+    return getattr(instance, "patient_id", None)
+
+
+def _author(instance: models.Model) -> tuple[Any, str]:
+    user = instance.__dict__.pop("_history_user", None)
+    request = _request.get()
+    if user is None and request is not None and request.user.is_authenticated:
+        user = request.user
+    if user is not None:
+        return user, user.get_username()
+    if request is not None and request.path.startswith("/p/"):
+        return None, "patient (portal)"
+    return None, "system"
+
+
+def _saved(sender: type[models.Model], instance: models.Model, created: bool, **kw: Any) -> None:
+    if kw.get("raw") or (sender._meta.model_name or "") not in TRACKED:
+        return
+    kind = TRACKED[sender._meta.model_name or ""][0]
+    data = snapshot(instance)
+    action = instance.__dict__.pop("_history_action", None)
+    reason = instance.__dict__.pop("_history_reason", "")
+    with transaction.atomic():
+        if not created:  # concurrent edits of one record number their versions in turn
+            sender._base_manager.select_for_update().filter(pk=instance.pk).exists()
+        last = (
+            RecordVersion.objects.filter(kind=kind, record_id=instance.pk)
+            .order_by("-version")
+            .values_list("version", "data")
+            .first()
+        )
+        if last is not None and last[1] == data and action is None:
+            return  # nothing of the record itself changed (a summary or portal-link field did)
+        user, label = _author(instance)
+        RecordVersion(
+            kind=kind,
+            record_id=instance.pk,
+            version=(last[0] if last else 0) + 1,
+            patient_id=_patient_id(instance),
+            action=action or ("created" if created else "edited"),
+            data=data,
+            changed=[] if last is None else sorted(k for k in data if last[1].get(k) != data[k]),
+            author=user,
+            author_label=label[:150],
+            reason=reason,
+        ).save()
+
+
+post_save.connect(_saved, dispatch_uid="weizhong-record-history")
+
+
+# Who made a record and when, for a first version written after the fact.
+MADE_BY = {"exam": "clinician", "plan": "created_by", "visit": "clinician",
+           "outcome": "entered_by", "amendment": "author", "note": "signed_by"}  # fmt: skip
+MADE_AT = {"outcome": "taken"}  # else "created" (a note: its visit's)
+BULKY = {"exam": ("assessment",), "plan": ("plan",), "outcome": ("result",)}
+
+
+def baseline() -> int:
+    """Write a first version ("created") for every tracked record that has none: records made
+    in bulk by the demo clinic and ``weizhong seed`` (bulk inserts send no save signals).
+    Returns how many were written."""
+    from django.apps import apps
+
+    written = 0
+    for name, (kind, _left_out) in TRACKED.items():
+        model = apps.get_model("clinic", name)
+        rows = model._base_manager.exclude(
+            pk__in=RecordVersion.objects.filter(kind=kind).values("record_id")
+        )
+        author = MADE_BY.get(name)
+        related = [f for f in (author, "visit" if name == "note" else None,
+                               "note__visit" if name == "amendment" else None) if f]  # fmt: skip
+        rows = rows.select_related(*related)
+        if name in BULKY:  # left out of the snapshot: not read
+            rows = rows.defer(*BULKY[name])
+        batch: list[RecordVersion] = []
+        for record in rows.iterator(chunk_size=2000):
+            user = getattr(record, author) if author else None
+            label = user.get_username() if user else "system"
+            if name == "painlog":
+                label = "patient (portal)"
+            when = (
+                record.visit.created
+                if name == "note"
+                else getattr(record, MADE_AT.get(name, "created"))
+            )
+            batch.append(
+                RecordVersion(
+                    kind=kind, record_id=record.pk, version=1, patient_id=_patient_id(record),
+                    action="created", data=snapshot(record), author=user, author_label=label,
+                    at=when,
+                )
+            )  # fmt: skip
+            if len(batch) >= 2000:
+                RecordVersion.objects.bulk_create(batch)
+                written += len(batch)
+                batch = []
+        RecordVersion.objects.bulk_create(batch)
+        written += len(batch)
+    return written
+
+
+# ------------------------------------------------------------------------------ voiding
+
+
+def void_record(record: Any, user: Any, reason: str) -> list[Any]:
+    """Void ``record`` (an exam, plan, visit or outcome) with ``reason``, in one transaction;
+    an exam's plans are voided with it. Returns what was voided. Raises ValueError for a
+    reason that is too short and AlreadyVoided when it was voided before."""
+    from .services import refresh_summary
+
+    reason = reason.strip()
+    if len(reason) < MIN_REASON:
+        raise ValueError(_("Give a reason of at least %(n)s characters.") % {"n": MIN_REASON})
+    model = type(record)
+    with transaction.atomic():
+        fresh = model.all_objects.select_for_update().get(pk=record.pk)
+        if fresh.voided:
+            raise AlreadyVoided(fresh)
+        targets = [fresh]
+        if model._meta.model_name == "exam":
+            targets += list(fresh.plans.all())
+        now = timezone.now()
+        for target in targets:
+            target.voided_at, target.voided_by, target.void_reason = now, user, reason
+            target._history_action, target._history_reason = "voided", reason
+            target._history_user = user
+            target.save(update_fields=["voided_at", "voided_by", "void_reason"])
+        refresh_summary(fresh.patient)
+    return targets
+
+
+def versions_for(kind: str, record_id: int) -> list[RecordVersion]:
+    return list(
+        RecordVersion.objects.filter(kind=kind, record_id=record_id)
+        .select_related("author")
+        .order_by("version")
+    )
