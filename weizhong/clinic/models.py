@@ -435,12 +435,13 @@ class ApiToken(models.Model):
 from .audit import AuditEvent, AuditHead  # noqa: E402
 from .history import RecordVersion  # noqa: E402
 from .security import UserSession  # noqa: E402
-from .twofactor import Authenticator  # noqa: E402
+from .twofactor import Authenticator, RecoveryCode  # noqa: E402
 
 __all__ = [
     "AuditEvent",
     "AuditHead",
     "Authenticator",
     "RecordVersion",
+    "RecoveryCode",
     "UserSession",
 ]

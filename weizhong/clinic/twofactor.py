@@ -5,10 +5,21 @@ confirmed authenticator (or an administrator, who must set one up first) is aske
 6-digit code before any page opens. A code is accepted once (the last used time step is kept,
 so a code seen over a shoulder cannot be replayed). The API's personal tokens are separate
 credentials and do not ask for it.
+
+Recovery codes: confirming an authenticator shows ten one-time codes, once, to keep on paper.
+Each stands in for the app once (a lost or broken phone); only their SHA-256 digests are stored
+(40 random bits each). A new set replaces the old one.
+
+Guessing: after five wrong codes (app or recovery) within 15 minutes, counted from the audit
+trail's failed events, the session is ended and the password asked again, so codes cannot be
+tried at speed; the password itself locks after five failures (django-axes).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +50,67 @@ class Authenticator(models.Model):
     secret = models.CharField(max_length=64)
     confirmed = models.DateTimeField(null=True, blank=True)
     last_step = models.BigIntegerField(default=0)  # the last accepted time step (no replays)
+
+
+class RecoveryCode(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(default=timezone.now)
+    used = models.DateTimeField(null=True, blank=True)
+
+
+RECOVERY_CODES = 10
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper
+
+
+def _code_digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _normalised(code: str) -> str:
+    return "".join(ch for ch in code.lower() if ch in _ALPHABET)
+
+
+def new_recovery_codes(user: Any) -> list[str]:
+    """Replace the user's recovery codes with ten new ones; the codes (shown once)."""
+    codes = ["".join(secrets.choice(_ALPHABET) for _ in range(10)) for _n in range(RECOVERY_CODES)]
+    with transaction.atomic():
+        RecoveryCode.objects.filter(user=user).delete()
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(user=user, digest=_code_digest(c)) for c in codes
+        )
+    return [f"{c[:5]}-{c[5:]}" for c in codes]
+
+
+def use_recovery_code(user: Any, code: str) -> bool:
+    """Accept an unused recovery code of the user's, once."""
+    code = _normalised(code)
+    if len(code) != 10:
+        return False
+    with transaction.atomic():
+        used = RecoveryCode.objects.filter(
+            user=user, digest=_code_digest(code), used__isnull=True
+        ).update(used=timezone.now())
+    return used == 1
+
+
+def recovery_codes_left(user: Any) -> int:
+    return RecoveryCode.objects.filter(user=user, used__isnull=True).count()
+
+
+MAX_CODE_FAILURES = 5
+FAILURE_WINDOW = 15 * 60  # seconds
+
+
+def _recent_failures(user: Any) -> int:
+    from .audit import AuditEvent
+
+    since = timezone.now() - dt.timedelta(seconds=FAILURE_WINDOW)
+    return AuditEvent.objects.filter(
+        user=user, action="sign-in failed", what="second factor", at__gte=since
+    ).count()
 
 
 def required_for(user: Any) -> bool:
@@ -114,17 +186,38 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if device is None:
         return redirect("dashboard")
     error = ""
+    if request.method == "POST" and _recent_failures(request.user) >= MAX_CODE_FAILURES:
+        from django.contrib.auth import logout
+
+        logout(request)
+        messages.error(request, _("Too many wrong codes: sign in again."))
+        return redirect("login")
     if request.method == "POST":
-        if check_code(device, request.POST.get("code", "")):
+        given = request.POST.get("code", "")
+        by_recovery = any(ch.isalpha() for ch in given) and use_recovery_code(request.user, given)
+        if by_recovery or check_code(device, given):
             request.session[VERIFIED] = timezone.now().isoformat()
             request.session.cycle_key()
+            what = "second factor (recovery code)" if by_recovery else "second factor"
             record(user=request.user, username=request.user.get_username(), action="sign-in",
-                   what="second factor", path=request.path, ip=client_ip(request),
+                   what=what, path=request.path, ip=client_ip(request),
                    method="POST", status=302, allowed=True)  # fmt: skip
+            if by_recovery:
+                messages.warning(
+                    request,
+                    _(
+                        "You signed in with a recovery code; %(n)s remain. If your phone is "
+                        "lost, set up the authenticator again and print new codes."
+                    )
+                    % {"n": recovery_codes_left(request.user)},
+                )
             target = request.GET.get("next", "")
             safe = target.startswith("/") and not target.startswith("//")
             return redirect(target if safe else "dashboard")
-        error = _("That code is not right (or was already used). Codes change every 30 seconds.")
+        error = _(
+            "That code is not right (or was already used). Codes change every 30 seconds; a "
+            "recovery code works once."
+        )
         record(user=request.user, username=request.user.get_username(),
                action="sign-in failed", what="second factor", path=request.path,
                ip=client_ip(request), method="POST", status=401, allowed=False)  # fmt: skip
@@ -143,15 +236,29 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
     device, _created = Authenticator.objects.get_or_create(
         user=request.user, defaults={"secret": pyotp.random_base32()}
     )
-    if device.confirmed is not None and request.method == "GET":
-        return render(request, "clinic/second_factor_setup.html", {"done": True})
+    if device.confirmed is not None:
+        codes = None
+        if request.method == "POST" and request.POST.get("action") == "new_codes":
+            codes = new_recovery_codes(request.user)
+            record(user=request.user, username=request.user.get_username(),
+                   action="write", what="recovery codes", path=request.path,
+                   ip=client_ip(request), method="POST", status=200, allowed=True)  # fmt: skip
+        return render(
+            request,
+            "clinic/second_factor_setup.html",
+            {"done": True, "codes": codes, "left": recovery_codes_left(request.user)},
+        )
     error = ""
     if request.method == "POST":
         if check_code(device, request.POST.get("code", "")):
             Authenticator.objects.filter(pk=device.pk).update(confirmed=timezone.now())
             request.session[VERIFIED] = timezone.now().isoformat()
             messages.success(request, _("Your authenticator is set up."))
-            return redirect("dashboard")
+            return render(
+                request,
+                "clinic/second_factor_setup.html",
+                {"done": True, "codes": new_recovery_codes(request.user), "left": RECOVERY_CODES},
+            )
         error = _("That code is not right. Check the phone's clock and type the current code.")
     uri = pyotp.TOTP(device.secret).provisioning_uri(
         name=request.user.get_username(), issuer_name=ISSUER
