@@ -297,6 +297,7 @@ def bodies(data: ClinicData) -> dict[str, Callable[[], dict[str, Any]]]:
     """Valid input for the writes, so that a wrongly admitted write would succeed (a refused
     write must be refused for who asks, not for what is sent). Built per request: a note's
     version changes with every save."""
+    from weizhong.clinic.history import version_number
     from weizhong.clinic.models import Note
 
     patient_form = {
@@ -315,7 +316,10 @@ def bodies(data: ClinicData) -> dict[str, Callable[[], dict[str, Any]]]:
 
     return {
         "patient_new": lambda: patient_form,
-        "patient_edit": lambda: patient_form,
+        "patient_edit": lambda: {
+            **patient_form,
+            "record_version": str(version_number("patient", data.patient.pk)),
+        },
         "portal_manage": lambda: {"action": "issue"},
         "visit_new": lambda: {
             "date": dt.date.today().isoformat(),
@@ -489,6 +493,8 @@ def call(
             extra["HTTP_AUTHORIZATION"] = f"Bearer {bearer}"
         if name == "api:edit_note":
             extra["HTTP_IF_MATCH"] = current_etag(url)
+        if name == "api:update_patient":
+            extra["HTTP_IF_MATCH"] = patient_etag(url)
         kwargs: dict[str, Any] = {"content_type": "application/json"}
         payload: Any = json.dumps(body) if method in ("POST", "PUT") else None
     else:
@@ -517,6 +523,14 @@ def current_etag(url: str) -> str:
     match = re.search(r"/visits/(\d+)/", url)
     note = Note.objects.filter(visit_id=int(match.group(1)) if match else 0).first()
     return f'"note-{note.pk}-v{note.version}"' if note else '"none"'
+
+
+def patient_etag(url: str) -> str:
+    from weizhong.clinic.history import version_number
+
+    match = re.search(r"/patients/(\d+)", url)
+    pk = int(match.group(1)) if match else 0
+    return f'"patient-{pk}-v{version_number("patient", pk)}"'
 
 
 def is_success(o: Outcome) -> bool:

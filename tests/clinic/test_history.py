@@ -13,7 +13,7 @@ from django.urls import reverse
 from weizhong.clinic import services
 from weizhong.clinic.api import new_token
 from weizhong.clinic.audit import AuditEvent
-from weizhong.clinic.history import AppendOnly, RecordVersion, void_record
+from weizhong.clinic.history import AppendOnly, RecordVersion, version_number, void_record
 from weizhong.clinic.models import Exam, Outcome, Patient, Plan, Visit
 
 from .conftest import make_exam, make_plan, make_visit, runner_findings
@@ -31,6 +31,7 @@ def edit_form(patient: Patient, **changes: Any) -> dict[str, Any]:
         "birth_date": patient.birth_date.isoformat(), "sex": patient.sex,
         "phone": patient.phone, "email": patient.email, "payer": patient.payer,
         "medications": ", ".join(patient.medications),
+        "record_version": str(version_number("patient", patient.pk)),
     }  # fmt: skip
     data.update(changes)
     return data
@@ -327,3 +328,53 @@ def test_concurrent_edits_of_one_record_number_their_versions_in_turn(clinic: An
     assert errors == []
     numbers = [v.version for v in versions("patient", patient.pk)]
     assert numbers == list(range(1, threads * rounds + 2))
+
+
+# ------------------------------------------------------------------ stale copies of details
+
+
+def test_a_stale_copy_of_the_patients_details_is_refused_and_kept(
+    desk_client: Client, doc: Client, patient: Patient
+) -> None:
+    url = reverse("patient_edit", args=[patient.pk])
+    opened = edit_form(patient)  # the desk opens the form…
+    saved = doc.post(url, edit_form(patient, phone="555-0100"))  # …the clinician saves first
+    assert saved.status_code == 302
+    stale = desk_client.post(url, {**opened, "email": "new@example.org"})
+    text = stale.content.decode()
+    assert stale.status_code == 409
+    assert "Mei changed these details" in text or "mei changed these details" in text
+    assert "555-0100" in text and "new@example.org" in text  # theirs named, yours kept
+    patient.refresh_from_db()
+    assert patient.phone == "555-0100" and patient.email == "ada@example.org"
+    again = desk_client.post(url, edit_form(patient, email="new@example.org"))
+    assert again.status_code == 302
+    patient.refresh_from_db()
+    assert patient.phone == "555-0100" and patient.email == "new@example.org"
+
+
+def test_a_form_without_its_version_is_refused(desk_client: Client, patient: Patient) -> None:
+    form = edit_form(patient, phone="555-0100")
+    del form["record_version"]
+    response = desk_client.post(reverse("patient_edit", args=[patient.pk]), form)
+    assert response.status_code == 422 and "out of date" in response.content.decode()
+
+
+def test_the_api_updates_details_with_if_match(clinician: Any, patient: Patient) -> None:
+    _token, key = new_token(clinician, "test")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    url = f"/api/v1/patients/{patient.pk}"
+    body = {"given_name": "Ada", "family_name": "Runner", "birth_date": "1995-03-14"}
+    tag = api.get(url)["ETag"]
+    assert tag == f'"patient-{patient.pk}-v1"'
+    assert api.put(url, body, content_type="application/json").status_code == 428
+    done = api.put(
+        url, {**body, "phone": "1"}, content_type="application/json", headers={"If-Match": tag}
+    )
+    assert done.status_code == 200 and done["ETag"] == f'"patient-{patient.pk}-v2"'
+    stale = api.put(
+        url, {**body, "phone": "2"}, content_type="application/json", headers={"If-Match": tag}
+    )
+    assert stale.status_code == 412 and stale["ETag"] == done["ETag"]
+    patient.refresh_from_db()
+    assert patient.phone == "1"

@@ -452,18 +452,43 @@ def create_patient(request: HttpRequest, data: PatientIn) -> Status[Any]:
 
 
 @api.get("/patients/{patient_id}", response=PatientOut, tags=["patients"])
-def get_patient(request: HttpRequest, patient_id: int) -> dict[str, Any]:
-    return _patient_out(_patient(request, patient_id))
-
-
-@api.put("/patients/{patient_id}", response={200: PatientOut, 422: Problems}, tags=["patients"])
-def update_patient(request: HttpRequest, patient_id: int, data: PatientIn) -> Status[Any]:
+def get_patient(request: HttpRequest, patient_id: int, response: HttpResponse) -> dict[str, Any]:
+    """The patient's details, with an ``ETag`` to send back in ``If-Match`` when updating."""
     patient = _patient(request, patient_id)
+    response["ETag"] = patient_etag(patient.pk, history.version_number("patient", patient.pk))
+    return _patient_out(patient)
+
+
+def patient_etag(pk: int, version: int) -> str:
+    return f'"patient-{pk}-v{version}"'
+
+
+@api.put(
+    "/patients/{patient_id}",
+    response={200: PatientOut, 412: Message, 422: Problems, 428: Message},
+    tags=["patients"],
+)
+def update_patient(
+    request: HttpRequest, patient_id: int, data: PatientIn, response: HttpResponse
+) -> Status[Any]:
+    """Replace the patient's details. Requires ``If-Match`` with the ETag of GET
+    /patients/{id}: a copy that is no longer current gets 412 and nothing is written."""
+    patient = _patient(request, patient_id)
+    wanted = request.headers.get("If-Match", "").strip()
+    if not wanted:
+        return Status(428, {"detail": "send If-Match with the ETag of GET /patients/{id}"})
+    match = re.fullmatch(rf'(?:W/)?"patient-{patient.pk}-v(\d+)"', wanted)
+    if match is None:
+        return Status(412, {"detail": "If-Match does not name a version of this patient"})
     form = PatientForm(_patient_form_data(data), instance=patient)
     if not form.is_valid():
         return _form_problems(form)
-    with transaction.atomic():
-        form.save()
+    try:
+        services.save_patient(form, int(match.group(1)))
+    except services.StaleCopy as stale:
+        response["ETag"] = patient_etag(patient.pk, stale.current.version if stale.current else 0)
+        return Status(412, {"detail": "the details changed since you read them; read again"})
+    response["ETag"] = patient_etag(patient.pk, history.version_number("patient", patient.pk))
     return Status(200, _patient_out(patient))
 
 

@@ -287,6 +287,21 @@ def void_record(record: Any, user: Any, reason: str) -> list[Any]:
     return targets
 
 
+def latest(kind: str, record_id: int) -> RecordVersion | None:
+    """The record's newest version (None for a record made before history was kept)."""
+    return (
+        RecordVersion.objects.filter(kind=kind, record_id=record_id)
+        .select_related("author")
+        .order_by("-version")
+        .first()
+    )
+
+
+def version_number(kind: str, record_id: int) -> int:
+    found = latest(kind, record_id)
+    return found.version if found else 0
+
+
 def versions_for(kind: str, record_id: int) -> list[RecordVersion]:
     return list(
         RecordVersion.objects.filter(kind=kind, record_id=record_id)

@@ -364,6 +364,20 @@ def save_note(
     return current
 
 
+def save_patient(form: Any, version: int) -> Patient:
+    """Save a valid patient form if ``version`` (the details' history version the form was
+    read at) is still the newest; else StaleCopy with that newest version, nothing written."""
+    from .history import latest
+
+    with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=form.instance.pk).exists()
+        current = latest("patient", form.instance.pk)
+        if (current.version if current else 0) != version:
+            raise StaleCopy(current)
+        saved: Patient = form.save()
+    return saved
+
+
 def sign_note(note: Note, user: Any) -> None:
     with transaction.atomic():
         locked = Note.objects.select_for_update().get(pk=note.pk)

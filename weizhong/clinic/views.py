@@ -157,18 +157,52 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 @staff_required()
 @require_http_methods(["GET", "POST"])
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    from .history import version_number
+
     patient = patient_for(request, pk)
     form = PatientForm(request.POST or None, instance=patient)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-        messages.success(request, _("Saved."))
-        return redirect("patient", patient.pk)
+    version = request.POST.get("record_version", "")
+    status, conflict = 200, None
+    if request.method == "POST":
+        status = 422
+        if not version.isdigit():
+            form.add_error(None, _("The form is out of date; please reload the page."))
+        elif form.is_valid():
+            try:
+                services.save_patient(form, int(version))
+            except services.StaleCopy as stale:
+                conflict, status = stale.current, 409
+                form.add_error(
+                    None,
+                    _(
+                        "%(who)s changed these details at %(when)s, after you opened them. "
+                        "Nothing you typed was saved; it is kept below. The saved values of "
+                        "what they changed: %(what)s. Check, then save again."
+                    )
+                    % {
+                        "who": stale.current.author_label if stale.current else _("Someone"),
+                        "when": timezone.localtime(stale.current.at).strftime("%H:%M")
+                        if stale.current
+                        else "?",
+                        "what": "; ".join(
+                            f"{_field_label(Patient, n)}: {_shown(stale.current.data.get(n))}"
+                            for n in stale.current.changed
+                        )
+                        if stale.current and stale.current.changed
+                        else "–",
+                    },
+                )
+                version = str(stale.current.version if stale.current else 0)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("patient", patient.pk)
+    else:
+        version = str(version_number("patient", patient.pk))
     return render(
         request,
         "clinic/patient_form.html",
-        {"form": form, "patient": patient},
-        status=422 if request.method == "POST" else 200,
+        {"form": form, "patient": patient, "record_version": version, "conflict": conflict},
+        status=status,
     )
 
 
