@@ -220,6 +220,7 @@ def test_plan_editor_proposes_edits_and_saves_versions(doc: Client, exam: Exam) 
             "remove_points": "BL36",
             "add_points": "LU7:left",
             "action": "save",
+            "after_version": "0",
             "visits_per_week": 3,
             "planned_visits": 8,
             "guideline": "ACP2017",
@@ -231,8 +232,10 @@ def test_plan_editor_proposes_edits_and_saves_versions(doc: Client, exam: Exam) 
     assert saved.edits["remove_points"] == ["BL36"]
     assert "LU7:left" in saved.point_keys
     doc.post(
-        url, {"action": "save", "visits_per_week": 2, "planned_visits": 6, "guideline": "NICE_NG59"}
-    )
+        url,
+        {"action": "save", "visits_per_week": 2, "planned_visits": 6, "guideline": "NICE_NG59",
+         "after_version": "1"},
+    )  # fmt: skip
     assert list(Plan.objects.order_by("version").values_list("version", flat=True)) == [1, 2]
     assert "LU7" not in [
         p["code"] for p in Plan.objects.get(version=2).plan["acupuncture"]["points"]
@@ -263,7 +266,8 @@ def test_override_needs_a_reason(doc: Client, patient: Patient, clinician: Any) 
     url = reverse("plan_editor", args=[exam.pk])
     page = doc.get(url).content.decode()
     assert "pacemaker no electro" in page
-    base = {"visits_per_week": 2, "planned_visits": 6, "guideline": "ACP2017", "action": "save"}
+    base = {"visits_per_week": 2, "planned_visits": 6, "guideline": "ACP2017", "action": "save",
+            "after_version": "0"}  # fmt: skip
     response = doc.post(
         url,
         {**base, "override": "pacemaker_no_electro", "override_reason_pacemaker_no_electro": "ok"},
@@ -546,3 +550,22 @@ def test_a_stale_copy_of_a_note_is_refused_and_the_text_kept(
     assert merged.status_code == 302
     visit.note.refresh_from_db()
     assert visit.note.subjective == "Ana and Mei wrote this" and visit.note.version == opened + 2
+
+
+def test_a_plan_saved_meanwhile_is_not_silently_superseded(
+    doc: Client, exam: Exam, clinician: Any
+) -> None:
+    url = reverse("plan_editor", args=[exam.pk])
+    opened = doc.get(url).context["after_version"]
+    assert opened == "0"
+    make_plan(exam, clinician)  # a colleague saves v1 while this editor is open
+    form = {"action": "save", "visits_per_week": 2, "planned_visits": 6, "guideline": "ACP2017",
+            "after_version": opened}  # fmt: skip
+    stale = doc.post(url, form, HTTP_HX_REQUEST="true")
+    assert stale.status_code == 409
+    assert "saved plan v1" in stale.content.decode() and Plan.objects.count() == 1
+    assert stale.context["after_version"] == "1"  # saving again is a deliberate new version
+    again = doc.post(url, {**form, "after_version": "1"}, HTTP_HX_REQUEST="true")
+    assert again.status_code == 204 and Plan.objects.count() == 2
+    missing = doc.post(url, {k: v for k, v in form.items() if k != "after_version"})
+    assert missing.status_code == 422 and Plan.objects.count() == 2

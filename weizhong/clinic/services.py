@@ -123,9 +123,17 @@ def save_plan(
     visits_per_week: int,
     planned_visits: int,
     note: str = "",
+    after_version: int | None = None,
 ) -> Plan:
+    """Save the next plan version. With ``after_version`` (the active version when the editor
+    was opened, 0 for none), a plan saved by someone else meanwhile raises StaleCopy with it
+    and nothing is written."""
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=exam.patient_id)
+        if after_version is not None:
+            active = patient.plans.select_related("created_by").order_by("-version").first()
+            if (active.version if active else 0) != after_version:
+                raise StaleCopy(active)
         latest = (  # voided versions keep their numbers
             Plan.all_objects.filter(patient=patient)
             .order_by("-version")

@@ -458,6 +458,10 @@ def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
         base = get_object_or_404(patient.plans, pk=int(source))
     errors: list[str] = []
     overrides: dict[str, str] = {}
+    active = patient.plans.order_by("-version").values_list("version", flat=True).first()
+    after_version = request.POST.get("after_version", "") or str(active or 0)
+    if request.POST.get("action") == "save" and not request.POST.get("after_version", "").isdigit():
+        errors.append(_("The form is out of date; please reload the page."))
     if request.method == "POST":
         edits = _edits_from(request.POST)
         raw_overrides = {
@@ -491,24 +495,32 @@ def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
         # Show the unedited proposal so nothing typed is lost and the error is in context.
         plan = services.propose_plan(exam, overrides=overrides)
     saving = request.method == "POST" and request.POST.get("action") == "save"
+    status = 200
     if saving and not errors and settings_form.is_valid():
-        saved = services.save_plan(
-            exam,
-            request.user,
-            plan,
-            edits=edits,
-            overrides=overrides,
-            guideline=guideline,
-            visits_per_week=settings_form.cleaned_data["visits_per_week"],
-            planned_visits=settings_form.cleaned_data["planned_visits"],
-            note=settings_form.cleaned_data["note"],
-        )
-        messages.success(request, _("Plan v%(version)s saved.") % {"version": saved.version})
-        if request.htmx:  # type: ignore[attr-defined]
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = reverse("plan", args=[saved.pk])
-            return response
-        return redirect("plan", saved.pk)
+        try:
+            saved = services.save_plan(
+                exam,
+                request.user,
+                plan,
+                edits=edits,
+                overrides=overrides,
+                guideline=guideline,
+                visits_per_week=settings_form.cleaned_data["visits_per_week"],
+                planned_visits=settings_form.cleaned_data["planned_visits"],
+                note=settings_form.cleaned_data["note"],
+                after_version=int(after_version),
+            )
+        except services.StaleCopy as stale:
+            errors.append(_plan_conflict(stale.current))
+            status = 409
+            after_version = str(stale.current.version if stale.current else 0)
+        else:
+            messages.success(request, _("Plan v%(version)s saved.") % {"version": saved.version})
+            if request.htmx:  # type: ignore[attr-defined]
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("plan", args=[saved.pk])
+                return response
+            return redirect("plan", saved.pk)
     if saving and errors:
         messages.error(request, _("The plan was not saved: see the problems above the plan."))
     context = {
@@ -526,10 +538,29 @@ def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
         "found": _atlas_search(request.POST.get("q", "")) if request.POST.get("q") else [],
         "exercise_choices": _exercise_choices(plan),
         "base": base,
+        "after_version": after_version,
     }
     template = "clinic/_plan_editor.html" if request.htmx else "clinic/plan_editor.html"  # type: ignore[attr-defined]
-    status = 422 if errors and request.method == "POST" else 200
+    if status == 200 and errors and request.method == "POST":
+        status = 422
     return render(request, template, context, status=status)
+
+
+def _plan_conflict(newer: Plan | None) -> str:
+    """What to say when another plan version was saved while this editor was open."""
+    if newer is None:  # the version this editor started after was voided meanwhile
+        return _(
+            "The active plan was voided while you were editing. Nothing was saved; your edits "
+            "are kept. Save again to make a new plan."
+        )
+    return _(
+        "%(who)s saved plan v%(v)s at %(when)s while you were editing. Nothing was saved; your "
+        "edits are kept. Open v%(v)s to compare; saving again makes a new version after it."
+    ) % {
+        "who": newer.created_by.get_full_name() or newer.created_by.username,
+        "v": newer.version,
+        "when": timezone.localtime(newer.created).strftime("%H:%M"),
+    }
 
 
 def _figure_points(plan: dict[str, Any]) -> list[dict[str, Any]]:

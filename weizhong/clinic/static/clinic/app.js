@@ -57,5 +57,18 @@
     var focus = document.body.dataset.focus;
     if (focus) focusFinding(focus);
   });
-  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    init(event.target);
+    // A refused save (409 conflict, 422 problems) swaps in its message at the top of the
+    // fragment: bring it into view and to the screen reader, not only where the button was.
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status >= 400) {
+      var alert = event.target.querySelector("[role=alert]");
+      if (alert) {
+        alert.setAttribute("tabindex", "-1");
+        alert.scrollIntoView({ block: "center" });
+        alert.focus({ preventScroll: true });
+      }
+    }
+  });
 })();
