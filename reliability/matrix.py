@@ -78,8 +78,10 @@ POLICY: dict[str, str] = {
     "api:get_patient": STAFF,
     "api:update_patient": STAFF,
     "patient_history": STAFF,
-    # the audit trail: administrators
+    "password_change": STAFF,
+    # the audit trail and the staff: administrators
     "audit_log": ADMIN,
+    "staff": ADMIN,
     # everything clinical (exams, plans, visits, notes, outcomes, billing, FHIR, research,
     # settings) is CLINICAL: listed for the record, the default would say the same
     **dict.fromkeys(
@@ -331,6 +333,13 @@ def bodies(data: ClinicData) -> dict[str, Callable[[], dict[str, Any]]]:
         "outcome_new": lambda: {"instrument": "nprs", "item_1": "5"},
         "visit": note_form,
         "api_tokens": lambda: {"action": "create", "name": "matrix"},
+        "staff": lambda: {
+            "action": "add",
+            "username": f"probe-{uuid.uuid4().hex[:8]}",
+            "first_name": "M",
+            "last_name": "P",
+            "role": "front_desk",
+        },
         "portal_log": lambda: {"pain": "3"},
         "api:create_patient": lambda: {
             "given_name": "Matrix",

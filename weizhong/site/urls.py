@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from weizhong.clinic import cds, portal, twofactor, views
+from weizhong.clinic import cds, people, portal, twofactor, views
 from weizhong.clinic.api import api
 
 handler500 = "weizhong.clinic.views.server_error"
@@ -26,6 +26,8 @@ urlpatterns = [
     path("settings/api-tokens/", views.api_tokens, name="api_tokens"),
     path("audit/", views.audit_log, name="audit_log"),
     path("settings/sessions/", views.sessions, name="sessions"),
+    path("settings/staff/", people.staff_list, name="staff"),
+    path("settings/password/", people.password_change, name="password_change"),
     path("patients/", views.patient_list, name="patients"),
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<int:pk>/", views.patient_chart, name="patient"),
