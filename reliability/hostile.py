@@ -471,12 +471,17 @@ def inject(p: Prober, f: Any, doc: Any, clinic: Any) -> dict[str, Any]:
         json.dumps(api_patient),
         "application/json",
     )
+    from weizhong.clinic.history import version_number
+
     p.send(
         "script: patient API",
         "PUT",
         f"/api/v1/patients/{patient.pk}",
         json.dumps({**api_patient, "family_name": "Zed" + PAYLOAD}),
         "application/json",
+        headers={
+            "HTTP_IF_MATCH": f'"patient-{patient.pk}-v{version_number("patient", patient.pk)}"'
+        },
     )
     exam: Exam = f.make_exam(patient, doc)
     made["exam"] = exam
@@ -549,6 +554,19 @@ def inject(p: Prober, f: Any, doc: Any, clinic: Any) -> dict[str, Any]:
     visits = list(Visit.objects.filter(patient=patient).order_by("pk"))
     page_visit, api_visit = visits[0], visits[-1]
     made["visit"], made["api visit"] = page_visit, api_visit
+    # a visit voided with a script as its reason: the reason shows in the chart and banners
+    p.send(
+        "script: visit API",
+        "POST",
+        f"/api/v1/patients/{patient.pk}/visits",
+        json.dumps(visit_api),
+        "application/json",
+    )
+    voided = Visit.objects.filter(patient=patient).order_by("-pk").first()
+    p.send("script: void", "POST", f"/visits/{voided.pk}/void/", {"reason": PAYLOAD}, api=False)
+    made["voided"] = Visit.all_objects.get(pk=voided.pk)
+    if not made["voided"].voided:
+        raise SystemExit("the void form refused a reason with a script in it")
     note = Note.objects.get(visit=page_visit)
     p.send(
         "script: note form",
@@ -649,6 +667,12 @@ def pages_to_check(made: dict[str, Any]) -> list[str]:
         "/audit/",
         f"/audit/?user={quote(PAYLOAD)}",
         f"/patients/{patient.pk}/outcomes/new/",
+        f"/patients/{patient.pk}/history/",
+        f"/visits/{visit.pk}/history/",
+        f"/visits/{api_visit.pk}/history/",
+        f"/visits/{made['voided'].pk}/",
+        f"/visits/{made['voided'].pk}/history/",
+        "/settings/staff/",
     ]
 
 
