@@ -30,12 +30,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from . import history
+from .appendonly import AppendOnly, AppendOnlyModel
+
+__all__ = ["AppendOnly", "AuditEvent", "AuditHead", "record", "verify_chain"]
 
 GENESIS = "0" * 64
-
-
-class AppendOnly(Exception):
-    """Audit events are never changed or deleted."""
 
 
 class AuditHead(models.Model):
@@ -45,7 +44,7 @@ class AuditHead(models.Model):
     last_hash = models.CharField(max_length=64, default=GENESIS)
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(
@@ -71,14 +70,6 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-seq"]
         indexes = [models.Index(fields=["clinic_id", "-seq"])]
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnly("audit events are never changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnly("audit events are never deleted")
 
     def content(self) -> dict[str, Any]:
         """What the hash covers (everything but the hashes themselves)."""

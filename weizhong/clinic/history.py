@@ -32,11 +32,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .appendonly import AppendOnly, AppendOnlyModel
+
+__all__ = ["AppendOnly", "RecordVersion", "void_record"]
+
 MIN_REASON = 10  # characters: a void needs a reason someone else can understand later
-
-
-class AppendOnly(Exception):
-    """Record versions are never changed or deleted."""
 
 
 class RecordVoided(Exception):
@@ -49,7 +49,7 @@ class AlreadyVoided(Exception):
         super().__init__("already voided")
 
 
-class RecordVersion(models.Model):
+class RecordVersion(AppendOnlyModel):
     ACTIONS = [
         ("created", _("created")),
         ("edited", _("edited")),
@@ -81,14 +81,6 @@ class RecordVersion(models.Model):
             )
         ]
         indexes = [models.Index(fields=["patient", "at"])]
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnly("record versions are never changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnly("record versions are never deleted")
 
 
 # ------------------------------------------------------------------------- what is tracked
