@@ -141,7 +141,7 @@ def test_a_voided_visit_leaves_counts_but_stays_in_the_chart(
     assert list(patient.visits.all()) == [visit]
     assert Visit.all_objects.filter(patient=patient).count() == 2
     chart = doc.get(reverse("patient", args=[patient.pk])).content.decode()
-    assert "Voided records" in chart and REASON in chart
+    assert "Voided records" in chart and REASON in chart and "Visit of" in chart
     page = doc.get(reverse("visit", args=[second.pk]))
     text = page.content.decode()
     assert page.status_code == 200 and "Voided on" in text and REASON in text

@@ -258,6 +258,7 @@ def _voided_records(patient: Patient, clinician: bool) -> list[dict[str, Any]]:
             "kind": v.kind,
             "kind_name": KIND_NAMES[v.kind],
             "record_id": v.record_id,
+            "label": _voided_label(v),
             "at": v.at,
             "by": v.author_label,
             "reason": v.reason,
@@ -271,6 +272,22 @@ def _voided_records(patient: Patient, clinician: bool) -> list[dict[str, Any]]:
         }
         for v in rows.order_by("-at")[:100]
     ]
+
+
+def _voided_label(version: Any) -> str:
+    """ "Visit of 19 Nov 2026", "Plan v2", "ODI score": what a voided record was."""
+    data = version.data
+    if version.kind == "visit" and data.get("date"):
+        day = dt.date.fromisoformat(data["date"])
+        return _("Visit of %(day)s") % {"day": date_format(day, "j M Y")}
+    if version.kind == "exam" and data.get("created"):
+        day = timezone.localtime(dt.datetime.fromisoformat(data["created"]))
+        return _("Examination of %(day)s") % {"day": date_format(day, "j M Y")}
+    if version.kind == "plan" and data.get("version"):
+        return _("Plan v%(v)s") % {"v": data["version"]}
+    if version.kind == "outcome" and data.get("instrument"):
+        return _("%(name)s score") % {"name": str(data["instrument"]).upper()}
+    return f"{KIND_NAMES[version.kind]} {version.record_id}"
 
 
 def _medication_matches(patient: Patient) -> list[dict[str, Any]]:
