@@ -487,6 +487,7 @@ def inject(p: Prober, f: Any, doc: Any, clinic: Any) -> dict[str, Any]:
     made["exam"] = exam
     plan_form = {
         "action": "save",
+        "after_version": "0",
         "visits_per_week": "2",
         "planned_visits": "6",
         "guideline": "ACP2017",
