@@ -176,6 +176,7 @@ def main() -> int:
 
     from weizhong.clinic.api import new_token
     from weizhong.clinic.audit import AuditEvent, verify_chain
+    from weizhong.clinic.history import RecordVersion
     from weizhong.clinic.models import Outcome, Visit
 
     clinic, doc, f = make_clinic("Crash")
@@ -227,6 +228,22 @@ def main() -> int:
         ).values_list("what", "patient_id", "at")
     )
     audit_missing = match_audit(run.acks, events)
+    # every stored record has its first version (written in the same transaction as it)
+    stored_ids = {
+        "visit": set(
+            Visit.all_objects.filter(patient_id__in=patients).values_list("pk", flat=True)
+        ),
+        "outcome": set(
+            Outcome.all_objects.filter(patient_id__in=patients).values_list("pk", flat=True)
+        ),
+    }
+    unversioned = sum(
+        len(ids - set(
+            RecordVersion.objects.filter(kind=kind, record_id__in=ids, action="created")
+            .values_list("record_id", flat=True)
+        ))
+        for kind, ids in stored_ids.items()
+    )  # fmt: skip
     chain = verify_chain()
     stored = len(stored_visits) + len(stored_outcomes)
 
@@ -236,6 +253,7 @@ def main() -> int:
     report.add("acknowledged and found", found)
     report.add("missing (acknowledged, not stored)", len(run.acks) - found, zero=True)
     report.add("audit events missing", audit_missing, zero=True)
+    report.add("stored records without their first version (history)", unversioned, zero=True)
     report.add("audit chain events verified", chain.events)
     report.add("audit chain broken", 0 if chain.intact else 1, zero=True)
     report.add("stored without an acknowledgement (in flight at a kill)", stored - found)
