@@ -1,5 +1,5 @@
-"""Access matrix: every route × every role × GET/POST/PUT/DELETE × (own record, another clinic's
-record, a nonexistent id). Proves: zero unauthorised successes. The roles: anonymous, the
+"""Access matrix: every route × every role × GET/POST/PUT/PATCH/DELETE × (own record, another
+clinic's record, a nonexistent id). Proves: zero unauthorised successes. The roles: anonymous, the
 patient (portal link), front desk, clinician, a clinician of another clinic, a clinic
 administrator, and a colleague (a clinician of the same clinic outside the patient's care
 team, who must answer the emergency-access question first).
@@ -77,6 +77,7 @@ POLICY: dict[str, str] = {
     "api:create_patient": STAFF,
     "api:get_patient": STAFF,
     "api:update_patient": STAFF,
+    "api:patch_patient": STAFF,
     "patient_history": STAFF,
     "password_change": STAFF,
     # the audit trail and the staff: administrators
@@ -121,7 +122,7 @@ POLICY: dict[str, str] = {
 # outside the patient's care team (the patient has a primary clinician), who must pass the
 # emergency-access question before any of the patient's records.
 ROLES = ("anonymous", "patient", "front desk", "clinician", "other clinician", "admin", "colleague")
-METHODS = ("GET", "POST", "PUT", "DELETE")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def allowed(role: str, audience: str) -> bool:
@@ -346,6 +347,7 @@ def bodies(data: ClinicData) -> dict[str, Callable[[], dict[str, Any]]]:
             "family_name": "Probe",
             "birth_date": "1980-01-02",
         },
+        "api:patch_patient": lambda: {"phone": "555-0100"},
         "api:update_patient": lambda: {
             "given_name": "Ada",
             "family_name": "Runner",
@@ -502,10 +504,10 @@ def call(
             extra["HTTP_AUTHORIZATION"] = f"Bearer {bearer}"
         if name == "api:edit_note":
             extra["HTTP_IF_MATCH"] = current_etag(url)
-        if name == "api:update_patient":
+        if name in ("api:update_patient", "api:patch_patient"):
             extra["HTTP_IF_MATCH"] = patient_etag(url)
         kwargs: dict[str, Any] = {"content_type": "application/json"}
-        payload: Any = json.dumps(body) if method in ("POST", "PUT") else None
+        payload: Any = json.dumps(body) if method in ("POST", "PUT", "PATCH") else None
     else:
         kwargs = {}
         payload = body if method == "POST" else None
@@ -514,7 +516,7 @@ def call(
         response = fn(url, **extra)
     elif method == "POST":
         response = fn(url, payload, **kwargs, **extra) if api else fn(url, payload or {}, **extra)
-    elif method == "PUT":
+    elif method in ("PUT", "PATCH"):
         response = fn(
             url,
             payload or "",

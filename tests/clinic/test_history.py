@@ -378,3 +378,33 @@ def test_the_api_updates_details_with_if_match(clinician: Any, patient: Patient)
     assert stale.status_code == 412 and stale["ETag"] == done["ETag"]
     patient.refresh_from_db()
     assert patient.phone == "1"
+
+
+def test_patch_changes_only_the_fields_sent(clinician: Any, patient: Patient) -> None:
+    _token, key = new_token(clinician, "test")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    url = f"/api/v1/patients/{patient.pk}"
+    patient.primary_clinician, patient.phone = clinician, "555-0100"
+    patient.save()
+    tag = api.get(url)["ETag"]
+    sent = {"email": "ada.new@example.org"}
+    done = api.patch(url, sent, content_type="application/json", headers={"If-Match": tag})
+    assert done.status_code == 200, done.content
+    patient.refresh_from_db()
+    assert patient.email == "ada.new@example.org"
+    assert patient.phone == "555-0100" and patient.primary_clinician == clinician  # kept
+    assert versions("patient", patient.pk)[-1].changed == ["email"]
+    bad = api.patch(
+        url, {"given_name": ""}, content_type="application/json", headers={"If-Match": done["ETag"]}
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "given_name"]
+    stale = api.patch(url, sent, content_type="application/json", headers={"If-Match": tag})
+    assert stale.status_code == 412
+    assert api.patch(url, sent, content_type="application/json").status_code == 428
+    cleared = api.patch(
+        url,
+        {"primary_clinician": None},
+        content_type="application/json",
+        headers={"If-Match": done["ETag"]},
+    )
+    assert cleared.status_code == 200 and cleared.json()["primary_clinician_id"] is None

@@ -29,7 +29,7 @@ from ninja import Body, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 from ninja.security import HttpBearer
-from pydantic import Field
+from pydantic import Field, ValidationError, create_model
 
 from weizhong.case import CaseError, validate_case
 from weizhong.fhir.export import export_bundle
@@ -471,9 +471,47 @@ def patient_etag(pk: int, version: int) -> str:
 def update_patient(
     request: HttpRequest, patient_id: int, data: PatientIn, response: HttpResponse
 ) -> Status[Any]:
-    """Replace the patient's details. Requires ``If-Match`` with the ETag of GET
-    /patients/{id}: a copy that is no longer current gets 412 and nothing is written."""
+    """Replace the patient's details (a field left out takes its default: use PATCH to change
+    some fields only). Requires ``If-Match`` with the ETag of GET /patients/{id}: a copy that
+    is no longer current gets 412 and nothing is written."""
+    return _save_details(request, _patient(request, patient_id), data, response)
+
+
+# Every field of PatientIn, optional: only the fields sent change.
+PatientPatch = create_model(  # type: ignore[call-overload]
+    "PatientPatch",
+    __base__=Schema,
+    **{name: (field.annotation | None, None) for name, field in PatientIn.model_fields.items()},
+)
+
+
+@api.patch(
+    "/patients/{patient_id}",
+    response={200: PatientOut, 412: Message, 422: Problems, 428: Message},
+    tags=["patients"],
+)
+def patch_patient(
+    request: HttpRequest, patient_id: int, data: PatientPatch, response: HttpResponse
+) -> Status[Any]:
+    """Change only the fields sent (``"primary_clinician": null`` clears it; a field left out
+    keeps its value). Requires ``If-Match`` like PUT."""
     patient = _patient(request, patient_id)
+    current = {name: getattr(patient, name) for name in PatientIn.model_fields}
+    current["primary_clinician"] = patient.primary_clinician_id
+    try:
+        merged = PatientIn(**{**current, **data.model_dump(exclude_unset=True)})
+    except ValidationError as error:
+        return unprocessable(
+            [(["body", *(str(p) for p in e["loc"])], e["msg"]) for e in error.errors()]
+        )
+    return _save_details(request, patient, merged, response)
+
+
+def _save_details(
+    request: HttpRequest, patient: Patient, data: PatientIn, response: HttpResponse
+) -> Status[Any]:
+    """Check ``If-Match`` against the details' history version, validate with the page's form
+    and save in one transaction; the new ETag on the answer."""
     wanted = request.headers.get("If-Match", "").strip()
     if not wanted:
         return Status(428, {"detail": "send If-Match with the ETag of GET /patients/{id}"})
