@@ -217,9 +217,8 @@ def baseline() -> int:
             pk__in=RecordVersion.objects.filter(kind=kind).values("record_id")
         )
         author = MADE_BY.get(name)
-        related = [f for f in (author, "visit" if name == "note" else None,
-                               "note__visit" if name == "amendment" else None) if f]  # fmt: skip
-        rows = rows.select_related(*related)
+        related = {"note": ["visit"], "amendment": ["note__visit"]}.get(name, [])
+        rows = rows.select_related(*([author] if author else []), *related)
         if name in BULKY:  # left out of the snapshot: not read
             rows = rows.defer(*BULKY[name])
         batch: list[RecordVersion] = []

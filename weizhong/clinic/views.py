@@ -172,26 +172,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 services.save_patient(form, int(version))
             except services.StaleCopy as stale:
                 conflict, status = stale.current, 409
-                form.add_error(
-                    None,
-                    _(
-                        "%(who)s changed these details at %(when)s, after you opened them. "
-                        "Nothing you typed was saved; it is kept below. The saved values of "
-                        "what they changed: %(what)s. Check, then save again."
-                    )
-                    % {
-                        "who": stale.current.author_label if stale.current else _("Someone"),
-                        "when": timezone.localtime(stale.current.at).strftime("%H:%M")
-                        if stale.current
-                        else "?",
-                        "what": "; ".join(
-                            f"{_field_label(Patient, n)}: {_shown(stale.current.data.get(n))}"
-                            for n in stale.current.changed
-                        )
-                        if stale.current and stale.current.changed
-                        else "–",
-                    },
-                )
+                form.add_error(None, _details_conflict(stale.current))
                 version = str(stale.current.version if stale.current else 0)
             else:
                 messages.success(request, _("Saved."))
@@ -204,6 +185,25 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "patient": patient, "record_version": version, "conflict": conflict},
         status=status,
     )
+
+
+def _details_conflict(newer: Any) -> str:
+    """What to say when a patient's details were saved by someone else after this form was
+    opened: who, when, and the saved values of what they changed."""
+    if newer is None:
+        return _("These details changed after you opened them; please reload the page.")
+    changed = "; ".join(
+        f"{_field_label(Patient, name)}: {_shown(newer.data.get(name))}" for name in newer.changed
+    )
+    return _(
+        "%(who)s changed these details at %(when)s, after you opened them. Nothing you typed "
+        "was saved; it is kept below. The saved values of what they changed: %(what)s. Check, "
+        "then save again."
+    ) % {
+        "who": newer.author_label,
+        "when": timezone.localtime(newer.at).strftime("%H:%M"),
+        "what": changed or "–",
+    }
 
 
 @staff_required()
@@ -1378,7 +1378,8 @@ def void_record(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
     model = VOIDABLE[kind]
     record = record_for(request, model, pk)
-    also = list(record.plans.all()) if kind == "exam" else []
+    # the plans voided with an exam, named by version (their 15 KB of content is not needed)
+    also = list(record.plans.only("id", "version")) if kind == "exam" else []
     error, reason, status = "", "", 200
     if record.voided:
         status = 409
