@@ -27,6 +27,7 @@ SECTION_TITLES = {
     "sacroiliac": _("Sacroiliac joint"),
     "neurological": _("Neurological"),
     "palpation": _("Palpation"),
+    "vascular": _("Circulation (calf and foot)"),
     "movement": _("Movement"),
     "questionnaires": _("Questionnaires"),
 }
