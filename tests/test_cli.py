@@ -124,7 +124,7 @@ def test_knowledge_check_prints_counts() -> None:
     report = json.loads(done.stdout)
     assert report["ok"] is True
     assert report["counts"]["conditions"] == 9
-    assert report["counts"]["red_flags"] == 6
+    assert report["counts"]["red_flags"] == 12
     assert report["counts"]["instruments"] == 7
 
 

@@ -59,7 +59,8 @@ def test_every_region_device_and_condition_of_the_contract_is_known(knowledge: K
 
 def test_every_red_flag_of_the_contract_has_rules(knowledge: Knowledge) -> None:
     section = CONTRACT.split("## Red flags the assessment raises", 1)[1].split("\n## ", 1)[0]
-    named = set(re.findall(r"`([a-z_]+)`", section)) - {"emergency", "urgent", "soon"}
+    added = CONTRACT.split("### Red flags added", 1)[1].strip().split("\n\n", 1)[0]
+    named = set(re.findall(r"`([a-z_]+)`", section + added)) - {"emergency", "urgent", "soon"}
     assert named == {flag.id for flag in knowledge.red_flags}
 
 

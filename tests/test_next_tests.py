@@ -10,8 +10,9 @@ def test_an_empty_exam_proposes_tests_that_were_not_done() -> None:
     result = assess_findings({})
     tests = [t for t in result["next_tests"] if t["kind"] == "differential"]
     assert 3 <= len(tests) <= 5
-    gains = [t["expected_information_gain"] for t in tests]
-    assert gains == sorted(gains, reverse=True)
+    # Issue 11: ranked by how much they separate the two leading conditions, not by gain alone.
+    separations = [t["expected_separation"] for t in tests]
+    assert separations == sorted(separations, reverse=True)
     for test in tests:
         assert test["why"]
 
@@ -103,3 +104,41 @@ def test_every_next_test_has_a_label_and_a_how_to() -> None:
     assert "red_flag_screen" in kinds
     for test in result["next_tests"]:
         assert test["label"] and isinstance(test["howto"], str)
+
+
+def test_next_tests_are_ranked_by_how_well_they_separate_the_two_leading_conditions() -> None:
+    """Issue 11, HZ-19: a sciatica picture asks first for the test that best tells its two
+    leading conditions apart, and says which two it separates."""
+    result = assess_findings(
+        {
+            "pain_regions": ["low_back", "buttock_left", "posterior_thigh_left", "calf_left"],
+            "leg_pain_dominant": True,
+            "pain_worse_sitting": True,
+        },
+        {"age": 40, "sex": "female"},
+    )
+    leading = [e["condition"] for e in result["differential"][:2]]
+    tests = [t for t in result["next_tests"] if t["kind"] == "differential"]
+    assert tests
+    first = tests[0]
+    assert first["separates"] == leading
+    assert first["expected_separation"] > 0
+    assert "Separates" in first["why"]
+    for test in tests:
+        if test["separates"] is None:
+            assert test["expected_separation"] <= first["expected_separation"]
+            assert "Does not separate" in test["why"]
+
+
+def test_a_test_that_moves_neither_leader_is_never_ranked_above_one_that_does() -> None:
+    result = assess_findings(
+        {"pain_regions": ["low_back", "posterior_thigh_left"], "ake_left_deg": 45},
+        {"age": 35, "sex": "male"},
+    )
+    tests = [t for t in result["next_tests"] if t["kind"] == "differential"]
+    seen_non_separating = False
+    for test in tests:
+        if test["separates"] is None:
+            seen_non_separating = True
+        else:
+            assert not seen_non_separating, "a separating test came after a non-separating one"

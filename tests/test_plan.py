@@ -18,16 +18,23 @@ from weizhong.planning.plan import PlanSettingError, make_plan
 from weizhong.planning.safety import OverrideError, parse_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
+# Leg pain makes cauda equina possible; its cardinal questions, answered, let the plan treat
+# (issue 11: unanswered, the plan is "screen_first"; see tests/test_plan_gates.py).
+CE_ANSWERED = {
+    "saddle_anaesthesia": False, "bladder_dysfunction": False, "bowel_dysfunction": False,
+    "sexual_dysfunction": False,
+}  # fmt: skip
 HAMSTRINGS = {
     "pain_regions": ["low_back", "posterior_thigh_left"], "onset_days": 90,
     "slr_left_deg": 50, "slr_left_response": "posterior_thigh_stretch",
     "slr_left_sensitised": False, "ake_left_deg": 48, "trigger_points": ["hamstrings_left"],
+    **CE_ANSWERED,
 }  # fmt: skip
 NERVE_ROOT = {
     "pain_regions": ["low_back", "calf_left", "foot_left"], "onset_days": 20,
     "leg_pain_dominant": True, "slr_left_deg": 35, "slr_left_response": "leg_pain_below_knee",
     "slr_left_sensitised": True, "achilles_reflex_left": "reduced",
-    "myotome_weakness": ["S1_left"], "dermatome_sensory_loss": ["S1_left"],
+    "myotome_weakness": ["S1_left"], "dermatome_sensory_loss": ["S1_left"], **CE_ANSWERED,
 }  # fmt: skip
 
 
@@ -325,11 +332,17 @@ def test_the_plan_names_the_channels_through_the_painful_regions() -> None:
     assert "LU" not in channels
 
 
-def test_a_soon_red_flag_keeps_the_plan_with_the_referral_on_top() -> None:
+def test_a_soon_red_flag_refers_first_for_needles_and_hands_on_but_keeps_the_home_programme() -> (
+    None
+):
+    # issue 11: a soon flag used to keep the needles ("treat gently meanwhile"); now it refers
+    # first for needles and hands-on care, and only the home programme stays.
     result = plan({**HAMSTRINGS, "prolonged_corticosteroids": True})
-    assert result["status"] == "treat"
-    assert result["acupuncture"]["points"]
+    assert result["status"] == "refer_first"
+    assert result["acupuncture"]["points"] == []
+    assert result["exercises"]
     assert "red_flag_soon" in warning_ids(result)
+    assert result["office_care"]["soft_tissue_and_mobilisation"] is None
     assert result["office_care"]["manipulation"]["suitability"] == "not suitable"
 
 

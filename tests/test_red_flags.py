@@ -20,17 +20,27 @@ def test_red_flag_fixture(fixture: dict[str, Any]) -> None:
     result = assess_findings(fixture["findings"], fixture.get("patient"))
     raised = {flag["id"]: flag["urgency"] for flag in result["red_flags"]}
     assert raised == fixture["expect"]
+    fired = {rule for flag in result["red_flags"] for rule in flag["rules"]}
+    assert set(fixture.get("rules", [])) <= fired  # the rule the fixture is written for fired
 
 
 def test_every_rule_is_fired_by_some_fixture(knowledge: Knowledge) -> None:
     cases = [make_case(f["findings"], f.get("patient")) for f in FIXTURES]
     unfired = [
-        f"{flag.id} rule #{n}"
+        f"{flag.id} rule '{rule.id}'"
         for flag in knowledge.red_flags
-        for n, rule in enumerate(flag.rules, 1)
+        for rule in flag.rules
         if not any(_fires(rule, case) for case in cases)
     ]
     assert unfired == []
+
+
+def test_every_rule_id_is_named_by_a_fixture(knowledge: Knowledge) -> None:
+    """Each rule has a fixture written for it (its id in the fixture's `rules`), not only one
+    that happens to fire it; and no fixture names a rule that does not exist."""
+    named = {rule for fixture in FIXTURES for rule in fixture.get("rules", [])}
+    ids = {rule.id for flag in knowledge.red_flags for rule in flag.rules}
+    assert named == ids
 
 
 def test_raised_flag_names_its_findings_and_action() -> None:
@@ -39,6 +49,8 @@ def test_raised_flag_names_its_findings_and_action() -> None:
     assert {b["finding"] for b in flag["because"]} == {"saddle_anaesthesia", "bladder_dysfunction"}
     assert "emergency" in flag["action"].lower()
     assert flag["source"]
+    assert flag["rules"] == ["ces_cardinal_feature"]
+    assert "emergency department" in flag["patient_action"]
 
 
 def test_red_flags_come_first_and_never_hide_the_differential() -> None:

@@ -59,3 +59,31 @@ def test_invalid_start_back_answers_are_refused_not_guessed() -> None:
     (problem,) = info.value.problems
     assert problem.field == "findings.startback_answers"
     assert "item 8" in problem.message
+
+
+def test_the_rule_reports_the_population_it_was_validated_in() -> None:
+    inside = assess_findings(ALL_MET, {"age": 35})["triage"]["manipulation_rule"]
+    assert inside["population"]["applies"] is True
+    assert inside["population"]["age_range"] == [18, 60]
+    outside = assess_findings(
+        {**ALL_MET, "myotome_weakness": ["L5_left"]},
+        {"age": 15, "conditions": ["lumbar_surgery_history"]},
+    )["triage"]["manipulation_rule"]
+    assert outside["status"] == "positive"  # the criteria still count ...
+    assert outside["population"]["applies"] is False  # ... but the rule does not apply
+    assert {o["id"] for o in outside["population"]["outside"]} == {
+        "age",
+        "nerve_root_signs",
+        "previous_lumbar_surgery",
+    }
+
+
+def test_an_unrecorded_age_leaves_the_population_unknown() -> None:
+    rule = assess_findings(ALL_MET)["triage"]["manipulation_rule"]
+    assert rule["population"]["applies"] is None
+
+
+def test_the_failed_validation_is_always_shown_beside_the_rule() -> None:
+    rule = assess_findings(ALL_MET, {"age": 35})["triage"]["manipulation_rule"]
+    assert rule["validation"]["source"] == "Hancock 2008, Eur Spine J 17:936"
+    assert "no better than chance" in rule["validation"]["text"]

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import orjson
@@ -390,6 +391,24 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
         print(f"  {name + '.toml':<18} " + _("version {version}").format(version=version))
     for name, count in counts.items():
         print(f"  {count:>6}  {name.replace('_', ' ')}")
+    return 0
+
+
+def cmd_safety(args: argparse.Namespace) -> int:
+    from weizhong.safety_case import safety_case, safety_case_html, safety_case_text
+
+    case = safety_case()
+    if args.format == "json":
+        text = orjson.dumps(case, option=orjson.OPT_INDENT_2).decode() + "\n"
+    elif args.format == "html":
+        text = safety_case_html(case)
+    else:
+        text = safety_case_text(case) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(_("wrote {path}").format(path=args.output), file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -956,6 +975,22 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sources.set_defaults(func=cmd_knowledge_sources)
+    safety = sub.add_parser(
+        "safety",
+        help=_("print the clinical safety case (hazard log, controls, tests)"),
+        description=_(
+            "Print the clinical safety case: every hazard the software could contribute to, its "
+            "cause, harm and risk before and after the controls, each control (a rule in the "
+            "knowledge files, with its source) and the tests that prove it."
+        ),
+        epilog=_("examples:")
+        + "\n  weizhong safety\n  weizhong safety --format html -o safety-case.html"
+        + "\n  weizhong safety --format json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    safety.add_argument("--format", choices=("text", "html", "json"), default="text")
+    safety.add_argument("-o", "--output", help=_("write to this file instead of standard output"))
+    safety.set_defaults(func=cmd_safety)
     _web_commands(sub)
     return parser
 

@@ -15,15 +15,55 @@ ROLE_WORDS = {
 }
 
 
+STATUS_WORDS = {
+    "treat": _("TREAT"),
+    "refer_first": _("REFER FIRST: no needling or hands-on care until medically assessed"),
+    "screen_first": _("SCREEN FIRST: no needling or hands-on care until the questions below are "
+                      "answered"),
+}  # fmt: skip
+
+
+def _screen_line(plan: dict[str, Any]) -> str:
+    """The red-flag screen in one line: complete or not, and whether cauda equina is open."""
+    screen = plan.get("red_flag_screen") or {}
+    if screen.get("cauda_equina_unscreened"):
+        state = _("incomplete: cauda equina not excluded")
+    elif screen.get("complete") is False:
+        state = _("incomplete: {count} core question(s) not asked").format(
+            count=len(screen.get("not_asked", ()))
+        )
+    elif screen.get("complete"):
+        state = _("complete")
+    else:
+        state = _("not reported")
+    flags = plan["assessment"]["red_flags"]
+    raised = _("{count} red flag(s) raised").format(count=len(flags)) if flags else _("no red flag")
+    return _("RED-FLAG SCREEN: {state}; {raised}").format(state=state, raised=raised)
+
+
 def render_plan(plan: dict[str, Any]) -> str:
     lines = [_("weizhong treatment plan") + f"   ({plan['knowledge_version']})", ""]
-    if plan["status"] == "refer_first":
-        lines += [
-            "!! " + _("REFER FIRST: no needling or manipulation until medically assessed"),
-            "",
-        ]
+    lines.append(_screen_line(plan))
+    status = plan["status"]
+    lines.append(_("PLAN STATUS: {status}").format(status=STATUS_WORDS.get(status, status)))
     for flag in plan["assessment"]["red_flags"]:
         lines.append(f"!! {flag['urgency'].upper()}: {flag['action']}")
+    questions = plan.get("questions") or []
+    if questions:
+        lines.append(
+            _("ASK FIRST: {questions}").format(
+                questions=", ".join(q["finding"].replace("_", " ") for q in questions)
+            )
+        )
+    patient = plan.get("patient") or {}
+    if patient.get("pregnant"):
+        weeks = patient.get("gestation_weeks")
+        lines.append(
+            _("Pregnant, {weeks} weeks").format(weeks=weeks)
+            if weeks is not None
+            else _("Pregnant, weeks not recorded")
+        )
+    lines.append("")
     leading = ", ".join(
         f"{e['condition']} {e['probability']:.0%}" for e in plan["assessment"]["leading"]
     )
@@ -44,7 +84,10 @@ def render_plan(plan: dict[str, Any]) -> str:
     for point in acu["withheld"]:
         lines.append(
             "  "
-            + _("withheld: {code} ({rule})").format(code=point["code"], rule=point["withheld_by"])
+            + _("withheld: {code} ({rule})").format(
+                code=f"{point['code']} {point['muscle']}" if point.get("muscle") else point["code"],
+                rule=point["withheld_by"],
+            )
         )
     electro = acu["electrostimulation"]
     lines.append("")
@@ -66,7 +109,11 @@ def render_plan(plan: dict[str, Any]) -> str:
         + _("Manipulation: {suitability} ({why})").format(
             suitability=care["manipulation"]["suitability"], why=care["manipulation"]["why"]
         ),
-        "  " + care["soft_tissue_and_mobilisation"],
+        "  "
+        + (
+            care["soft_tissue_and_mobilisation"]
+            or _("Hands-on care withheld: {why}").format(why=care.get("hands_on_withheld"))
+        ),
     ]
     if plan["exercises"]:
         lines += ["", _("HOME PROGRAMME")]

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from weizhong.i18n import _
+from weizhong.knowledge import load_knowledge
 from weizhong.reasoning.words import percent
+
+
+def _label(finding: str) -> str:
+    """A finding as a person reads it (its label), never its id."""
+    definition = load_knowledge().findings.get(finding)
+    if definition is None:
+        return finding.replace("_", " ")
+    return definition.label[:1].lower() + definition.label[1:]
+
 
 BAR_WIDTH = 20
 URGENCY_WORDS = {"emergency": _("emergency"), "urgent": _("urgent"), "soon": _("soon")}
@@ -28,7 +38,13 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
     def red(text: str) -> str:
         return f"\033[1;31m{text}\033[0m" if colour else text
 
-    lines: list[str] = []
+    # The state of the red-flag screen opens the report, before anything else (issue 11).
+    screen = result["red_flag_screen"]
+    screen_line = _("SCREEN: {summary}").format(summary=screen["summary"])
+    alarm = screen["cauda_equina_unscreened"] or any(
+        f["urgency"] == "emergency" for f in result["red_flags"]
+    )
+    lines: list[str] = [red(screen_line) if alarm else bold(screen_line), ""]
     title = _("weizhong assessment")
     if result.get("case_id"):
         title += " — " + _("case {id}").format(id=result["case_id"])
@@ -37,25 +53,39 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
     for flag in result["red_flags"]:
         urgency = URGENCY_WORDS.get(flag["urgency"], flag["urgency"]).upper()
         lines.append(red(f"  !! {urgency}: {flag['name']}"))
-        found = ", ".join(f"{b['finding']} = {_show(b['value'])}" for b in flag["because"])
+        found = "; ".join(f"{_label(b['finding'])}: {_show(b['value'])}" for b in flag["because"])
         lines.append("     " + _("because: {findings}").format(findings=found))
         lines.append("     " + _("action:  {action}").format(action=flag["action"]))
+        if flag.get("patient_action"):
+            lines.append("     " + _("patient: {words}").format(words=flag["patient_action"]))
     if not result["red_flags"]:
         lines.append("  " + _("none raised"))
-    screen = result["red_flag_screen"]
     if not screen["complete"]:
         lines.append(
             "  "
             + _("screen incomplete — not yet asked: {findings}").format(
-                findings=", ".join(screen["not_asked"])
+                findings="; ".join(_label(f) for f in screen["not_asked"])
             )
         )
     lines += ["", bold(_("DIFFERENTIAL")) + "  " + _("(conditions can coexist; each stands alone)")]
+    fit = result.get("fit")
+    if fit and fit["status"] == "poor":
+        lines.append(red("  " + _("POOR FIT: {why}").format(why=fit["why"])))
     for rank, entry in enumerate(result["differential"], 1):
         lines.append(
             f"  {rank}. {entry['name']:<46} {_bar(entry['probability'])} "
             f"{percent(entry['probability']):>5}"
         )
+        share = entry.get("estimate_share", 0.0)
+        if share:
+            lines.append(
+                "       "
+                + _("{share} of this movement rests on expert estimates").format(
+                    share=percent(share)
+                )
+            )
+        if entry.get("cap"):
+            lines.append("       " + entry["cap"]["reason"])
         for item in [b for b in entry["because"] if b.get("counted")][:4]:
             sign = {"raises": "+", "lowers": "−"}.get(item.get("effect", ""), "·")
             lines.append(f"       {sign} {item['text']}")

@@ -100,6 +100,7 @@ def home(request: HttpRequest, token: str) -> HttpResponse:
             "requests": list(patient.requests.filter(completed_at__isnull=True)),
             "instruments": services.instruments(),
             "refer": plan is not None and plan.plan.get("status") == "refer_first",
+            "screen": plan is not None and plan.plan.get("status") == "screen_first",
             "pain_values": range(11),
         },
     )

@@ -36,7 +36,8 @@ def send_reminders(dry_run: bool = False) -> ReminderRun:
         due = services.exercises_today(plan, today)
         done = set(patient.home_logs.filter(day=today).values_list("exercise", flat=True))
         waiting = [e for e in due if e["id"] not in done]
-        if not waiting or (plan is not None and plan.plan.get("status") == "refer_first"):
+        held = plan is not None and plan.plan.get("status") in ("refer_first", "screen_first")
+        if not waiting or held:
             skipped += 1
             continue
         link = settings.WEIZHONG_BASE_URL.rstrip("/") + portal.url_for(None, patient)

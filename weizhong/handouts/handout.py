@@ -58,6 +58,45 @@ URGENT_SYMPTOMS = (
 )
 
 
+# What the patient reads when the plan waits for a doctor, by urgency, when a flag brings no
+# patient wording of its own: plain words, never the clinician's instruction (hazard HZ-22).
+PATIENT_ACTIONS = {
+    "emergency": _("Go to an emergency department today. Do not wait for your next appointment."),
+    "urgent": _("See a doctor today or tomorrow, before any more treatment here."),
+    "soon": _("See your doctor in the next two weeks, before treatment here goes on."),
+}
+
+
+def _see_a_doctor_first(plan: dict[str, Any]) -> str:
+    """The box that opens a handout whose plan waits for a doctor or for more questions."""
+    flags = plan["assessment"]["red_flags"]
+    if flags:
+        title = _("Please see a doctor first")
+        actions = list(
+            dict.fromkeys(
+                str(f.get("patient_action") or PATIENT_ACTIONS[f["urgency"]]) for f in flags
+            )
+        )
+    else:  # screen_first: questions the clinician must still ask
+        title = _("A few more questions first")
+        actions = [
+            _(
+                "Your clinician needs to ask you a few more questions before treatment starts. "
+                "If you have numbness between your legs or new trouble passing urine or "
+                "controlling your bowels, go to an emergency department today."
+            )
+        ]
+    return (
+        "<div class='urgent'><h2>"
+        + escape(title)
+        + "</h2>"
+        + "".join(f"<p>{escape(a)}</p>" for a in actions)
+        + "<p>"
+        + escape(_("Do not start these exercises until you have been checked."))
+        + "</p></div>"
+    )
+
+
 def handout_html(
     plan: dict[str, Any], programme: dict[str, Any], clinic: str, today: dt.date | None = None
 ) -> str:
@@ -69,22 +108,9 @@ def handout_html(
         f"<div class='meta'>{escape(clinic)} · {escape(_('prepared on {date}').format(date=date))}"
         "</div>",
     ]
-    refer = plan.get("status") == "refer_first"
+    refer = plan.get("status") in ("refer_first", "screen_first")
     if refer:
-        actions = " ".join(
-            escape(f["action"])
-            for f in plan["assessment"]["red_flags"]
-            if f["urgency"] in ("emergency", "urgent")
-        )
-        parts.append(
-            "<div class='urgent'><h2>"
-            + escape(_("Please see a doctor first"))
-            + "</h2><p>"
-            + actions
-            + "</p><p>"
-            + escape(_("Do not start these exercises until you have been checked."))
-            + "</p></div>"
-        )
+        parts.append(_see_a_doctor_first(plan))
     exercises = [] if refer else programme["exercises"]
     if exercises:
         parts.append(f"<h2>{escape(_('Your exercises'))}</h2><table class='exercises'>")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tomllib
 from collections.abc import Callable, Collection
 from functools import cache
@@ -30,12 +31,17 @@ from weizhong.knowledge.records import (
     EvidenceDef,
     EvidenceVariant,
     FindingDef,
+    FitRules,
     Knowledge,
     ManipulationRule,
     Medication,
+    OutsidePopulation,
+    Population,
     RedFlagAsk,
     RedFlagDef,
     RedFlagRule,
+    RedFlagScreen,
+    RequiredPain,
     Vocabulary,
 )
 from weizhong.knowledge.tables import Table
@@ -215,9 +221,13 @@ def _predicates(
     return tuple(out)
 
 
-def _load_conditions(table: RawTable) -> tuple[ConditionDef, ...]:
+def _load_conditions(
+    table: RawTable, known: Callable[[str, Value | None], None], vocabulary: Vocabulary
+) -> tuple[ConditionDef, ...]:
+    file = "conditions.toml"
+    back = _back_pain_label(table, known, vocabulary)
     conditions = []
-    for reader, ident in _entries("conditions.toml", table, "condition"):
+    for reader, ident in _entries(file, table, "condition"):
         computed = reader.opt_text("computed") or ""
         prior = _opt_float(reader, "prior")
         if computed:
@@ -230,12 +240,114 @@ def _load_conditions(table: RawTable) -> tuple[ConditionDef, ...]:
             if prior is None or not 0.0 < prior < 1.0:
                 reader.fail("'prior' must be a probability strictly between 0 and 1")
             citation = reader.citation()
+        regions = _regions(reader, "regions", vocabulary)
+        if not regions:
+            reader.fail("needs 'regions': the body-chart regions this condition explains")
+        claims_back_pain = reader.opt_flag("label_claims_back_pain", False)
         conditions.append(
             ConditionDef(
-                ident, reader.text("name"), reader.text("summary"), prior, citation, computed
+                ident,
+                reader.text("name"),
+                reader.text("summary"),
+                prior,
+                citation,
+                computed,
+                back if claims_back_pain else None,
+                regions,
             )
         )
     return tuple(conditions)
+
+
+def _regions(reader: Table, key: str, vocabulary: Vocabulary) -> frozenset[str]:
+    """Region names as written (``posterior_thigh`` stands for both sides) as concrete ids."""
+    out: set[str] = set()
+    for name in reader.opt_texts(key):
+        concrete = {name} if name in vocabulary.regions else {f"{name}_{s}" for s in SIDES}
+        if not concrete <= vocabulary.regions:
+            reader.fail(f"'{key}': '{name}' is not a body-chart region")
+        out |= concrete
+    return frozenset(out)
+
+
+def _back_pain_label(
+    table: RawTable, known: Callable[[str, Value | None], None], vocabulary: Vocabulary
+) -> RequiredPain:
+    file = "conditions.toml"
+    raw = table.get("back_pain_label")
+    if not isinstance(raw, dict):
+        raise KnowledgeError(file, "[back_pain_label]", "missing")
+    reader = Table(raw, file, "[back_pain_label]", KnowledgeError)
+    regions = sorted(_regions(reader, "regions", vocabulary))
+    if not regions:
+        reader.fail("needs 'regions'")
+    cap = reader.number("cap")
+    if not 0.0 < cap < 1.0:
+        reader.fail("'cap' must be a probability strictly between 0 and 1")
+    reader.citation()  # the cap is a number: it needs a source or an estimate's rationale
+    try:
+        predicate = compile_predicate(f"pain_regions has_any [{', '.join(regions)}]", known)
+    except PredicateError as error:
+        reader.fail(str(error))
+    return RequiredPain(
+        predicate, float(cap), reader.text("reason"), reader.text("id"), frozenset(regions)
+    )
+
+
+def _load_fit(table: RawTable, known: Callable[[str, Value | None], None]) -> FitRules:
+    file = "conditions.toml"
+    raw = table.get("fit")
+    if not isinstance(raw, dict):
+        raise KnowledgeError(file, "[fit]", "missing")
+    reader = Table(raw, file, "[fit]", KnowledgeError)
+    ratio = reader.number("min_odds_ratio")
+    if ratio <= 1.0:
+        reader.fail("'min_odds_ratio' must be above 1")
+    citation = reader.citation()
+    unexplained = []
+    for rule in reader.numbered("unexplained", "unexplained feature"):
+        try:
+            predicate = compile_predicate(rule.text("when"), known)
+        except PredicateError as error:
+            rule.fail(f"'when': {error}")
+        unexplained.append((rule.text("id"), predicate, rule.text("suggests")))
+    minimum = reader.number("min_probability")
+    if not 0.0 <= minimum < 1.0:
+        reader.fail("'min_probability' must lie in [0, 1)")
+    return FitRules(
+        float(ratio),
+        tuple(unexplained),
+        citation.text(),
+        float(minimum),
+        _population(reader),
+        reader.text("outside_population_suggests"),
+    )
+
+
+def _population(reader: Table) -> Population:
+    raw = reader.opt_table("population")
+    if raw is None:
+        reader.fail(
+            "needs 'population = {age = [low, high], setting = \"...\"}': who the figures "
+            "come from (for an estimate: the patients it was made for)"
+        )
+    raw.only(("age", "setting"))
+    ages = raw.integers("age")
+    if len(ages) != 2 or not 0 <= ages[0] < ages[1] <= 120:
+        raw.fail("'age' must be [low, high] with 0 <= low < high <= 120")
+    return Population(float(ages[0]), float(ages[1]), raw.text("setting"))
+
+
+def _outside_population(table: RawTable) -> OutsidePopulation:
+    raw = table.get("population")
+    if not isinstance(raw, dict):
+        raise KnowledgeError("evidence.toml", "[population]", "missing")
+    reader = Table(raw, "evidence.toml", "[population]", KnowledgeError)
+    weight = reader.number("outside_weight")
+    if not 0.0 <= weight < 1.0:
+        reader.fail("'outside_weight' must lie in [0, 1)")
+    citation = reader.citation()
+    return OutsidePopulation(float(weight), reader.text("id"), citation.text())
 
 
 def _likelihood_ratios(reader: Table) -> tuple[float, float, float | None, float | None]:
@@ -315,19 +427,34 @@ def _load_evidence(
                 reader.citation(),
                 tuple(variants),
                 f"{condition}/{group}" if group else f"{condition}/#{ident}",
+                _population(reader),
             )
         )
     return tuple(out)
 
 
+_SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
 def _load_red_flags(
     table: RawTable, known: Callable[[str, Value | None], None], findings: dict[str, FindingDef]
-) -> tuple[tuple[RedFlagDef, ...], tuple[str, ...]]:
+) -> tuple[tuple[RedFlagDef, ...], RedFlagScreen]:
     file = "red_flags.toml"
     flags = []
+    rule_ids: set[str] = set()
+    # Words that would make a patient's handout speak about the patient instead of to them.
+    wording = Table(table.get("patient_wording"), file, "[patient_wording]", KnowledgeError)
+    clinician_words = tuple(w.lower() for w in wording.texts("refuse"))
     for reader, ident in _entries(file, table, "red_flag"):
         rules = []
         for rule_reader in reader.numbered("rule", "rule"):
+            rule_id = rule_reader.text("id")
+            if not _SNAKE_CASE.match(rule_id):
+                rule_reader.fail(f"rule id '{rule_id}' must be snake_case")
+            if rule_id in rule_ids:
+                rule_reader.fail(f"duplicate rule id '{rule_id}' (rule ids are unique in the file)")
+            rule_ids.add(rule_id)
+            rule_reader.where = f"{rule_reader.where} '{rule_id}'"
             urgency = rule_reader.text("urgency")
             if urgency not in URGENCIES:
                 rule_reader.fail(f"urgency '{urgency}' is not one of {', '.join(URGENCIES)}")
@@ -339,15 +466,22 @@ def _load_red_flags(
                 rule_reader.fail("'at_least' must be between 1 and the length of 'of'")
             if not (all_ or any_ or of):
                 rule_reader.fail("needs 'all', 'any' or 'of' predicates")
+            reads = tuple(
+                dict.fromkeys(
+                    name for p in all_ + any_ + of for name in p.reads if name in findings
+                )
+            )
             rules.append(
                 RedFlagRule(
+                    rule_id,
                     urgency,
                     all_,
                     any_,
                     of,
                     at_least if of else 0,
                     rule_reader.text("action"),
-                    rule_reader.text("source"),
+                    rule_reader.citation().text(),
+                    reads,
                 )
             )
         asks = []
@@ -361,12 +495,87 @@ def _load_red_flags(
             if unknown or not ask:
                 ask_reader.fail(f"'ask' must list findings; unknown: {', '.join(unknown)}")
             asks.append(RedFlagAsk(given, ask, ask_reader.text("why")))
-        flags.append(RedFlagDef(ident, reader.text("name"), tuple(rules), tuple(asks)))
-    screen = table.get("screen", {}).get("core", [])
-    bad = [s for s in screen if s not in findings]
-    if bad or not screen:
-        raise KnowledgeError(file, "[screen]", f"'core' must list findings; unknown: {bad}")
-    return tuple(flags), tuple(screen)
+        patient_action = _patient_action(reader, {r.urgency for r in rules}, clinician_words)
+        escalation = {
+            urgency: tuple(
+                dict.fromkeys(
+                    name
+                    for r in rules
+                    if URGENCIES.index(r.urgency) < URGENCIES.index(urgency)
+                    for name in r.reads
+                )
+            )
+            for urgency in URGENCIES
+        }
+        flags.append(
+            RedFlagDef(
+                ident, reader.text("name"), tuple(rules), tuple(asks), patient_action, escalation
+            )
+        )
+    return tuple(flags), _red_flag_screen(table, known, findings, flags)
+
+
+def _patient_action(
+    reader: Table, urgencies: set[str], clinician_words: tuple[str, ...]
+) -> dict[str, str]:
+    """Plain words for the patient, one for every urgency the flag can be raised at."""
+    table = reader.opt_table("patient_action")
+    if table is None:
+        reader.fail("needs a [red_flag.patient_action] table: plain words for the patient")
+    out: dict[str, str] = {}
+    for urgency in URGENCIES:
+        text = table.opt_text(urgency)
+        if text is None:
+            if urgency in urgencies:
+                table.fail(f"needs '{urgency}': a rule of this flag raises it")
+            continue
+        if any(word in text.lower() for word in clinician_words):
+            table.fail(f"'{urgency}' must speak to the patient, not about them: {text!r}")
+        out[urgency] = text
+    return out
+
+
+def _red_flag_screen(
+    table: RawTable,
+    known: Callable[[str, Value | None], None],
+    findings: dict[str, FindingDef],
+    flags: list[RedFlagDef],
+) -> RedFlagScreen:
+    file = "red_flags.toml"
+    raw = table.get("screen")
+    if not isinstance(raw, dict):
+        raise KnowledgeError(file, "[screen]", "missing")
+    reader = Table(raw, file, "[screen]", KnowledgeError)
+    core = reader.opt_texts("core")
+    cardinal = reader.opt_texts("cauda_equina_cardinal")
+    for key, names in (("core", core), ("cauda_equina_cardinal", cardinal)):
+        bad = [s for s in names if s not in findings]
+        if bad or not names:
+            reader.fail(f"'{key}' must list findings; unknown: {bad}")
+    possible = _one_predicate(reader, "cauda_equina_possible", known)
+    if possible is None:
+        reader.fail("needs 'cauda_equina_possible': when leg symptoms make cauda equina possible")
+    rescreen = _one_predicate(reader, "rescreen_when", known)
+    words_table = reader.opt_table("words")
+    words = {name: words_table.text(name) for name in cardinal} if words_table else {}
+    rank: dict[str, int] = {}
+    for flag in flags:
+        for rule in flag.rules:
+            for name in rule.reads:
+                rank[name] = min(rank.get(name, len(URGENCIES)), URGENCIES.index(rule.urgency))
+    return RedFlagScreen(core, rescreen, possible, cardinal, words, rank)
+
+
+def _one_predicate(
+    reader: Table, key: str, known: Callable[[str, Value | None], None]
+) -> Predicate | None:
+    text = reader.opt_text(key)
+    if text is None:
+        return None
+    try:
+        return compile_predicate(text, known)
+    except PredicateError as error:
+        reader.fail(f"'{key}': {error}")
 
 
 def _load_triage(table: RawTable, known: Callable[[str, Value | None], None]) -> ManipulationRule:
@@ -436,7 +645,7 @@ def _load_folder(data_dir: Path) -> Knowledge:
     findings, vocabulary = _load_findings(tables["findings"])
     medication_classes, medications = _load_medications(tables["medications"])
     known = name_checker(findings, vocabulary, medication_classes)
-    conditions = _load_conditions(tables["conditions"])
+    conditions = _load_conditions(tables["conditions"], known, vocabulary)
     evidence = _load_evidence(tables["evidence"], {c.id for c in conditions}, known, findings)
     covered = {e.condition for e in evidence}
     for condition in conditions:
@@ -455,10 +664,13 @@ def _load_folder(data_dir: Path) -> Knowledge:
         conditions=conditions,
         evidence=evidence,
         red_flags=red_flags,
-        screen_core=screen,
+        screen_core=screen.core,
+        red_flag_screen=screen,
         manipulation_rule=_load_triage(tables["triage"], known),
         medication_classes=medication_classes,
         medications=medications,
+        fit=_load_fit(tables["conditions"], known),
+        outside_population=_outside_population(tables["evidence"]),
     )
 
 

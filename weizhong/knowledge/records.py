@@ -51,6 +51,41 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Population:
+    """Who a study measured: an age range (inclusive, None when open) and its setting in words."""
+
+    age_min: float | None
+    age_max: float | None
+    setting: str
+
+    def excludes_age(self, age: object) -> bool:
+        """Whether a known age lies outside the range (an unknown age is never excluded)."""
+        if isinstance(age, bool) or not isinstance(age, int | float):
+            return False
+        return (self.age_min is not None and age < self.age_min) or (
+            self.age_max is not None and age > self.age_max
+        )
+
+    def describe(self) -> str:
+        low = 0.0 if self.age_min is None else self.age_min
+        if self.age_max is None or self.age_max >= 120:
+            return f"{self.setting}, ages {low:g}+"
+        return f"{self.setting}, ages {low:g}–{self.age_max:g}"
+
+
+@dataclass(frozen=True)
+class RequiredPain:
+    """A condition whose definition needs pain in certain regions (its name says 'back pain'):
+    when the body chart was filled in without them, the probability is capped."""
+
+    predicate: Predicate
+    cap: float
+    reason: str
+    rule_id: str
+    regions: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class ConditionDef:
     id: str
     name: str
@@ -58,6 +93,29 @@ class ConditionDef:
     prior: float | None
     citation: Citation
     computed: str = ""
+    requires_pain: RequiredPain | None = None
+    core_regions: frozenset[str] = frozenset()  # body-chart regions (sided ids) it explains
+
+
+@dataclass(frozen=True)
+class FitRules:
+    """When the picture fits none of the modelled conditions well (conditions.toml [fit])."""
+
+    min_odds_ratio: float  # a condition "stands out" when its odds rose at least this much
+    unexplained: tuple[tuple[str, Predicate, str], ...]  # rule id, predicate, what it suggests
+    source: str
+    min_probability: float = 0.0  # ... and it is at least this probable
+    priors_population: Population = Population(None, None, "")
+    outside_suggests: str = ""
+
+
+@dataclass(frozen=True)
+class OutsidePopulation:
+    """How a reading from outside its study population counts (evidence.toml [population])."""
+
+    weight: float  # the share of log LR kept
+    rule_id: str
+    rationale: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +144,7 @@ class EvidenceDef:
     citation: Citation
     variants: tuple[EvidenceVariant, ...]
     group_key: str  # entries sharing it are correlated: only the strongest counts
+    population: Population = Population(None, None, "")
 
     @cached_property
     def reads_on_side(self) -> dict[str | None, tuple[str, ...]]:
@@ -115,13 +174,15 @@ SidedEvidence = tuple[EvidenceDef, tuple[EvidenceVariant, ...]]
 
 @dataclass(frozen=True)
 class RedFlagRule:
+    id: str  # stable, snake_case, unique in red_flags.toml: never renamed
     urgency: str
     all: tuple[Predicate, ...]
     any: tuple[Predicate, ...]
     of: tuple[Predicate, ...]
     at_least: int
     action: str
-    source: str
+    source: str  # the citation's text (a source, or "expert estimate: <rationale>")
+    reads: tuple[str, ...] = ()  # the case findings (not patient fields) the rule reads
 
 
 @dataclass(frozen=True)
@@ -137,6 +198,25 @@ class RedFlagDef:
     name: str
     rules: tuple[RedFlagRule, ...]
     asks: tuple[RedFlagAsk, ...]
+    # Plain words for the patient's handout, one per urgency the flag's rules can raise.
+    patient_action: dict[str, str] = field(default_factory=dict)
+    # For each urgency: the unexamined findings that could make the flag more urgent, read by
+    # its more urgent rules, in rule order. Asked whenever the flag is raised at that urgency.
+    escalation: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RedFlagScreen:
+    """The screen every back-pain history covers, and when cauda equina is still open."""
+
+    core: tuple[str, ...]
+    rescreen_when: Predicate | None  # re-evaluation: ask every unanswered core question again
+    cauda_equina_possible: Predicate
+    cauda_equina_cardinal: tuple[str, ...]
+    words: dict[str, str]  # short words for the screen summary
+    # finding -> rank (index in URGENCIES) of the most urgent rule that reads it; the order in
+    # which red-flag questions are asked
+    question_rank: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -182,9 +262,12 @@ class Knowledge:
     evidence: tuple[EvidenceDef, ...]
     red_flags: tuple[RedFlagDef, ...]
     screen_core: tuple[str, ...]
+    red_flag_screen: RedFlagScreen
     manipulation_rule: ManipulationRule
     medication_classes: dict[str, str]
     medications: dict[str, Medication] = field(default_factory=dict)
+    fit: FitRules = FitRules(3.0, (), "")
+    outside_population: OutsidePopulation = OutsidePopulation(1.0, "", "")
 
     @cached_property
     def sources(self) -> dict[str, str]:
@@ -193,6 +276,18 @@ class Knowledge:
             **{f"prior:{c.id}": c.citation.text() for c in self.conditions},
             **{e.id: e.citation.text() for e in self.evidence},
         }
+
+    @cached_property
+    def explained_regions(self) -> frozenset[str]:
+        """Body-chart regions that at least one modelled condition explains."""
+        return frozenset(r for c in self.conditions for r in c.core_regions)
+
+    @cached_property
+    def back_regions(self) -> frozenset[str]:
+        """The regions that make pain 'back pain' for labels that claim it."""
+        return frozenset(
+            r for c in self.conditions if c.requires_pain for r in c.requires_pain.regions
+        )
 
     @cached_property
     def condition_names(self) -> dict[str, str]:

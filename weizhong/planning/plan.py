@@ -12,11 +12,13 @@ from weizhong.knowledge.atlas import load_atlas
 from weizhong.planning.home_programme import (
     MAX_EXERCISES,
     build_programme,
+    education_items,
     exercise_item,
     load_exercises,
 )
 from weizhong.planning.prescription import load_prescription_rules, needles, propose_points
-from weizhong.planning.safety import SafetyOutcome, apply_safety
+from weizhong.planning.safety import SafetyOutcome, apply_safety, load_safety_rules
+from weizhong.planning.stratified import stratified_care
 from weizhong.reasoning.assessment import assess
 
 PLAN_FORMAT = "weizhong.plan/1"
@@ -115,20 +117,41 @@ def make_plan(
     result = assessment or assess(case)
     rules = load_prescription_rules()
     proposed = _edit_points(case, propose_points(case, result["differential"], max_points), edits)
-    safety = apply_safety(case, result["red_flags"], proposed, overrides or {})
+    safety = apply_safety(case, result["red_flags"], proposed, overrides or {}, assessment=result)
     electro = _electrostimulation(case, result, safety)
     herbs = _herbs(case, result, safety)
-    programme = build_programme(case, result["differential"], max_exercises)
+    strat = stratified_care(case, result["triage"])
+    programme = build_programme(
+        case,
+        result["differential"],
+        max_exercises,
+        add_exercises=strat["changes"].get("add_exercises", ()),
+    )
     _edit_exercises(case, result, programme, edits, safety)
     top = result["differential"][0]
     return {
         "format": PLAN_FORMAT,
         "case_id": result.get("case_id"),
         "knowledge_version": result["knowledge_version"],
-        "status": "refer_first" if safety.no_needling else "treat",
+        "status": safety.status,
+        "patient": {
+            "age": case.patient.get("age"),
+            "pregnant": case.patient.get("pregnant"),
+            "gestation_weeks": case.findings.get("gestation_weeks"),
+        },
+        "fit": result.get("fit"),
+        "questions": _questions(safety, result),
+        "red_flag_screen": _screen(result),
         "assessment": {
             "red_flags": [
-                {"id": f["id"], "urgency": f["urgency"], "action": f["action"]}
+                {
+                    "id": f["id"],
+                    "name": f.get("name", f["id"]),
+                    "urgency": f["urgency"],
+                    "action": f["action"],
+                    "patient_action": f.get("patient_action", ""),
+                    "rules": list(f.get("rules", ())),
+                }
                 for f in result["red_flags"]
             ],
             "leading": [
@@ -146,13 +169,59 @@ def make_plan(
             "max_points": max_points or rules.max_points,
         },
         "office_care": _office_care(result, safety, top["condition"]),
-        "exercises": [] if safety.no_needling else programme["exercises"],
+        "exercises": [] if safety.home_programme_withheld else programme["exercises"],
         "exercises_left_out": programme["left_out"],
+        "stratified_care": strat,
+        "education": []
+        if safety.home_programme_withheld
+        else education_items(strat["changes"].get("education", ())),
+        "visits": {
+            key: strat["changes"][key]
+            for key in ("visits_per_week", "planned_visits")
+            if key in strat["changes"]
+        },
+        "exercises_unmet": programme.get("unmet", []),
         "herbs": herbs["offered"],
         "herbs_withheld": herbs["withheld"],
         "guideline": _guideline(guideline),
-        "warnings": safety.warnings,
+        "warnings": _unique(safety.warnings),
         "overrides": safety.overrides_used,
+    }
+
+
+def _unique(warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each warning once (the same rule with the same message is one warning)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for warning in warnings:
+        key = (str(warning["id"]), str(warning["message"]))
+        if key not in seen:
+            seen.add(key)
+            out.append(warning)
+    return out
+
+
+def _questions(safety: SafetyOutcome, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """What to ask before treating: the gates' questions first, then the red-flag screen's."""
+    out = list(safety.questions)
+    for test in result.get("next_tests", ()):
+        if test.get("kind") == "red_flag_screen" and all(
+            q["finding"] != test["finding"] for q in out
+        ):
+            out.append({
+                "finding": test["finding"], "label": test.get("label") or test["finding"],
+                "rule": None, "why": test.get("why", ""),
+            })  # fmt: skip
+    return out
+
+
+def _screen(result: dict[str, Any]) -> dict[str, Any]:
+    """The red-flag screen as the assessment left it (keys read with .get: they are growing)."""
+    screen = result.get("red_flag_screen") or {}
+    return {
+        "complete": screen.get("complete"),
+        "not_asked": list(screen.get("not_asked", ())),
+        "cauda_equina_unscreened": bool(screen.get("cauda_equina_unscreened")),
     }
 
 
@@ -207,8 +276,10 @@ def _electro_note(electro: dict[str, Any] | None, safety: SafetyOutcome) -> str 
     """Why there is no stimulation, when there is none."""
     if electro is not None:
         return None
+    if safety.status == "screen_first":
+        return "No needling or stimulation until the cauda equina questions have been answered."
     if safety.no_needling:
-        return "No needling until the red flag has been assessed."
+        return "No needling until the red flag (or the INR) has been checked."
     if safety.no_electro:
         return " ".join(safety.no_electro.values())
     return (
@@ -271,9 +342,22 @@ def _electrostimulation(
 
 def _office_care(result: dict[str, Any], safety: SafetyOutcome, leading: str) -> dict[str, Any]:
     rule = result["triage"]["manipulation_rule"]
+    population = rule.get("population") or {}
+    validation = rule.get("validation")
     if safety.manipulation_blocked:
         suitability = "not suitable"
         why = "; ".join(safety.manipulation_blocked)
+    elif population.get("applies") is False:
+        suitability = "not applicable"
+        outside = "; ".join(o["label"] for o in population.get("outside", ()))
+        why = f"outside the population the Childs rule was validated in: {outside}"
+        safety.warnings.append(_population_warning(outside))
+    elif rule["status"] == "positive" and population.get("applies") is None:
+        suitability = "undecided"
+        why = (
+            f"Childs rule positive ({rule['met']} of {rule['of']}), but the patient's age is not "
+            "recorded: the rule was validated only in adults 18–60"
+        )
     elif rule["status"] == "positive":
         suitability = "likely to help"
         why = f"Childs rule positive ({rule['met']} of {rule['of']} criteria)"
@@ -283,12 +367,35 @@ def _office_care(result: dict[str, Any], safety: SafetyOutcome, leading: str) ->
     else:
         suitability = "not the first choice"
         why = f"Childs rule negative ({rule['met']} of {rule['of']})"
+    if validation and suitability != "not suitable":
+        why += f". Caution: {validation['text']} ({validation['source']})"
     care = load_prescription_rules().office_care
-    soft_tissue = care.get(leading, care["default"])
+    soft_tissue: str | None = safety.soft_tissue_note or care.get(leading, care["default"])
+    if safety.hands_on_withheld:
+        soft_tissue = None
     return {
-        "manipulation": {"suitability": suitability, "why": why, "rule": rule["name"]},
+        "manipulation": {
+            "suitability": suitability,
+            "why": why,
+            "rule": rule["name"],
+            "blocked_by": list(safety.manipulation_rules),
+            "population": population or None,
+            "validation": validation,
+        },
         "soft_tissue_and_mobilisation": soft_tissue,
+        "hands_on_withheld": safety.hands_on_withheld,
         "source": care["source"],
+    }
+
+
+def _population_warning(outside: str) -> dict[str, Any]:
+    rule = load_safety_rules()["childs_rule_population"]
+    return {
+        "id": rule.id,
+        "message": rule.message.format(why=outside),
+        "source": rule.source,
+        "hazards": list(rule.hazards),
+        "overridden": False,
     }
 
 

@@ -2,7 +2,8 @@
 
 Follows the assessment: each condition that leads (see prescription.toml [settings]) brings its
 points; classical combinations join when their history fits; trigger points come from the exam;
-balance points come from the channel relations and the limb mirror (a practitioner heuristic).
+balance points come from the channel relations and the limb mirror (a practitioner heuristic),
+never over an organ or a major artery (safety.toml [major_vessel]).
 Safety rules are applied afterwards by :mod:`weizhong.planning.safety`.
 """
 
@@ -23,6 +24,7 @@ from weizhong.knowledge.loader import (
 )
 from weizhong.knowledge.predicates import Predicate, all_of, compile_predicate
 from weizhong.knowledge.tables import Table, read_toml
+from weizhong.planning.safety import major_vessel_points
 
 ROLES = ("local", "trigger_point", "adjacent", "distal", "balance")
 HAND_CHANNELS = frozenset(("LU", "LI", "HT", "SI", "PC", "TE"))
@@ -46,6 +48,7 @@ class Combination:
     when: tuple[Predicate, ...]
     why: str
     source: str
+    needs_back_pain: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def _load_prescription(path: Path) -> PrescriptionRules:
         combinations.append(Combination(
             entry.text("id"), codes, entry.choice("role", ROLES),
             tuple(compile_predicate(text, known) for text in entry.opt_texts("when")),
-            entry.text("why"), entry.text("source"),
+            entry.text("why"), entry.text("source"), entry.opt_flag("needs_back_pain", False),
         ))  # fmt: skip
     trigger_points = {}
     muscles = {m.rsplit("_", 1)[0] for m in knowledge.vocabulary.muscles}
@@ -183,7 +186,10 @@ def propose_points(
     floor = max(rules.include_at, rules.include_relative * lead)
     chosen = [e["condition"] for e in differential if e["probability"] >= floor]
     if not chosen:
-        chosen = ["nonspecific_low_back_pain"]
+        # Nonspecific low back pain is the fallback only for back pain: when its label is
+        # capped (pain charted, none in the back) no condition's protocol is forced (HZ-26).
+        rest = next((e for e in differential if e["condition"] == "nonspecific_low_back_pain"), {})
+        chosen = [] if rest.get("cap") else ["nonspecific_low_back_pain"]
     candidates: list[dict[str, Any]] = []
     for condition in chosen:
         for item in rules.by_condition.get(condition, ()):
@@ -203,17 +209,19 @@ def propose_points(
     for combination in rules.combinations:
         if all_of(combination.when, case.view) is True:
             for code in combination.codes:
-                candidates.append(
-                    _entry(
-                        atlas,
-                        code,
-                        "both",
-                        combination.role,
-                        combination.why,
-                        combination.source,
-                        None,
-                    )
+                entry = _entry(
+                    atlas,
+                    code,
+                    "both",
+                    combination.role,
+                    combination.why,
+                    combination.source,
+                    None,
                 )
+                entry["combination"] = combination.id
+                if combination.needs_back_pain:
+                    entry["needs_back_pain"] = True
+                candidates.append(entry)
     candidates += balance_points(case, atlas, load_relations())
     return _prioritise(candidates, limit, rules.max_needles)
 
@@ -246,6 +254,7 @@ def _prioritise(
 def balance_points(case: Case, atlas: Atlas, relations: ChannelRelations) -> list[dict[str, Any]]:
     """Upper-limb points mirroring the painful leg region on the balancing channels (Tan)."""
     out: list[dict[str, Any]] = []
+    over_artery = major_vessel_points()
     regions = case.findings.get("pain_regions", ())
     for region_id in regions:
         region, _, side = region_id.rpartition("_")
@@ -273,6 +282,7 @@ def balance_points(case: Case, atlas: Atlas, relations: ChannelRelations) -> lis
                                 if p.channel == partner
                                 and target in p.regions
                                 and p.organ_below is None  # a balance point is never a risk
+                                and p.code not in over_artery  # ... nor on a major artery
                                 and p.depth_cun[1] > 0
                             ),
                             None,

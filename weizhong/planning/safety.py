@@ -1,5 +1,21 @@
 """Safety rules: they change the plan for this patient, say why, and yield only to an override
-with a written reason, which the plan records."""
+with a written reason, which the plan records.
+
+Each gate is a rule of ``safety.toml`` with a stable id. An override is per rule: overriding one
+gate (say, hands-on care under a soon red flag) leaves every other gate in force. A few rules
+cannot be overridden at all (``overridable = false``): they ask for a question to be answered or
+cap a depth, and answering or obeying them is always possible.
+
+The gates, in the order they run (issue 11):
+1. red flags: no needles (emergency/urgent: ``red_flag_refer``; soon: ``red_flag_soon``), no
+   hands-on care (``red_flag_no_hands_on``), no manipulation (``manipulation_red_flag``);
+2. cauda equina screen incomplete: nothing until the cardinal questions are answered
+   (``cauda_equina_screen_first``, status ``screen_first``);
+3. manipulation contraindications, each its own rule;
+4. back-pain combinations without back pain; the acute phase of a hamstring strain;
+5. pregnancy (points, trunk, trigger points, gestation); bleeding (classes, combinations, INR,
+   deep trigger points, points over major arteries); devices; depth over organs.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +26,22 @@ from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge.atlas import load_atlas
-from weizhong.knowledge.loader import KnowledgeError, knowledge_dir
-from weizhong.knowledge.tables import read_toml
+from weizhong.knowledge.loader import KnowledgeError, knowledge_dir, load_knowledge
+from weizhong.knowledge.tables import Table, read_toml
 
 TRUNK_REGIONS = frozenset(("low_back", "sacrum", "lower_abdomen", "upper_abdomen"))
+BACK_PAIN_REGIONS = frozenset(("low_back", "sacrum"))
 IMPLANT_REGIONS = {
     "metal_implant_lumbar": frozenset(("low_back", "sacrum")),
     "metal_implant_hip": frozenset(("buttock", "groin", "lateral_thigh", "anterior_thigh")),
     "metal_implant_knee": frozenset(("posterior_knee", "anterior_knee")),
 }
+INFLAMMATORY_ARTHRITIS = ("ankylosing_spondylitis", "rheumatoid_arthritis")
+HAZARD_ID = "HZ-"
 
 
 class OverrideError(ValueError):
-    """An override that cannot be accepted (unknown rule, or no reason)."""
+    """An override that cannot be accepted: unknown rule, no reason, or a rule that cannot yield."""
 
 
 @dataclass(frozen=True)
@@ -31,28 +50,126 @@ class SafetyRule:
     does: str
     message: str
     source: str
+    hazards: tuple[str, ...] = ()
+    overridable: bool = True
+
+
+@dataclass(frozen=True)
+class TriggerPointDepth:
+    organ: str
+    depth_cun: tuple[float, float]
+    angle: str
+    like: str
+
+
+@dataclass(frozen=True)
+class SafetyLists:
+    """The lists the gates read (safety.toml, below the rules), checked against the atlas."""
+
+    neurostimulators: frozenset[str]
+    spinal_devices: tuple[str, ...]
+    cauda_equina_questions: tuple[str, ...]
+    vitamin_k_antagonists: frozenset[str]
+    added_risk: tuple[tuple[str, str], ...]
+    caution: tuple[tuple[str, str], ...]
+    bleeding_conditions: frozenset[str]
+    deep_trigger_points: dict[str, str]
+    major_vessels: dict[str, str]
+    acute_strain_days: int
+    acute_strain_regions: frozenset[str]
+    pregnancy_withhold: frozenset[str]
+    pregnancy_gentle: frozenset[str]
+    trigger_point_depth: dict[str, TriggerPointDepth]
+    poor_fit_withhold: frozenset[str]
 
 
 def load_safety_rules(path: Path | None = None) -> dict[str, SafetyRule]:
     """The safety rules' messages and sources (safety.toml), read once."""
-    return _load_safety(path or knowledge_dir() / "safety.toml")
+    return _load_safety(path or knowledge_dir() / "safety.toml")[0]
+
+
+def load_safety_lists(path: Path | None = None) -> SafetyLists:
+    """The lists the safety gates read (major vessels, deep trigger points, ...), read once."""
+    return _load_safety(path or knowledge_dir() / "safety.toml")[1]
+
+
+def major_vessel_points() -> frozenset[str]:
+    """Codes of points that lie on a major artery (never a balance point, never when bleeding)."""
+    return frozenset(load_safety_lists().major_vessels)
+
+
+def _pairs(table: Table, key: str) -> tuple[tuple[str, str], ...]:
+    raw = table.data.get(key)
+    if not isinstance(raw, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(c, str) for c in p) for p in raw
+    ):
+        table.fail(f"'{key}' must be a list of [class, class] pairs")
+    return tuple((p[0], p[1]) for p in raw)
 
 
 @cache
-def _load_safety(path: Path) -> dict[str, SafetyRule]:
+def _load_safety(path: Path) -> tuple[dict[str, SafetyRule], SafetyLists]:
     top = read_toml(path, KnowledgeError)
     rules = {}
     for ident, item in top.table("rule").data.items():
         table = top.child(item, f"rule.{ident}")
+        hazards = table.texts("hazards")
+        if bad := [h for h in hazards if not h.startswith(HAZARD_ID)]:
+            table.fail(f"hazards must be ids like HZ-07, not {', '.join(bad)}")
         rules[ident] = SafetyRule(
-            ident, table.text("does"), table.text("message"), table.text("source")
+            ident,
+            table.text("does"),
+            table.text("message"),
+            table.text("source"),
+            hazards,
+            table.opt_flag("overridable", True),
         )
-    return rules
+    atlas = load_atlas()
+    vessels = top.table("major_vessel")
+    major = {code: vessels.text(code) for code in vessels.data if code != "source"}
+    vessels.text("source")
+    if unknown := sorted(set(major) - set(atlas.points)):
+        vessels.fail(f"not points of the atlas: {', '.join(unknown)}")
+    deep = top.table("deep_trigger_point")
+    depth: dict[str, TriggerPointDepth] = {}
+    for muscle, item in top.table("trigger_point_depth").data.items():
+        table = top.child(item, f"trigger_point_depth.{muscle}")
+        like = table.text("like")
+        point = atlas.points.get(like)
+        if point is None or point.depth_limit_cun is None:
+            table.fail(f"'like' must name an atlas point with a depth limit, not '{like}'")
+        depth[muscle] = TriggerPointDepth(
+            table.text("organ"),
+            (min(point.depth_cun[0], point.depth_limit_cun), point.depth_limit_cun),
+            table.text("angle"),
+            like,
+        )
+    bleeding = top.table("bleeding")
+    strain = top.table("acute_strain")
+    pregnancy = top.table("pregnancy_trigger_point")
+    lists = SafetyLists(
+        neurostimulators=frozenset(top.table("devices").texts("neurostimulators")),
+        spinal_devices=top.table("devices").texts("spinal"),
+        cauda_equina_questions=top.table("cauda_equina").texts("questions"),
+        vitamin_k_antagonists=frozenset(top.table("inr").texts("vitamin_k_antagonists")),
+        added_risk=_pairs(bleeding, "added_risk"),
+        caution=_pairs(bleeding, "caution"),
+        bleeding_conditions=frozenset(bleeding.texts("conditions")),
+        deep_trigger_points={m: deep.text(m) for m in deep.data if m != "source"},
+        major_vessels=major,
+        acute_strain_days=strain.integer("days"),
+        acute_strain_regions=frozenset(strain.texts("regions")),
+        pregnancy_withhold=frozenset(pregnancy.texts("withhold")),
+        pregnancy_gentle=frozenset(pregnancy.texts("gentle")),
+        trigger_point_depth=depth,
+        poor_fit_withhold=frozenset(top.table("poor_fit").texts("withhold_points")),
+    )
+    return rules, lists
 
 
 def parse_overrides(raw: list[str] | dict[str, str]) -> dict[str, str]:
-    """`RULE=reason` strings (or a mapping) into {rule: reason}; refuse unknown rules and
-    overrides without a reason."""
+    """`RULE=reason` strings (or a mapping) into {rule: reason}; refuse unknown rules, rules that
+    cannot be overridden, and overrides without a reason."""
     rules = load_safety_rules()
     pairs = (
         raw.items()
@@ -65,6 +182,10 @@ def parse_overrides(raw: list[str] | dict[str, str]) -> dict[str, str]:
         if rule not in rules:
             raise OverrideError(
                 f"override '{rule}': no such safety rule; rules: {', '.join(sorted(rules))}"
+            )
+        if not rules[rule].overridable:
+            raise OverrideError(
+                f"override '{rule}': this rule cannot be overridden (it {rules[rule].does})"
             )
         if len(reason) < 10:
             raise OverrideError(
@@ -85,7 +206,79 @@ class SafetyOutcome:
     no_electro_regions: set[str] = field(default_factory=set)
     no_needling: bool = False
     manipulation_blocked: list[str] = field(default_factory=list)
+    manipulation_rules: list[str] = field(default_factory=list)
     overrides_used: list[dict[str, str]] = field(default_factory=list)
+    status: str = "treat"
+    hands_on_withheld: str | None = None
+    soft_tissue_note: str | None = None  # replaces the usual soft-tissue advice (fresh strain)
+    home_programme_withheld: bool = False
+    questions: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Gates:
+    """One run of the rules over one plan: the outcome, and the bookkeeping of warnings."""
+
+    def __init__(self, case: Case, points: list[dict[str, Any]], overrides: dict[str, str]) -> None:
+        self.case = case
+        self.rules = load_safety_rules()
+        self.lists = load_safety_lists()
+        self.atlas = load_atlas()
+        self.overrides = overrides
+        self.out = SafetyOutcome(points=[dict(p) for p in points])
+
+    def warn(self, rule: str, **values: str) -> bool:
+        """Record the rule's warning once; True when the clinician has overridden it."""
+        spec = self.rules[rule]
+        overridden = spec.overridable and rule in self.overrides
+        if any(w["id"] == rule for w in self.out.warnings):
+            return overridden
+        warning: dict[str, Any] = {
+            "id": rule,
+            "message": spec.message.format(**values),
+            "source": spec.source,
+            "hazards": list(spec.hazards),
+            "overridden": overridden,
+        }
+        if overridden:
+            warning["override_reason"] = self.overrides[rule]
+            self.out.overrides_used.append({"rule": rule, "reason": self.overrides[rule]})
+        self.out.warnings.append(warning)
+        return overridden
+
+    def refuse_override(self, rule: str, why: str) -> None:
+        """An override the situation does not allow (an emergency): recorded as refused."""
+        for warning in self.out.warnings:
+            if warning["id"] == rule and warning["overridden"]:
+                warning["overridden"] = False
+                warning["override_refused"] = why
+                warning.pop("override_reason", None)
+        self.out.overrides_used = [o for o in self.out.overrides_used if o["rule"] != rule]
+
+    def withhold(self, points: list[dict[str, Any]], rule: str) -> None:
+        self.out.withheld += [{**p, "withheld_by": rule} for p in points]
+        ids = {id(p) for p in points}
+        self.out.points = [p for p in self.out.points if id(p) not in ids]
+
+    def atlas_point(self, p: dict[str, Any]) -> Any:
+        return self.atlas.points.get(p["code"])
+
+    def ask(self, finding: str, rule: str, why: str) -> None:
+        if all(q["finding"] != finding for q in self.out.questions):
+            self.out.questions.append(
+                {"finding": finding, "label": finding_label(finding), "rule": rule, "why": why}
+            )
+
+    def block_manipulation(self, rule: str, reason: str, **values: str) -> None:
+        if not self.warn(rule, **values):
+            self.out.manipulation_blocked.append(reason)
+            self.out.manipulation_rules.append(rule)
+
+
+def finding_label(finding: str) -> str:
+    """A finding as the clinician reads it: its label, starting lower-case."""
+    definition = load_knowledge().findings.get(finding)
+    label = definition.label if definition else finding.replace("_", " ")
+    return label[:1].lower() + label[1:]
 
 
 def apply_safety(
@@ -93,116 +286,363 @@ def apply_safety(
     red_flags: list[dict[str, Any]],
     points: list[dict[str, Any]],
     overrides: dict[str, str],
+    *,
+    assessment: dict[str, Any] | None = None,
 ) -> SafetyOutcome:
     """Apply every rule to the proposed points; each change is reported as a warning."""
-    rules = load_safety_rules()
-    atlas = load_atlas()
-    out = SafetyOutcome(points=[dict(p) for p in points])
+    gates = _Gates(case, points, overrides)
+    assessment = assessment or {}
+    _red_flags(gates, red_flags)
+    _cauda_equina_screen(gates, assessment.get("red_flag_screen") or {})
+    _poor_fit(gates, assessment)
+    _manipulation(gates)
+    _back_pain_combinations(gates)
+    _acute_strain(gates, assessment.get("differential") or [])
+    _pregnancy(gates)
+    _bleeding(gates)
+    _devices(gates)
+    _depth(gates)
+    return gates.out
 
-    def warn(rule: str, overridable: bool = True, **values: str) -> bool:
-        """Record the rule's warning; True when the clinician has overridden it."""
-        overridden = rule in overrides
-        warning = {
-            "id": rule,
-            "message": rules[rule].message.format(**values),
-            "source": rules[rule].source,
-            "overridden": overridden,
-        }
-        if overridden:
-            warning["override_reason"] = overrides[rule]
-            out.overrides_used.append({"rule": rule, "reason": overrides[rule]})
-        out.warnings.append(warning)
-        return overridden and overridable
 
-    def atlas_point(p: dict[str, Any]) -> Any:
-        return atlas.points.get(p["code"])
+def _flag_names(flags: list[dict[str, Any]], urgency: bool) -> str:
+    return "; ".join(
+        f"{f.get('name', f['id'])}, {f['urgency']}" if urgency else str(f.get("name", f["id"]))
+        for f in flags
+    )
 
+
+def _red_flags(gates: _Gates, red_flags: list[dict[str, Any]]) -> None:
+    out = gates.out
     urgent = [f for f in red_flags if f["urgency"] in ("emergency", "urgent")]
-    if urgent and not warn(
-        "red_flag_refer", flags="; ".join(f"{f['name']}, {f['urgency']}" for f in urgent)
-    ):
-        out.withheld += [{**p, "withheld_by": "red_flag_refer"} for p in out.points]
-        out.points = []
+    soon = [f for f in red_flags if f["urgency"] not in ("emergency", "urgent")]
+    # An emergency is never overridden here: the patient goes today, whatever is recorded.
+    emergency = any(f["urgency"] == "emergency" for f in red_flags)
+    overridden = bool(urgent) and gates.warn("red_flag_refer", flags=_flag_names(urgent, True))
+    if overridden and emergency:
+        gates.refuse_override("red_flag_refer", "an emergency cannot be overridden")
+        overridden = False
+    if urgent and not overridden:
+        gates.withhold(list(out.points), "red_flag_refer")
         out.no_needling = True
-    soon = [f for f in red_flags if f["urgency"] == "soon"]
-    if soon:
-        warn("red_flag_soon", flags="; ".join(f["name"] for f in soon))
-    if urgent or any(
-        f["id"]
-        in ("spinal_fracture", "spinal_malignancy", "spinal_infection", "cauda_equina_syndrome")
-        for f in red_flags
-    ):
-        out.manipulation_blocked.append("a red flag is raised")
-    patient = case.patient
+        out.home_programme_withheld = True
+        out.status = "refer_first"
+    if soon and not gates.warn("red_flag_soon", flags=_flag_names(soon, False)):
+        gates.withhold(list(out.points), "red_flag_soon")
+        out.no_needling = True
+        out.status = "refer_first"
+    if red_flags:
+        names = _flag_names(red_flags, False)
+        if not gates.warn("red_flag_no_hands_on", flags=names):
+            out.hands_on_withheld = gates.rules["red_flag_no_hands_on"].message.format(flags=names)
+        gates.block_manipulation(
+            "manipulation_red_flag", f"a red flag is raised ({names})", flags=names
+        )
+
+
+def _poor_fit(gates: _Gates, assessment: dict[str, Any]) -> None:
+    """A picture that fits none of the modelled conditions gets no protocol for the leader."""
+    fit = assessment.get("fit") or {}
+    differential = assessment.get("differential") or [{}]
+    if fit.get("status") != "poor" or gates.out.no_needling:
+        return
+    leader = str(differential[0].get("condition", "")).replace("_", " ")
+    why = str(fit.get("why", "")).rstrip(".")
+    if fit.get("rule") not in gates.lists.poor_fit_withhold:
+        gates.warn("poor_fit_caution", why=why, condition=leader)
+        return
+    chosen = [p for p in gates.out.points if p.get("for") or p.get("combination")]
+    if chosen and not gates.warn("poor_fit_no_condition_points", why=why, condition=leader):
+        gates.withhold(chosen, "poor_fit_no_condition_points")
+
+
+def _cauda_equina_screen(gates: _Gates, screen: dict[str, Any]) -> None:
+    if not screen.get("cauda_equina_unscreened"):
+        return
+    out = gates.out
+    asked = gates.case.view
+    questions = [q for q in gates.lists.cauda_equina_questions if asked.get(q) is None]
+    questions += [q for q in screen.get("cauda_equina_not_asked", ()) or () if q not in questions]
+    shown = "; ".join(finding_label(q) for q in questions) or "the cauda equina questions"
+    gates.warn("cauda_equina_screen_first", questions=shown)
+    message = gates.rules["cauda_equina_screen_first"].message.format(questions=shown)
+    gates.withhold(list(out.points), "cauda_equina_screen_first")
+    out.no_needling = True
+    out.home_programme_withheld = True
+    out.hands_on_withheld = out.hands_on_withheld or message
+    out.manipulation_blocked.append("cauda equina not yet excluded")
+    out.manipulation_rules.append("cauda_equina_screen_first")
+    if out.status == "treat":
+        out.status = "screen_first"
+    for question in questions:
+        gates.ask(question, "cauda_equina_screen_first", "Cauda equina screen (cardinal question)")
+
+
+def _manipulation(gates: _Gates) -> None:
+    patient = gates.case.patient
     conditions = set(patient.get("conditions", ()))
     devices = set(patient.get("devices", ()))
-    classes = case.view["medications"]
+    classes = gates.case.view["medications"]
     assert isinstance(classes, frozenset)
-    if "osteoporosis" in conditions:
-        out.manipulation_blocked.append("osteoporosis (fracture risk with high-velocity thrust)")
-
-    if patient.get("pregnant"):
-        forbidden = [p for p in out.points if (a := atlas_point(p)) and a.pregnancy == "forbidden"]
-        if forbidden and not warn(
-            "pregnancy_forbidden_point", points=", ".join(p["code"] for p in forbidden)
-        ):
-            out.withheld += [{**p, "withheld_by": "pregnancy_forbidden_point"} for p in forbidden]
-            out.points = [p for p in out.points if p not in forbidden]
-        trunk = [
-            p
-            for p in out.points
-            if (a := atlas_point(p)) and (TRUNK_REGIONS & set(a.regions) or a.pregnancy)
-        ]
-        if trunk:
-            warn(
-                "pregnancy_trunk_caution",
-                overridable=False,
-                points=", ".join(p["code"] for p in trunk),
-            )
-            for p in trunk:
-                p["caution"] = "pregnancy: gentle, shallow, no stimulation"
-                p["depth_cun"] = [p["depth_cun"][0], p["depth_cun"][0]]  # the shallow end
-            if "pregnancy_trunk_caution" not in overrides:
-                out.no_electro_regions |= TRUNK_REGIONS
-
     bleeding = []
     if "anticoagulant" in classes:
-        bleeding.append("anticoagulant")
-    if "bleeding_disorder" in conditions:
+        bleeding.append("on an anticoagulant")
+    if conditions & gates.lists.bleeding_conditions:
         bleeding.append("bleeding disorder")
-    if bleeding and not warn("bleeding_risk", why=" and ".join(bleeding)):
+    if bleeding:
+        why = " and ".join(bleeding)
+        gates.block_manipulation("manipulation_anticoagulant", why, why=why)
+    if "osteoporosis" in conditions:
+        gates.block_manipulation(
+            "manipulation_osteoporosis", "osteoporosis (fracture risk with high-velocity thrust)"
+        )
+    if arthritis := [c for c in INFLAMMATORY_ARTHRITIS if c in conditions]:
+        words = " and ".join(c.replace("_", " ") for c in arthritis)
+        gates.block_manipulation("manipulation_inflammatory_arthritis", words, conditions=words)
+    if spinal := [d for d in gates.lists.spinal_devices if d in devices]:
+        words = " and ".join(
+            d.replace("metal_implant_lumbar", "metal implant").replace("_", " ") for d in spinal
+        )
+        gates.block_manipulation(
+            "manipulation_lumbar_implant", f"{words} in the spine", devices=words
+        )
+    if "lumbar_surgery_history" in conditions:
+        gates.block_manipulation("manipulation_lumbar_surgery", "previous lumbar surgery")
+    age = patient.get("age")
+    if isinstance(age, int) and age < 18:
+        gates.block_manipulation("manipulation_minor", f"age {age}, under 18", age=str(age))
+
+
+def _back_pain_combinations(gates: _Gates) -> None:
+    regions = set(gates.case.findings.get("pain_regions", ()))
+    if regions & BACK_PAIN_REGIONS:
+        return
+    combos = [p for p in gates.out.points if p.get("needs_back_pain")]
+    if combos and not gates.warn(
+        "back_pain_combination_without_back_pain",
+        points=", ".join(dict.fromkeys(p["code"] for p in combos)),
+    ):
+        gates.withhold(combos, "back_pain_combination_without_back_pain")
+
+
+def _acute_strain(gates: _Gates, differential: list[dict[str, Any]]) -> None:
+    findings = gates.case.findings
+    leads = bool(differential) and differential[0].get("condition") == "hamstring_strain"
+    if not (leads or findings.get("sudden_onset_during_sprint") is True):
+        return
+    onset = findings.get("onset_days")
+    days = gates.lists.acute_strain_days
+    if isinstance(onset, int) and onset > days:
+        return
+    regions = findings.get("pain_regions", ())
+    sides = {r.rsplit("_", 1)[1] for r in regions if r.startswith("posterior_thigh_")}
+    points = findings.get("trigger_points", ())
+    sides |= {t.rsplit("_", 1)[1] for t in points if t.startswith("hamstrings_")}
+    sides = sides or {"left", "right"}
+    local = [
+        p
+        for p in gates.out.points
+        if (p["side"] in sides or p["side"] == "both")
+        and (
+            p.get("muscle") == "hamstrings"
+            or ((a := gates.atlas_point(p)) and gates.lists.acute_strain_regions & set(a.regions))
+        )
+    ]
+    day = str(onset) if isinstance(onset, int) else "not recorded"
+    side = " and ".join(sorted(sides))
+    if local and not gates.warn(
+        "acute_strain_no_local_needling",
+        day=day,
+        side=side,
+        points=", ".join(dict.fromkeys(p.get("muscle", p["code"]) for p in local)),
+        days=str(days),
+    ):
+        gates.withhold(local, "acute_strain_no_local_needling")
+    if not gates.out.no_needling and not gates.warn("acute_strain_no_electro", days=str(days)):
+        gates.out.no_electro_regions |= gates.lists.acute_strain_regions
+    if not gates.out.hands_on_withheld and not gates.warn(
+        "acute_strain_no_deep_massage", days=str(days)
+    ):
+        gates.out.soft_tissue_note = (
+            f"Fresh strain (day {day}): relative rest of the injured hamstring and gentle, "
+            f"pain-free movement; no deep massage, stretching or needling of the injured muscle "
+            f"in the first {days} days; graded loading after that."
+        )
+
+
+def _pregnancy(gates: _Gates) -> None:
+    case, out = gates.case, gates.out
+    if not case.patient.get("pregnant"):
+        return
+    if case.findings.get("gestation_weeks") is None:
+        gates.warn("pregnancy_gestation_unrecorded")
+        gates.ask("gestation_weeks", "pregnancy_gestation_unrecorded", "Weeks of pregnancy")
+    forbidden = [
+        p for p in out.points if (a := gates.atlas_point(p)) and a.pregnancy == "forbidden"
+    ]
+    if forbidden and not gates.warn(
+        "pregnancy_forbidden_point", points=", ".join(p["code"] for p in forbidden)
+    ):
+        gates.withhold(forbidden, "pregnancy_forbidden_point")
+    trunk_muscles = [p for p in out.points if p.get("muscle") in gates.lists.pregnancy_withhold]
+    gentle = [p for p in out.points if p.get("muscle") in gates.lists.pregnancy_gentle]
+    if trunk_muscles:
+        muscles = ", ".join(
+            dict.fromkeys(str(p["muscle"]).replace("_", " ") for p in trunk_muscles)
+        )
+        if not gates.warn("pregnancy_trunk_trigger_point", muscles=muscles):
+            gates.withhold(trunk_muscles, "pregnancy_trunk_trigger_point")
+    for p in gentle:
+        p["caution"] = "pregnancy: gentle and shallow, no stimulation"
+    trunk = [
+        p
+        for p in out.points
+        if (a := gates.atlas_point(p)) and (TRUNK_REGIONS & set(a.regions) or a.pregnancy)
+    ]
+    if trunk:
+        overridden = gates.warn(
+            "pregnancy_trunk_caution", points=", ".join(p["code"] for p in trunk)
+        )
+        for p in trunk:
+            p["caution"] = "pregnancy: gentle, shallow, no stimulation"
+            p["depth_cun"] = [p["depth_cun"][0], p["depth_cun"][0]]  # the shallow end
+        if not overridden:
+            out.no_electro_regions |= TRUNK_REGIONS
+
+
+def _combinations(gates: _Gates, pairs: tuple[tuple[str, str], ...]) -> list[str]:
+    """Class pairs present in two different medicines (aspirin alone is not NSAID + aspirin)."""
+    meds = [(m.generic or m.name, set(m.classes)) for m in gates.case.medications]
+    found = []
+    for first, second in pairs:
+        for i, (name_a, classes_a) in enumerate(meds):
+            match = next(
+                (
+                    name_b
+                    for j, (name_b, classes_b) in enumerate(meds)
+                    if j != i and first in classes_a and second in classes_b
+                ),
+                None,
+            )
+            if match is not None:
+                found.append(f"{name_a} ({first}) with {match} ({second.replace('_', '/')})")
+                break
+    return found
+
+
+def _bleeding(gates: _Gates) -> None:
+    case, out, lists = gates.case, gates.out, gates.lists
+    classes = case.view["medications"]
+    assert isinstance(classes, frozenset)
+    conditions = set(case.patient.get("conditions", ()))
+    reasons = []
+    if "anticoagulant" in classes:
+        reasons.append("anticoagulant")
+    if conditions & lists.bleeding_conditions:
+        reasons.append("bleeding disorder")
+    added = _combinations(gates, lists.added_risk)
+    caution = [] if reasons else _combinations(gates, lists.caution)
+    if not out.points:
+        return
+    if reasons and not gates.warn("bleeding_risk", why=" and ".join(reasons)):
         for p in out.points:
             if "depth_cun" in p:
                 p["depth_cun"] = [p["depth_cun"][0], p["depth_cun"][0]]
             p["needle"] = "0.20 mm or finer; firm pressure after withdrawal"
             if p["code"] == "BL40":
                 p["technique"] = "needle only; no bloodletting"
-    elif "antiplatelet" in classes:
-        warn("antiplatelet", overridable=False)
+    if added:
+        gates.warn("bleeding_combination", pairs="; ".join(added))
+    if caution:
+        gates.warn("antiplatelet_combination", pairs="; ".join(caution))
+    elif not reasons and "antiplatelet" in classes:
+        gates.warn("antiplatelet")
+    vka = sorted({m.generic for m in case.medications if m.generic in lists.vitamin_k_antagonists})
+    if vka:
+        drug = " and ".join(str(v) for v in vka)
+        inr = case.findings.get("inr_in_range")
+        if inr is None:
+            gates.warn("inr_unknown", drug=drug)
+            gates.ask("inr_in_range", "inr_unknown", f"On {drug}: was the last INR in range?")
+        elif inr is False and not gates.warn("inr_out_of_range", drug=drug):
+            gates.withhold(list(out.points), "inr_out_of_range")
+            out.no_needling = True
+            if out.status == "treat":
+                out.status = "refer_first"
+            return
+    if not (reasons or caution):
+        return
+    deep = [p for p in out.points if p.get("muscle") in lists.deep_trigger_points]
+    if deep and not gates.warn(
+        "bleeding_deep_trigger_point",
+        muscles=", ".join(dict.fromkeys(str(p["muscle"]).replace("_", " ") for p in deep)),
+    ):
+        gates.withhold(deep, "bleeding_deep_trigger_point")
+    vessels = [p for p in out.points if p["code"] in lists.major_vessels]
+    if vessels and not gates.warn(
+        "bleeding_major_vessel_point",
+        points=", ".join(f"{p['code']} ({lists.major_vessels[p['code']]})" for p in vessels),
+    ):
+        gates.withhold(vessels, "bleeding_major_vessel_point")
 
-    if devices & {"pacemaker", "icd"} and not warn("pacemaker_no_electro"):
-        out.no_electro["pacemaker_no_electro"] = rules["pacemaker_no_electro"].message
-    if "epilepsy" in conditions and not warn("epilepsy_no_electro"):
-        out.no_electro["epilepsy_no_electro"] = rules["epilepsy_no_electro"].message
+
+def _devices(gates: _Gates) -> None:
+    out = gates.out
+    if out.no_needling:
+        return
+    patient = gates.case.patient
+    devices = set(patient.get("devices", ()))
+    conditions = set(patient.get("conditions", ()))
+    if devices & {"pacemaker", "icd"} and not gates.warn("pacemaker_no_electro"):
+        out.no_electro["pacemaker_no_electro"] = gates.rules["pacemaker_no_electro"].message
+    if stimulators := sorted(devices & gates.lists.neurostimulators):
+        words = ", ".join(s.replace("_", " ") for s in stimulators)
+        device = words[0].upper() + words[1:]
+        if not gates.warn("neurostimulator_no_electro", device=device):
+            out.no_electro["neurostimulator_no_electro"] = gates.rules[
+                "neurostimulator_no_electro"
+            ].message.format(device=device)
+    if "epilepsy" in conditions and not gates.warn("epilepsy_no_electro"):
+        out.no_electro["epilepsy_no_electro"] = gates.rules["epilepsy_no_electro"].message
     for implant, regions in IMPLANT_REGIONS.items():
-        if implant in devices and not warn(
+        if implant in devices and not gates.warn(
             "implant_no_current", implant=implant.replace("metal_implant_", "")
         ):
             out.no_electro_regions |= regions
 
-    deep = [p for p in out.points if (a := atlas_point(p)) and a.organ_below]
+
+def _depth(gates: _Gates) -> None:
+    out = gates.out
+    deep = [p for p in out.points if (a := gates.atlas_point(p)) and a.organ_below]
     if deep:
-        warn(
+        gates.warn(
             "organ_depth_limit",
-            overridable=False,
-            points=", ".join(_depth_note(p["code"], atlas_point(p)) for p in deep),
+            points=", ".join(_depth_note(p["code"], gates.atlas_point(p)) for p in deep),
         )
         for p in deep:
-            limit = atlas_point(p).depth_limit_cun
+            limit = gates.atlas_point(p).depth_limit_cun
             p["depth_cun"] = [min(d, limit) for d in p["depth_cun"]]
-    if out.manipulation_blocked:
-        warn("no_manipulation", overridable=False, why="; ".join(out.manipulation_blocked))
-    return out
+    capped = [p for p in out.points if p.get("muscle") in gates.lists.trigger_point_depth]
+    if capped:
+        caps = gates.lists.trigger_point_depth
+        gates.warn(
+            "trigger_point_depth_cap",
+            muscles=", ".join(
+                dict.fromkeys(
+                    f"{str(p['muscle']).replace('_', ' ')} "
+                    f"(≤ {caps[p['muscle']].depth_cun[1]:g} cun)"
+                    for p in capped
+                )
+            ),
+            organs="; ".join(dict.fromkeys(caps[p["muscle"]].organ for p in capped)),
+        )
+        for p in capped:
+            cap = caps[p["muscle"]]
+            shallow = "needle" in p  # the bleeding rule keeps every needle at the shallow end
+            p["depth_cun"] = [cap.depth_cun[0], cap.depth_cun[0 if shallow else 1]]
+            p["depth_limit_cun"] = cap.depth_cun[1]
+            p["organ_below"] = cap.organ
+            p["angle"] = cap.angle
 
 
 def _depth_note(code: str, point: Any) -> str:

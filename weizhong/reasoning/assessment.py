@@ -7,6 +7,7 @@ from typing import Any
 from weizhong.case import Case
 from weizhong.knowledge import Knowledge, load_knowledge
 from weizhong.reasoning.differential import (
+    assess_fit,
     cited_sources,
     compute_differential,
     counted_readings,
@@ -26,16 +27,29 @@ def assess(case: Case, knowledge: Knowledge | None = None) -> dict[str, Any]:
     counted = counted_readings(readings)
     differential = compute_differential(case, k, readings, counted)
     probabilities = {entry["condition"]: entry["probability"] for entry in differential}
-    questions = red_flag_questions(case, k)
+    capped = frozenset(entry["condition"] for entry in differential if entry["cap"])
+    red_flags = evaluate_red_flags(case, k)
+    # Every red-flag question, never truncated, emergency-first (issue 11, HZ-04).
+    questions = red_flag_questions(case, k, red_flags)
+    asked = {q["finding"] for q in questions}
+    if any(flag["urgency"] == "emergency" for flag in red_flags):
+        tests: list[dict[str, Any]] = []  # during an emergency only red-flag questions (HZ-19)
+    else:
+        tests = [
+            t
+            for t in next_tests(case, k, readings, counted, probabilities, fixed=capped)
+            if t["finding"] not in asked
+        ]
     return {
         "format": OUTPUT_FORMAT,
         "case_id": case.case_id,
         "knowledge_version": k.version,
-        "red_flags": evaluate_red_flags(case, k),
-        "red_flag_screen": screen_status(case, k),
+        "red_flags": red_flags,
+        "red_flag_screen": screen_status(case, k, red_flags),
+        "fit": assess_fit(case, k, differential),
         "differential": differential,
         "sources": cited_sources(differential, k),
-        "next_tests": questions[:3] + next_tests(case, k, readings, counted, probabilities),
+        "next_tests": questions + tests,
         "triage": {
             "start_back": start_back(case),
             "manipulation_rule": manipulation_rule(case, k),

@@ -1,0 +1,34 @@
+"""Each feature the modelled conditions cannot explain makes the fit 'poor' and names the cause
+to look for (conditions.toml [[fit.unexplained]], hazards HZ-23 and HZ-26)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import assess_findings
+
+BASE = {"pain_regions": ["low_back", "posterior_thigh_left"], "ake_left_deg": 40}
+CASES = {
+    "fit_possible_dvt": ({"calf_swelling_left": True}, "deep vein thrombosis"),
+    "fit_possible_arterial_disease": ({"foot_pulses_left": "absent"}, "arterial disease"),
+    "fit_possible_visceral_cause": ({"visceral_symptoms": True}, "visceral"),
+    "fit_possible_hip_joint": ({"hip_internal_rotation_painful_left": True}, "hip joint"),
+    "fit_possible_hamstring_avulsion": ({"palpable_hamstring_gap_left": True}, "avulsion"),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_each_unexplained_feature_rule_names_its_cause(rule: str) -> None:
+    extra, words = CASES[rule]
+    fit: dict[str, Any] = assess_findings({**BASE, **extra}, {"age": 40})["fit"]
+    assert (fit["status"], fit["rule"]) == ("poor", rule)
+    assert words in fit["why"]
+
+
+def test_without_such_a_feature_the_same_picture_fits() -> None:
+    fit = assess_findings(
+        {**BASE, "slr_left_deg": 50, "slr_left_response": "posterior_thigh_stretch"}, {"age": 40}
+    )["fit"]
+    assert fit["status"] == "good"
