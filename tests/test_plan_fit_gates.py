@@ -107,3 +107,15 @@ def test_the_plan_carries_patient_words_for_every_red_flag() -> None:
     assert flag["patient_action"]
     assert "patient" not in flag["patient_action"].lower()
     assert flag["rules"] == ["aaa_pulsatile_mass"]
+
+
+def test_a_plan_waiting_for_the_cauda_equina_questions_offers_no_herbs() -> None:
+    findings = {"pain_regions": ["low_back", "calf_left"], "onset_days": 200, "paresthesia": True}
+    plan = make_plan(make_case(findings, {"age": 45}))
+    assert plan["status"] == "screen_first"
+    assert plan["herbs"] == []
+    assert not [w for w in plan["warnings"] if w["id"].startswith("herb_")]
+    assert "shen_tong_zhu_yu_tang" in [h["formula"] for h in plan["herbs_withheld"]]
+    answered = make_plan(make_case({**findings, **SCREENED}, {"age": 45}))
+    assert answered["status"] == "treat"
+    assert [h["formula"] for h in answered["herbs"]] == ["shen_tong_zhu_yu_tang"]

@@ -11,78 +11,20 @@ medications from a short list that covers every bleeding class: whatever else th
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from weizhong.case import Case, CaseError, validate_case
-from weizhong.knowledge import load_knowledge
+from tests.strategies import cases
+from weizhong.case import Case
 from weizhong.knowledge.atlas import load_atlas
 from weizhong.planning.plan import make_plan
 from weizhong.planning.safety import load_safety_lists
 from weizhong.reasoning.assessment import assess
 
-KNOWLEDGE = load_knowledge()
-MEDICATIONS = [
-    "warfarin", "apixaban", "aspirin", "naproxen", "sertraline", "prednisolone", "furosemide",
-]  # fmt: skip
 STIMULATORS = {
     "pacemaker", "icd", "spinal_cord_stimulator", "deep_brain_stimulator",
     "vagus_nerve_stimulator", "sacral_nerve_stimulator", "cochlear_implant",
 }  # fmt: skip
-FINDINGS = sorted(KNOWLEDGE.findings)
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _value(definition: Any) -> st.SearchStrategy[Any]:
-    kind = definition.type
-    if kind == "bool":
-        return st.booleans()
-    if kind == "int":
-        return st.integers(int(definition.minimum), int(definition.maximum))
-    if kind == "number":
-        return st.floats(definition.minimum, definition.maximum, allow_nan=False).map(
-            lambda x: round(x, 1)
-        )
-    if kind == "enum":
-        return st.sampled_from(definition.values)
-    if kind == "regions":
-        return st.lists(st.sampled_from(sorted(KNOWLEDGE.vocabulary.regions)), max_size=4)
-    if kind == "muscles":
-        return st.lists(st.sampled_from(sorted(KNOWLEDGE.vocabulary.muscles)), max_size=4)
-    if kind == "levels":
-        return st.lists(st.sampled_from(sorted(definition.level_ids)), max_size=3)
-    return st.tuples(*[st.integers(0, 1)] * 8, st.integers(0, 4)).map(list)
-
-
-@st.composite
-def cases(draw: st.DrawFn) -> Case:
-    chosen = draw(st.lists(st.sampled_from(FINDINGS), max_size=14, unique=True))
-    findings = {name: draw(_value(KNOWLEDGE.findings[name])) for name in chosen}
-    findings["trigger_points"] = draw(
-        st.lists(st.sampled_from(sorted(KNOWLEDGE.vocabulary.muscles)), max_size=4)
-    )
-    sex = draw(st.sampled_from(["female", "male"]))
-    patient = {
-        "age": draw(st.integers(5, 95)),
-        "sex": sex,
-        "pregnant": sex == "female" and draw(st.booleans()),
-        "medications": draw(st.lists(st.sampled_from(MEDICATIONS), max_size=3, unique=True)),
-        "devices": draw(
-            st.lists(st.sampled_from(KNOWLEDGE.vocabulary.devices), max_size=2, unique=True)
-        ),
-        "conditions": draw(
-            st.lists(st.sampled_from(KNOWLEDGE.vocabulary.conditions), max_size=3, unique=True)
-        ),
-    }
-    raw = {"format": "weizhong.case/1", "patient": patient, "findings": findings}
-    try:
-        return validate_case(raw)
-    except CaseError:  # an inconsistent draw (sensitised with no SLR response): drop those keys
-        for key in [k for k in findings if k.endswith("_sensitised")]:
-            del findings[key]
-        return validate_case(raw)
 
 
 def _bleeding_risk(case: Case) -> bool:

@@ -252,7 +252,8 @@ class PlanSettingsForm(forms.Form):
 
 
 def override_rules() -> dict[str, str]:
-    return {rule.id: rule.message for rule in load_safety_rules().values()}
+    """The safety rules a clinician may override (with a written reason)."""
+    return {rule.id: rule.message for rule in load_safety_rules().values() if rule.overridable}
 
 
 class VisitForm(forms.ModelForm):

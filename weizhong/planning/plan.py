@@ -404,6 +404,15 @@ def _herbs(case: Case, result: dict[str, Any], safety: SafetyOutcome) -> dict[st
     from weizhong.planning.herbs import propose_herbs
 
     proposal = propose_herbs(case, result["differential"], red_flags=result["red_flags"])
+    if safety.status == "screen_first" and proposal["offered"]:
+        # The whole plan waits for the cauda equina questions, herbs included (HZ-01).
+        why = str(safety.hands_on_withheld or "Cauda equina not yet excluded.")
+        held = [
+            {"formula": f["formula"], "pinyin": f["pinyin"], "why": why,
+             "rules": ["cauda_equina_screen_first"], "interactions_found": []}
+            for f in proposal["offered"]
+        ]  # fmt: skip
+        return {"offered": [], "withheld": held + list(proposal["withheld"])}
     for warning in proposal["warnings"]:
         safety.warnings.append({**warning, "id": f"herb_{warning['id']}", "overridden": False})
     return {"offered": list(proposal["offered"]), "withheld": list(proposal["withheld"])}
