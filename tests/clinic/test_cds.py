@@ -178,3 +178,16 @@ def test_card_when_the_next_tests_start_with_red_flag_questions(db: Any) -> None
     assert response.status_code == 200, response.content[:300]
     for card in response.json()["cards"]:
         check_card(card)
+
+
+def test_an_unscreened_cauda_equina_picture_gets_a_warning_card_and_no_treatment_card(
+    db: Any,
+) -> None:
+    findings = {**runner_findings(), "paresthesia": True, "pain_regions": ["low_back", "calf_left"]}
+    for question in ("saddle_anaesthesia", "bladder_dysfunction", "bowel_dysfunction"):
+        findings.pop(question, None)
+    (card,) = call(request_for(prefetch_for(findings))).json()["cards"]
+    check_card(card)
+    assert card["indicator"] == "warning"
+    assert "cauda equina" in card["summary"]
+    assert "saddle" in card["detail"]

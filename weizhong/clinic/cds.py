@@ -197,6 +197,21 @@ def cards(result: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
                 "source": _source(),
             }
         )
+    screen = result.get("red_flag_screen") or {}
+    if screen.get("cauda_equina_unscreened") and not any(
+        f["id"] == "cauda_equina_syndrome" for f in result["red_flags"]
+    ):
+        # Leg symptoms with a cardinal question unanswered: ask before anything else (HZ-01).
+        out.append(
+            {
+                "uuid": str(uuid.uuid4()),
+                "summary": _short("Ask the cauda equina questions before treating"),
+                "indicator": "warning",
+                "detail": str(screen.get("summary", "")),
+                "source": _source(),
+            }
+        )
+        return out
     top = result["differential"][0] if result["differential"] else None
     if top and top["condition"] in ORIGIN_CARDS and top["probability"] >= CARD_THRESHOLD:
         out.append(_origin_card(result, top, patient_id))

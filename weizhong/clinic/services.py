@@ -476,6 +476,27 @@ def reevaluation(patient: Patient) -> Reevaluation | None:
     return Reevaluation(True, reason, visits, plan.planned_visits, change)
 
 
+def reexam_findings(patient: Patient, previous: Exam, today: dt.date) -> dict[str, Any]:
+    """What a new exam starts from when it follows ``previous``: its findings, except the
+    red-flag screen, which is asked again at every examination (HZ-21: a 'no' from last month
+    is not today's answer). When re-evaluation is due, the weeks of care without improvement are
+    filled in, so the assessment re-screens (no improvement after 4 weeks is itself a flag)."""
+    definitions = knowledge().findings
+    findings = {
+        fid: value
+        for fid, value in previous.case.get("findings", {}).items()
+        if fid in definitions and definitions[fid].section != "red_flags"
+    }
+    findings.pop("weeks_of_care_without_improvement", None)
+    due = reevaluation(patient)
+    plan = active_plan(patient)
+    if due is not None and due.due and plan is not None:
+        findings["weeks_of_care_without_improvement"] = max(
+            0, (today - plan.created.date()).days // 7
+        )
+    return findings
+
+
 def outcome_change(patient: Patient, since: dt.datetime) -> dict[str, Any] | None:
     """The change on the first instrument with a baseline (the last score up to ``since``, or
     the first after it) and a later score; None when no instrument has both."""
@@ -607,6 +628,25 @@ def decorate(result: dict[str, Any]) -> dict[str, Any]:
             }
         )
     out["differential"] = rows
+    findings = knowledge().findings
+
+    def label(finding: str) -> str:
+        definition = findings.get(finding)
+        return definition.label if definition else finding.replace("_", " ")
+
+    out["red_flags"] = [
+        {**flag, "because_labels": [label(b["finding"]) for b in flag.get("because", [])]}
+        for flag in result.get("red_flags", [])
+    ]
+    tests = result.get("next_tests", [])
+    # Red-flag questions are never cut (HZ-04); the exam tests after them are the best six.
+    out["screen_questions"] = [t for t in tests if t.get("kind") == "red_flag_screen"]
+    out["exam_tests"] = [t for t in tests if t.get("kind") != "red_flag_screen"][:6]
+    screen = dict(result.get("red_flag_screen") or {})
+    screen["not_asked_labels"] = [
+        {"finding": f, "label": label(f)} for f in screen.get("not_asked", [])
+    ]
+    out["red_flag_screen"] = screen
     return out
 
 

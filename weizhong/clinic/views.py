@@ -327,7 +327,9 @@ def exam_new(request: HttpRequest, pk: int) -> HttpResponse:
         source = request.GET.get("from")
         if source and source.isdigit():
             previous = get_object_or_404(patient.exams, pk=int(source))
-            initial = ExamForm.initial_from(previous.case.get("findings", {}))
+            initial = ExamForm.initial_from(
+                services.reexam_findings(patient, previous, timezone.localdate())
+            )
         form = ExamForm(initial=initial)
         token = uuid.uuid4()
         status = 200
