@@ -43,7 +43,8 @@ DEMO_PASSWORDS = {
 SCREEN_NEGATIVE = {
     "saddle_anaesthesia": False, "bladder_dysfunction": False, "bowel_dysfunction": False,
     "sexual_dysfunction": False, "bilateral_leg_neuro_symptoms": False,
-    "progressive_weakness": False, "unexplained_weight_loss": False, "night_pain_unremitting": False, "fever": False,
+    "progressive_weakness": False, "unexplained_weight_loss": False,
+    "night_pain_unremitting": False, "fever": False,
     "major_trauma": False, "iv_drug_use": False,
 }  # fmt: skip
 
