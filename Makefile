@@ -8,7 +8,7 @@ EXAMPLE := weizhong/examples/runner_tight_hamstrings.json
 # Where `make run` keeps the clinic's SQLite database, secret key and outbox.
 export WEIZHONG_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run test test-postgres lint bench reliability check assess clean
+.PHONY: install run test test-postgres lint bench reliability accuracy check assess clean
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "weizhong needs Python 3.11 or newer")'
@@ -48,6 +48,9 @@ bench: $(STAMP)  ## figures: assessment, plans, handouts; the web app and CDS Ho
 
 reliability: $(STAMP)  ## figures: access matrix, API fuzzing, crashes, concurrent edits, hostile input
 	$(BIN)/python reliability/run.py
+
+accuracy: $(STAMP)  ## figures: the diagnostic-accuracy benchmark of published cases, both halves
+	$(BIN)/python accuracy/run.py
 
 check: $(STAMP)  ## validate the knowledge files
 	$(BIN)/weizhong knowledge check
