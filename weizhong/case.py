@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -80,6 +81,10 @@ class Case:
 
     def symptomatic_sides(self) -> tuple[str, ...]:
         """Sides of the sided pain regions; both when pain is central or not charted."""
+        return self._sides
+
+    @cached_property  # read several times per assessment; a frozen case never changes
+    def _sides(self) -> tuple[str, ...]:
         regions = self.findings.get("pain_regions") or ()
         sides = tuple(s for s in SIDES if any(r.endswith(f"_{s}") for r in regions))
         return sides or SIDES
@@ -189,18 +194,21 @@ class _Validator:
     def add(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
 
+    def add_to(self, name: str, message: str) -> None:
+        """A problem with finding `name` (its place is spelled out only when there is one)."""
+        self.add(f"findings.{name}", message)
+
     def finding(self, name: str, value: object) -> object:
         d = self.k.findings[name]
-        where = f"findings.{name}"
         kind = d.type
         if kind == "bool":
             if isinstance(value, bool):
                 return value
-            self.add(where, _("must be true or false, not {kind}").format(kind=_type_name(value)))
+            self.add_to(name, _("must be true or false, not {kind}").format(kind=_type_name(value)))
         elif kind in ("int", "number"):
             if not _is_number(value):
-                self.add(
-                    where,
+                self.add_to(
+                    name,
                     _("must be a number in {range}, not {kind}").format(
                         range=_range(d), kind=_type_name(value)
                     ),
@@ -208,8 +216,8 @@ class _Validator:
                 return None
             number = float(value)  # type: ignore[arg-type]
             if kind == "int" and not number.is_integer():
-                self.add(
-                    where,
+                self.add_to(
+                    name,
                     _("must be a whole number in {range}, not {value}").format(
                         range=_range(d), value=value
                     ),
@@ -223,7 +231,7 @@ class _Validator:
                     if name.endswith("_deg")
                     else _("{value} is outside {range}")
                 )
-                self.add(where, message.format(value=value, range=_range(d)))
+                self.add_to(name, message.format(value=value, range=_range(d)))
                 return None
             return int(number) if kind == "int" else value
         elif kind == "enum":
@@ -231,8 +239,8 @@ class _Validator:
                 return value
             shown = json.dumps(value) if isinstance(value, str) else _type_name(value)
             hint = _suggest(value, d.values) if isinstance(value, str) else ""
-            self.add(
-                where,
+            self.add_to(
+                name,
                 _("{value} is not allowed; use one of: {allowed}").format(
                     value=shown, allowed=", ".join(d.values)
                 )
@@ -251,15 +259,15 @@ class _Validator:
                     try:
                         score_instrument("startback", list(answers))
                     except InstrumentError as error:
-                        self.add(where, str(error))
+                        self.add_to(name, str(error))
                         return None
                 return answers
-            self.add(where, _("must be a list of {count} whole numbers").format(count=d.length))
+            self.add_to(name, _("must be a list of {count} whole numbers").format(count=d.length))
         else:
-            return self.id_list(where, kind, d, value)
+            return self.id_list(name, kind, d, value)
         return None
 
-    def id_list(self, where: str, kind: str, d: FindingDef, value: object) -> object:
+    def id_list(self, name: str, kind: str, d: FindingDef, value: object) -> object:
         if kind == "regions":
             allowed: frozenset[str] = self.k.vocabulary.regions
         elif kind == "muscles":
@@ -268,6 +276,7 @@ class _Validator:
             allowed = d.level_ids
         if isinstance(value, list) and all(isinstance(i, str) and i in allowed for i in value):
             return tuple(dict.fromkeys(value))
+        where = f"findings.{name}"
         if not isinstance(value, list):
             self.add(where, _("must be a list, not {kind}").format(kind=_type_name(value)))
             return None
@@ -301,10 +310,9 @@ class _Validator:
             return {}
         out: dict[str, Any] = {}
         for key, value in raw.items():
-            where = f"patient.{key}"
             if key not in PATIENT_KEYS:
                 self.add(
-                    where,
+                    f"patient.{key}",
                     _("unknown field; allowed: {allowed}").format(allowed=", ".join(PATIENT_KEYS))
                     + _suggest(key, PATIENT_KEYS),
                 )
@@ -315,7 +323,7 @@ class _Validator:
                     out["age"] = int(value)
                 else:
                     self.add(
-                        where,
+                        f"patient.{key}",
                         _("must be a whole number of years 0–120, not {value}").format(
                             value=json.dumps(value)
                         ),
@@ -325,7 +333,7 @@ class _Validator:
                     out["sex"] = value
                 else:
                     self.add(
-                        where,
+                        f"patient.{key}",
                         _("{value} is not allowed; use one of: {allowed}").format(
                             value=json.dumps(value), allowed=", ".join(self.k.vocabulary.sexes)
                         ),
@@ -335,19 +343,26 @@ class _Validator:
                     out["pregnant"] = value
                 else:
                     self.add(
-                        where, _("must be true or false, not {kind}").format(kind=_type_name(value))
+                        f"patient.{key}",
+                        _("must be true or false, not {kind}").format(kind=_type_name(value)),
                     )
             elif key == "medications":
                 if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
                     out["medications"] = tuple(v.strip() for v in value)
                 else:
-                    self.add(where, _("must be a list of medication names as written in the chart"))
+                    self.add(
+                        f"patient.{key}",
+                        _("must be a list of medication names as written in the chart"),
+                    )
             else:
                 allowed = (
                     self.k.vocabulary.devices if key == "devices" else self.k.vocabulary.conditions
                 )
                 if not isinstance(value, list):
-                    self.add(where, _("must be a list, not {kind}").format(kind=_type_name(value)))
+                    self.add(
+                        f"patient.{key}",
+                        _("must be a list, not {kind}").format(kind=_type_name(value)),
+                    )
                     continue
                 good = []
                 for index, item in enumerate(value):
@@ -356,7 +371,7 @@ class _Validator:
                     else:
                         hint = _suggest(item, allowed) if isinstance(item, str) else ""
                         self.add(
-                            f"{where}[{index}]",
+                            f"patient.{key}[{index}]",
                             _("{value} is not known; use one of: {allowed}").format(
                                 value=json.dumps(item), allowed=", ".join(allowed)
                             )
@@ -400,6 +415,30 @@ def match_medication(name: str, knowledge: Knowledge) -> MedicationMatch:
     return MedicationMatch(name, None, ())
 
 
+def _plainly_valid(d: FindingDef, value: object) -> bool:
+    """Whether `value` is a plainly valid true/false, choice or in-range number for `d`, kept
+    unchanged. Most findings of most cases are; anything else (lists, edge cases, errors) goes
+    through `_Validator.finding`, which accepts the same values and explains the rest. (A batch
+    validates some thirty findings a case: this spares a method call and checks on each.)"""
+    kind = d.type
+    if kind == "bool":
+        return type(value) is bool
+    if kind == "enum":
+        return type(value) is str and value in d.values
+    if kind == "int":
+        numeric: tuple[type, ...] = (int,)  # not bool: type() is exact
+    elif kind == "number":
+        numeric = (int, float)  # NaN and infinity fail the range test below
+    else:
+        return False
+    return (
+        type(value) in numeric
+        and d.minimum is not None
+        and d.maximum is not None
+        and d.minimum <= value <= d.maximum  # type: ignore[operator]
+    )
+
+
 def validate_case(raw: object, knowledge: Knowledge | None = None) -> Case:
     """Validate a decoded JSON value as a case; raise CaseError listing every problem."""
     k = knowledge or load_knowledge()
@@ -424,12 +463,14 @@ def validate_case(raw: object, knowledge: Knowledge | None = None) -> Case:
         v.add("id", _("must be text or a whole number"))
     patient = v.patient(raw.get("patient"))
     findings: dict[str, Any] = {}
+    view: dict[str, object] = {}  # what rule predicates read: lists as sets, then the patient
     raw_findings = raw.get("findings", {})
     if not isinstance(raw_findings, dict):
         v.add("findings", _("must be an object, not {kind}").format(kind=_type_name(raw_findings)))
         raw_findings = {}
     for name, value in raw_findings.items():
-        if name not in k.findings:
+        d = k.findings.get(name)
+        if d is None:
             v.add(
                 f"findings.{name}",
                 _("unknown finding id")
@@ -437,18 +478,17 @@ def validate_case(raw: object, knowledge: Knowledge | None = None) -> Case:
             )
         elif value is None:
             continue  # explicit null: not examined
+        elif _plainly_valid(d, value):
+            findings[name] = view[name] = value  # kept as it is, as the full check would keep it
         else:
             checked = v.finding(name, value)
             if checked is not None:
                 findings[name] = checked
+                view[name] = frozenset(checked) if isinstance(checked, tuple) else checked
     v.consistency(findings)
     if v.problems:
         raise CaseError(v.problems)
     medications = tuple(match_medication(m, k) for m in patient.get("medications", ()))
-    view: dict[str, object] = {
-        name: frozenset(value) if isinstance(value, tuple) else value
-        for name, value in findings.items()
-    }
     view["age"] = patient.get("age")
     view["sex"] = patient.get("sex", "unknown")
     view["pregnant"] = patient.get("pregnant")

@@ -179,11 +179,9 @@ def _assess_batch(path: str, with_sources: bool = False) -> int:
     knowledge = load_knowledge()
 
     def answer(case: Any) -> dict[str, Any]:
-        result = assess(case, knowledge)
-        if not with_sources:
-            # cited from one knowledge version: `weizhong knowledge sources` prints them all
-            del result["sources"]
-        return result
+        # Without --with-sources the sources are not gathered at all: they are cited from one
+        # knowledge version, and `weizhong knowledge sources` prints them all.
+        return assess(case, knowledge, with_sources=with_sources)
 
     return _batch(path, answer)
 

@@ -631,7 +631,16 @@ def load_knowledge(data_dir: Path | None = None) -> Knowledge:
 
     Loaded and validated once per folder; raises KnowledgeError on the first problem.
     """
-    return _load_folder(data_dir or knowledge_dir())
+    if data_dir is None:  # callers that pass no knowledge ask for it once per case
+        return _load_configured(os.environ.get("WEIZHONG_KNOWLEDGE_DIR") or "")
+    return _load_folder(data_dir)
+
+
+@cache
+def _load_configured(configured: str) -> Knowledge:
+    """The knowledge of :func:`knowledge_dir`, looked up by the setting's text so that asking
+    again builds no Path."""
+    return _load_folder(knowledge_dir())
 
 
 @cache

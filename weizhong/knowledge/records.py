@@ -96,6 +96,11 @@ class ConditionDef:
     requires_pain: RequiredPain | None = None
     core_regions: frozenset[str] = frozenset()  # body-chart regions (sided ids) it explains
 
+    @cached_property
+    def prior_log_odds(self) -> float:
+        """log(prior / (1 − prior)), where every assessment's update starts (0 when computed)."""
+        return 0.0 if self.prior is None else math.log(self.prior / (1.0 - self.prior))
+
 
 @dataclass(frozen=True)
 class FitRules:
@@ -159,17 +164,40 @@ class EvidenceDef:
         """The larger |log LR| of the two results: how much this test can move its condition."""
         return max(abs(math.log(self.lr_positive)), abs(math.log(self.lr_negative)))
 
+    @cached_property
+    def results(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(LR, |log LR|) of a negative and of a positive result, indexed by the result."""
+        return (
+            (self.lr_negative, abs(math.log(self.lr_negative))),
+            (self.lr_positive, abs(math.log(self.lr_positive))),
+        )
+
+    @cached_property
+    def age_range(self) -> tuple[float, float]:
+        """The study population's ages, inclusive, with open ends filled in (read per case)."""
+        low, high = self.population.age_min, self.population.age_max
+        return (0.0 if low is None else low, 200.0 if high is None else high)
+
     @property
     def sided(self) -> bool:
         return self.variants[0].side is not None
 
-    @property
+    @cached_property  # read for every entry of every assessment
     def proposable(self) -> bool:
         """Whether the entry behaves as a binary test (both LRs informative)."""
         return self.sensitivity is not None
 
 
 SidedEvidence = tuple[EvidenceDef, tuple[EvidenceVariant, ...]]
+# How one variant of an entry is read, flattened at load time for the per-case loop:
+# (side, given check or None, given predicates, findings `given` reads, when check, findings
+# `when` reads).
+VariantPlan = tuple[
+    "str | None", "Check | None", tuple[Predicate, ...], tuple[str, ...], Check, tuple[str, ...]
+]
+# (entry, youngest and oldest age of its study population, whether it can be proposed as a
+# next test, the variants read on the case's sides).
+EvidencePlan = tuple[EvidenceDef, float, float, bool, tuple[VariantPlan, ...]]
 
 
 @dataclass(frozen=True)
@@ -278,6 +306,11 @@ class Knowledge:
         }
 
     @cached_property
+    def prior_sources(self) -> dict[str, str]:
+        """The priors' sources, 'prior:<condition>': every assessment cites them all."""
+        return {key: text for key, text in self.sources.items() if key.startswith("prior:")}
+
+    @cached_property
     def explained_regions(self) -> frozenset[str]:
         """Body-chart regions that at least one modelled condition explains."""
         return frozenset(r for c in self.conditions for r in c.core_regions)
@@ -292,6 +325,25 @@ class Knowledge:
     @cached_property
     def condition_names(self) -> dict[str, str]:
         return {c.id: c.name for c in self.conditions}
+
+    @cached_property
+    def none_of_the_others(self) -> str | None:
+        """The computed condition: the chance that none of the specific ones is present."""
+        return next((c.id for c in self.conditions if c.computed), None)
+
+    @cached_property
+    def finding_templates(self) -> dict[str, str]:
+        """Each concrete finding's template ('slr_left_deg' -> 'slr_{side}_deg')."""
+        return {name: finding.template for name, finding in self.findings.items()}
+
+    @cached_property
+    def red_flags_by_id(self) -> dict[str, RedFlagDef]:
+        return {flag.id: flag for flag in self.red_flags}
+
+    @cached_property
+    def red_flag_asks(self) -> tuple[tuple[str, RedFlagAsk], ...]:
+        """Every flag's `ask` entries with the flag's id, in file order (most flags have none)."""
+        return tuple((flag.id, ask) for flag in self.red_flags for ask in flag.asks)
 
     @cached_property
     def evidence_by_id(self) -> dict[str, EvidenceDef]:
@@ -310,6 +362,36 @@ class Knowledge:
     def evidence_on(self, sides: tuple[str, ...]) -> list[SidedEvidence]:
         """Every evidence entry with the variants that are read on these sides."""
         return self._variants_by_sides[sides]
+
+    @cached_property
+    def _plans_by_sides(self) -> dict[tuple[str, ...], tuple[EvidencePlan, ...]]:
+        return {
+            sides: tuple(
+                (
+                    entry,
+                    *entry.age_range,
+                    entry.proposable,
+                    tuple(
+                        (
+                            v.side,
+                            v.given_check if v.given else None,
+                            v.given,
+                            v.given_reads,
+                            v.when_check,
+                            v.reads,
+                        )
+                        for v in variants
+                    ),
+                )
+                for entry, variants in sided
+            )
+            for sides, sided in self._variants_by_sides.items()
+        }
+
+    def reading_plan(self, sides: tuple[str, ...]) -> tuple[EvidencePlan, ...]:
+        """:meth:`evidence_on` as plain tuples, built once: reading every entry for every case
+        then touches one compact tuple per entry instead of several records."""
+        return self._plans_by_sides[sides]
 
     def counts(self) -> dict[str, int]:
         return {

@@ -11,7 +11,7 @@ from weizhong.reasoning.differential import (
     cited_sources,
     compute_differential,
     counted_readings,
-    read_evidence,
+    read_results,
 )
 from weizhong.reasoning.next_tests import next_tests
 from weizhong.reasoning.red_flags import evaluate_red_flags, red_flag_questions, screen_status
@@ -20,12 +20,17 @@ from weizhong.reasoning.triage import manipulation_rule, start_back
 OUTPUT_FORMAT = "weizhong.assessment/1"
 
 
-def assess(case: Case, knowledge: Knowledge | None = None) -> dict[str, Any]:
-    """The contract object of ``weizhong assess --format json``."""
+def assess(
+    case: Case, knowledge: Knowledge | None = None, *, with_sources: bool = True
+) -> dict[str, Any]:
+    """The contract object of ``weizhong assess --format json``.
+
+    ``with_sources=False`` leaves out "sources" (a batch cites them once, from the knowledge
+    version, rather than in every result)."""
     k = knowledge or load_knowledge()
-    readings = read_evidence(case, k)
-    counted = counted_readings(readings)
-    differential = compute_differential(case, k, readings, counted)
+    results, unexamined = read_results(case, k)
+    counted = counted_readings(results)
+    differential = compute_differential(case, k, results, counted)
     probabilities = {entry["condition"]: entry["probability"] for entry in differential}
     capped = frozenset(entry["condition"] for entry in differential if entry["cap"])
     red_flags = evaluate_red_flags(case, k)
@@ -37,10 +42,10 @@ def assess(case: Case, knowledge: Knowledge | None = None) -> dict[str, Any]:
     else:
         tests = [
             t
-            for t in next_tests(case, k, readings, counted, probabilities, fixed=capped)
+            for t in next_tests(case, k, unexamined, counted, probabilities, fixed=capped)
             if t["finding"] not in asked
         ]
-    return {
+    result: dict[str, Any] = {
         "format": OUTPUT_FORMAT,
         "case_id": case.case_id,
         "knowledge_version": k.version,
@@ -48,7 +53,10 @@ def assess(case: Case, knowledge: Knowledge | None = None) -> dict[str, Any]:
         "red_flag_screen": screen_status(case, k, red_flags),
         "fit": assess_fit(case, k, differential),
         "differential": differential,
-        "sources": cited_sources(differential, k),
+    }
+    if with_sources:  # in its place in the contract, after the differential that cites them
+        result["sources"] = cited_sources(differential, k)
+    result |= {
         "next_tests": questions + tests,
         "triage": {
             "start_back": start_back(case),
@@ -64,3 +72,4 @@ def assess(case: Case, knowledge: Knowledge | None = None) -> dict[str, Any]:
         },
         "symptomatic_sides": list(case.symptomatic_sides()),
     }
+    return result

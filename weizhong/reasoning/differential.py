@@ -18,9 +18,9 @@ Three honesty rules (issue 11):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from math import exp, log
+from operator import itemgetter
 from typing import Any
 
 from weizhong.case import Case
@@ -45,57 +45,72 @@ class Reading:
 
 
 def read_evidence(case: Case, knowledge: Knowledge) -> list[Reading]:
-    """The entries that bear on this case: every examined result, and every unexamined test
+    """The entries that bear on this case: every examined result, then every unexamined test
     that could be proposed next (applicable, with both likelihood ratios informative)."""
+    results, unexamined = read_results(case, knowledge)
+    return results + unexamined
+
+
+def read_results(case: Case, knowledge: Knowledge) -> tuple[list[Reading], list[Reading]]:
+    """:func:`read_evidence` in its two parts, each in entry order: the examined results (what
+    the differential counts) and the unexamined tests (what next tests weigh), so that neither
+    has to sift the other out."""
     view = case.view
     raw_age = view.get("age")
     known_age = not isinstance(raw_age, bool) and isinstance(raw_age, int | float)
     age = float(raw_age) if known_age else 0.0  # type: ignore[arg-type]
     weight = knowledge.outside_population.weight
-    readings = []
-    for evidence, variants in knowledge.evidence_on(case.symptomatic_sides()):
+    results: list[Reading] = []
+    unexamined: list[Reading] = []
+    for evidence, low, high, proposable, variants in knowledge.reading_plan(
+        case.symptomatic_sides()
+    ):
         result: bool | None = None
         side: str | None = None
         applicable = False
         missing: list[str] = []
-        for variant in variants:
-            given = variant.given_check(view) if variant.given else True
-            if given is False:
-                continue
+        for variant_side, given_check, given, given_reads, when_check, reads in variants:
+            if given_check is not None:
+                holds = given_check(view)
+                if holds is False:
+                    continue
+                if holds is None:  # applicable or not depends on findings not yet examined
+                    applicable = True
+                    missing += [
+                        n
+                        for p in given
+                        if p.check(view) is None
+                        for n in p.reads
+                        if n in given_reads and view.get(n) is None
+                    ]
+                    continue
             applicable = True
-            if given is None:  # applicable or not depends on findings not yet examined
-                missing += [
-                    n
-                    for p in variant.given
-                    if p.check(view) is None
-                    for n in p.reads
-                    if n in variant.given_reads and view.get(n) is None
-                ]
-                continue
-            outcome = variant.when_check(view)
+            outcome = when_check(view)
             if outcome is True:
-                result, side = True, variant.side
+                result, side = True, variant_side
                 break
             if outcome is False:
                 if result is None:
-                    result, side = False, variant.side
-                elif variant.side is not None:
+                    result, side = False, variant_side
+                elif variant_side is not None:
                     side = "both"  # negative on each side read
             else:
-                missing += [n for n in variant.reads if view.get(n) is None]
-        population = evidence.population  # the loader always sets both ages
-        outside = known_age and (
-            age < (population.age_min or 0.0) or age > (population.age_max or 200.0)
-        )
+                for name in reads:  # (a loop: a comprehension costs a call per entry)
+                    if view.get(name) is None:
+                        missing.append(name)
+        outside = known_age and not low <= age <= high
         if result is not None:
-            lr = evidence.lr_positive if result else evidence.lr_negative
             if outside:
-                lr = lr**weight
-            readings.append(Reading(evidence, result, side, True, (), lr, abs(log(lr)), outside))
-        elif applicable and missing and evidence.proposable:
-            missing_once = tuple(dict.fromkeys(missing))
-            readings.append(Reading(evidence, None, None, True, missing_once, 1.0, 0.0, outside))
-    return readings
+                lr = (evidence.lr_positive if result else evidence.lr_negative) ** weight
+                strength = abs(log(lr))
+            else:
+                lr, strength = evidence.results[result]
+            results.append(Reading(evidence, result, side, True, (), lr, strength, outside))
+        elif applicable and missing and proposable:
+            # Most entries miss one finding, which needs no de-duplication.
+            missing_once = tuple(missing) if len(missing) == 1 else tuple(dict.fromkeys(missing))
+            unexamined.append(Reading(evidence, None, None, True, missing_once, 1.0, 0.0, outside))
+    return results, unexamined
 
 
 def counted_readings(readings: list[Reading]) -> dict[str, Reading]:
@@ -111,11 +126,21 @@ def counted_readings(readings: list[Reading]) -> dict[str, Reading]:
     return best
 
 
+@dataclass(frozen=True, slots=True)
+class _Contribution:
+    """The case-independent part of one finding's contribution to a condition."""
+
+    item: dict[str, Any]  # the `because` entry, its "values" still empty
+    said: str  # how the condition's summary names the finding
+    raises: bool  # whether the summary lists it under "for" (else "against")
+
+
 _Key = tuple[EvidenceDef, bool, "str | None", bool, "str | None", float | None]
-_STATIC: dict[_Key, dict[str, Any]] = {}
+# Built once per kind of reading, then copied for each case: the texts are the same every time.
+_STATIC: dict[_Key, _Contribution] = {}
 
 
-def _static_part(key: _Key) -> dict[str, Any]:
+def _static_part(key: _Key) -> _Contribution:
     """The case-independent part of a contribution: built once, copied for each case.
 
     The last part of the key is the outside-population weight, or None inside the population."""
@@ -149,7 +174,10 @@ def _static_part(key: _Key) -> dict[str, Any]:
         text += " — " + _("not counted again: measures the same as '{other}', which counts").format(
             other=instead
         )
-    return {
+    said = evidence.label if result else _("not {finding}").format(finding=evidence.label)
+    if evidence.citation.estimate:
+        said += " " + _("(estimate)")
+    item: dict[str, Any] = {
         "evidence": evidence.id,
         "finding": evidence.label,
         "present": result,
@@ -163,39 +191,21 @@ def _static_part(key: _Key) -> dict[str, Any]:
         "outside_population": outside_weight is not None,
         "population": evidence.population.describe(),
     }
+    return _Contribution(item, said, effect == "raises")
 
 
-def _because(
-    reading: Reading, counted: bool, instead: str | None, case: Case, weight: float
-) -> dict[str, Any]:
-    """One finding's contribution to a condition, in words and numbers."""
-    e = reading.evidence
-    key = (
-        e,
-        bool(reading.result),
-        reading.side,
-        counted,
-        instead,
-        weight if reading.outside else None,
-    )
+def _static_for(key: _Key) -> _Contribution:
+    """The case-independent part of a contribution, built on first use."""
     static = _STATIC.get(key)
     if static is None:
         static = _STATIC[key] = _static_part(key)
-    view = case.view
-    item = dict(static)
-    values: dict[str, object] = {}
-    for name in e.reads_on_side[reading.side]:
-        value = view.get(name)
-        if value is not None:
-            values[name] = sorted(value) if type(value) is frozenset else value
-    item["values"] = values
-    return item
+    return static
 
 
 def cited_sources(differential: list[dict[str, Any]], knowledge: Knowledge) -> dict[str, str]:
     """The sources this result cites, once each: its evidence by id, and every prior."""
     everything = knowledge.sources
-    cited = {key: text for key, text in everything.items() if key.startswith("prior:")}
+    cited = dict(knowledge.prior_sources)
     for entry in differential:
         for item in entry["because"]:
             if "evidence" in item:
@@ -223,20 +233,36 @@ def compute_differential(
         if condition.computed:
             continue
         assert condition.prior is not None
-        log_odds = log(condition.prior / (1.0 - condition.prior))
+        log_odds = condition.prior_log_odds
         because = []
+        up: list[str] = []  # what the summary names for and against, counted results only
+        down: list[str] = []
         moved = estimated = 0.0
         mine = by_condition.get(condition.id, [])
         mine.sort(key=lambda r: (r.evidence.id not in counted_ids, -r.strength))
         for reading in mine:
-            is_counted = reading.evidence.id in counted_ids
+            # One finding's contribution, in words and numbers: the case-independent part
+            # (texts built once), then this case's values. Inline: it runs ~35 times a case.
+            e = reading.evidence
+            is_counted = e.id in counted_ids
+            instead = None if is_counted else group_winner.get(e.group_key)
+            outside_weight = weight if reading.outside else None
+            key = (e, reading.result is True, reading.side, is_counted, instead, outside_weight)
+            static = _STATIC.get(key) or _static_for(key)
+            values: dict[str, object] = {}
+            for name in e.reads_on_side[reading.side]:
+                value = view.get(name)
+                if value is not None:
+                    values[name] = sorted(value) if type(value) is frozenset else value
+            item = dict(static.item)
+            item["values"] = values
+            because.append(item)
             if is_counted:
                 log_odds += log(reading.lr)
                 moved += reading.strength
                 if reading.evidence.citation.estimate:
                     estimated += reading.strength
-            instead = None if is_counted else group_winner.get(reading.evidence.group_key)
-            because.append(_because(reading, is_counted, instead, case, weight))
+                (up if static.raises else down).append(static.said)
         all_moved += moved
         all_estimated += estimated
         probability, cap = _capped(condition, 1.0 / (1.0 + exp(-log_odds)), view)
@@ -248,7 +274,7 @@ def compute_differential(
                 "probability": round(probability, 4),
                 "prior": condition.prior,
                 "prior_is_estimate": condition.citation.estimate,
-                "summary": _summary(condition.name, condition.prior, probability, because, cap),
+                "summary": _summary(condition.prior, probability, up, down, cap),
                 "because": because,
                 "estimate_share": round(estimated / moved, 3) if moved else 0.0,
                 "cap": cap,
@@ -257,7 +283,7 @@ def compute_differential(
     for condition in knowledge.conditions:
         if condition.computed:
             none_of_them = math.prod(1.0 - p for _, p in specific_probabilities)
-            leading = sorted(specific_probabilities, key=lambda cp: -cp[1])[:3]
+            leading = sorted(specific_probabilities, key=itemgetter(1), reverse=True)[:3]
             leaders: list[dict[str, Any]] = [
                 {
                     "condition": c.id,
@@ -294,7 +320,8 @@ def compute_differential(
                     "cap": cap,
                 }
             )
-    entries.sort(key=lambda entry: -float(entry["probability"]))
+    # Most probable first; a reverse sort keeps ties in their order.
+    entries.sort(key=itemgetter("probability"), reverse=True)
     return entries
 
 
@@ -394,24 +421,14 @@ def assess_fit(
 
 
 def _summary(
-    name: str,
     prior: float,
     probability: float,
-    because: Sequence[dict[str, Any]],
+    up: list[str],
+    down: list[str],
     cap: dict[str, Any] | None = None,
 ) -> str:
-    up: list[str] = []
-    down: list[str] = []
-    for b in because:
-        if not b["counted"]:
-            continue
-        said = b["finding"] if b["present"] else _("not {finding}").format(finding=b["finding"])
-        if b.get("estimate"):
-            said += " " + _("(estimate)")
-        if b["effect"] == "raises":
-            up.append(said)
-        else:
-            down.append(said)
+    """One condition in a sentence: where it stands, and the counted findings for and against
+    (``up`` and ``down``, most informative first)."""
     head = _("{probability} (prior {prior})").format(
         probability=percent(probability), prior=percent(prior)
     )

@@ -17,7 +17,7 @@ never proposed.
 from __future__ import annotations
 
 from math import log, log2
-from typing import Any
+from typing import Any, Literal
 
 from weizhong.case import Case
 from weizhong.i18n import _
@@ -51,28 +51,38 @@ def _logit(p: float) -> float:
     return log(p / (1.0 - p))
 
 
+# A candidate, per finding template and condition: (gain, after_pos, after_neg, label, lr+, lr-,
+# p_positive). A plain tuple: a score of them are built per case.
+_Candidate = tuple[float, float, float, str, float, float, float]
+_LrAt = Literal[4, 5]  # where a candidate holds its LR+ and LR−
+_LR_POSITIVE: _LrAt = 4
+_LR_NEGATIVE: _LrAt = 5
+
+
 def _shift(
     leader: str,
-    outcome_lrs: dict[str, float],
+    per: dict[str, _Candidate],
+    lr_at: _LrAt,
     probabilities: dict[str, float],
     none_id: str | None,
+    none_logit: float,
     fixed: frozenset[str],
 ) -> float:
-    """How far one result moves a leading condition's log-odds. A capped condition does not
-    move; "none of the others" moves with every specific condition the result touches."""
+    """How far one result (its likelihood ratios at ``lr_at`` in each candidate) moves a leading
+    condition's log-odds. A capped condition does not move; "none of the others" (its log-odds
+    now: ``none_logit``) moves with every specific condition the result touches."""
     if leader in fixed:
         return 0.0
     if leader == none_id:
-        p_none = probabilities[leader]
-        after = p_none
-        for condition, lr in outcome_lrs.items():
+        after = probabilities[leader]
+        for condition, candidate in per.items():
             p = probabilities[condition]
-            odds = p / (1.0 - p) * lr if p < 1.0 else float("inf")
+            odds = p / (1.0 - p) * candidate[lr_at] if p < 1.0 else float("inf")
             p_after = odds / (1.0 + odds)
             after *= (1.0 - p_after) / (1.0 - p) if p < 1.0 else 1.0
-        return _logit(after) - _logit(p_none)
-    moved = outcome_lrs.get(leader)
-    return log(moved) if moved else 0.0
+        return _logit(after) - none_logit
+    moved = per.get(leader)
+    return log(moved[lr_at]) if moved else 0.0
 
 
 def next_tests(
@@ -91,15 +101,14 @@ def next_tests(
     ``leading`` is the two most probable conditions (by default from ``probabilities``);
     ``fixed`` the conditions whose shown probability a result cannot move (capped)."""
     if leading is None:
-        top = sorted(probabilities, key=lambda c: -probabilities[c])[:2]
+        top = sorted(probabilities, key=probabilities.__getitem__, reverse=True)[:2]
         leading = (top[0], top[1]) if len(top) == 2 else None
-    none_id = next((c.id for c in knowledge.conditions if c.computed), None)
+    none_id = knowledge.none_of_the_others
+    templates = knowledge.finding_templates
     weight = knowledge.outside_population.weight
     group_strength = {key: r.strength for key, r in counted.items()}
-    entropy = {condition: _entropy(p) for condition, p in probabilities.items()}
-    # candidate key (finding template) -> condition -> (gain, after_pos, after_neg, label, lr+,
-    # lr-, p_positive)
-    candidates: dict[str, dict[str, tuple[float, float, float, str, float, float, float]]] = {}
+    entropy: dict[str, float] = {}  # per condition, filled in as the candidates need it
+    candidates: dict[str, dict[str, _Candidate]] = {}  # finding template -> condition -> candidate
     findings_of: dict[str, list[str]] = {}
     for reading in readings:
         e = reading.evidence
@@ -110,7 +119,10 @@ def next_tests(
         if e.group and group_strength.get(e.group_key, 0.0) >= e.strength:
             continue
         p = probabilities[e.condition]
-        gain, after_pos, after_neg = _gain(p, entropy[e.condition], e.sensitivity, e.specificity)
+        entropy_now = entropy.get(e.condition)
+        if entropy_now is None:
+            entropy_now = entropy[e.condition] = _entropy(p)
+        gain, after_pos, after_neg = _gain(p, entropy_now, e.sensitivity, e.specificity)
         lr_pos, lr_neg = e.lr_positive, e.lr_negative
         if reading.outside:
             lr_pos, lr_neg = lr_pos**weight, lr_neg**weight
@@ -119,12 +131,15 @@ def next_tests(
         # Each unexamined finding the entry needs is a candidate (a test on each symptomatic
         # side is one candidate, listed by side in `findings`).
         for name in reading.missing:
-            template = knowledge.findings[name].template
-            names = findings_of.setdefault(template, [])
-            if name not in names:
-                names.append(name)
-            per_condition = candidates.setdefault(template, {})
-            if gain > per_condition.get(e.condition, (0.0,))[0]:
+            template = templates[name]
+            per_condition = candidates.get(template)
+            if per_condition is None:
+                per_condition = candidates[template] = {}
+                findings_of[template] = [name]
+            elif name not in findings_of[template]:
+                findings_of[template].append(name)
+            best = per_condition.get(e.condition)
+            if best is None or gain > best[0]:
                 per_condition[e.condition] = (
                     gain,
                     after_pos,
@@ -134,25 +149,46 @@ def next_tests(
                     lr_neg,
                     p_positive,
                 )
-    totals = {t: sum(v[0] for v in per.values()) for t, per in candidates.items()}
+    totals: dict[str, float] = {}
     separation: dict[str, float] = {}
+    # Where "none of the others" leads, every test's shift of it starts from its log-odds now.
+    none_logit = _logit(probabilities[none_id]) if leading and none_id in leading else 0.0
     for template, per in candidates.items():
+        totals[template] = sum(v[0] for v in per.values())
         if leading is None:
             separation[template] = 0.0
             continue
+        first, second = leading
+        if none_id not in leading and first not in per and second not in per:
+            # The result moves neither leader: it cannot separate them.
+            separation[template] = 0.0
+            continue
         # The chance of a positive result, read from the entry on a leader when there is one.
-        anchor = next((c for c in leading if c in per), max(per, key=lambda c: per[c][0]))
+        if first in per:
+            anchor = first
+        elif second in per:
+            anchor = second
+        else:
+            anchor = max(per, key=lambda c: per[c][0])
         p_pos = per[anchor][6]
         expected = 0.0
-        positive = {c: v[4] for c, v in per.items()}
-        negative = {c: v[5] for c, v in per.items()}
-        for p_outcome, lrs in ((p_pos, positive), (1.0 - p_pos, negative)):
-            a = _shift(leading[0], lrs, probabilities, none_id, fixed)
-            b = _shift(leading[1], lrs, probabilities, none_id, fixed)
+        for p_outcome, lr_at in ((p_pos, _LR_POSITIVE), (1.0 - p_pos, _LR_NEGATIVE)):
+            a = _shift(first, per, lr_at, probabilities, none_id, none_logit, fixed)
+            b = _shift(second, per, lr_at, probabilities, none_id, none_logit, fixed)
             expected += p_outcome * abs(a - b)
         separation[template] = expected
-    ranked = sorted(totals, key=lambda t: (-round(separation[t], 6), -totals[t]))
+    # Separation first (rounded, so that float noise does not reorder ties), then information.
+    rank = {t: (-round(separation[t], 6), -total) for t, total in totals.items()}
+    ranked = sorted(totals, key=rank.__getitem__)
     out: list[dict[str, Any]] = []
+    separates_words = (  # the same for every test of this case: said once
+        _("Separates {first} from {second}. ").format(
+            first=knowledge.condition_names[leading[0]],
+            second=knowledge.condition_names[leading[1]],
+        )
+        if leading is not None and ranked
+        else ""
+    )
     for template in ranked:
         if len(out) >= limit:
             break
@@ -160,7 +196,9 @@ def next_tests(
         if total <= 1e-4 and separation[template] <= 1e-4:
             continue
         per_condition = candidates[template]
-        condition = max(per_condition, key=lambda c: per_condition[c][0])
+        # Most informative first; on a tie the first met, so [0] is what max() would pick.
+        conditions = sorted(per_condition, key=lambda c: -per_condition[c][0])
+        condition = conditions[0]
         gain, after_pos, after_neg, label = per_condition[condition][:4]
         names = findings_of[template]
         definition = knowledge.findings[names[0]]
@@ -178,13 +216,7 @@ def next_tests(
         separates: list[str] | None = None
         if leading is not None and separation[template] > 1e-4:
             separates = list(leading)
-            why = (
-                _("Separates {first} from {second}. ").format(
-                    first=knowledge.condition_names[leading[0]],
-                    second=knowledge.condition_names[leading[1]],
-                )
-                + why
-            )
+            why = separates_words + why
         elif leading is not None:
             why = _("Does not separate the two leading conditions. ") + why
         out.append(
@@ -197,7 +229,7 @@ def next_tests(
                 "expected_information_gain": round(total, 4),
                 "expected_separation": round(separation[template], 4),
                 "separates": separates,
-                "conditions": sorted(per_condition, key=lambda c: -per_condition[c][0]),
+                "conditions": conditions,
                 "why": why,
             }
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge import Knowledge
-from weizhong.knowledge.predicates import Predicate, all_of
+from weizhong.knowledge.predicates import Predicate
 from weizhong.knowledge.records import URGENCIES, RedFlagRule
 
 RANK = {u: i for i, u in enumerate(URGENCIES)}
@@ -39,11 +39,30 @@ def _values(case: Case, predicates: tuple[Predicate, ...]) -> list[dict[str, Any
 
 
 def _fires(rule: RedFlagRule, case: Case) -> bool:
-    if all_of(rule.all, case.view) is not True:
-        return False
-    if rule.any and not any(p.check(case.view) is True for p in rule.any):
-        return False
-    return not rule.of or sum(p.check(case.view) is True for p in rule.of) >= rule.at_least
+    """Whether every `all` predicate, one `any` and `at_least` of `of` hold (are True).
+
+    Only True counts, so each test stops at the first predicate that settles it: most rules
+    fail on their first `all` predicate, false or not examined. (This runs for every rule of
+    every assessment, hence the plain loops.)"""
+    view = case.view
+    for predicate in rule.all:
+        if predicate.check(view) is not True:
+            return False
+    if rule.any:
+        for predicate in rule.any:
+            if predicate.check(view) is True:
+                break
+        else:
+            return False
+    if not rule.of:
+        return True
+    holding = 0
+    for predicate in rule.of:
+        if predicate.check(view) is True:
+            holding += 1
+            if holding >= rule.at_least:
+                return True
+    return False
 
 
 def evaluate_red_flags(case: Case, knowledge: Knowledge) -> list[dict[str, Any]]:
@@ -51,7 +70,10 @@ def evaluate_red_flags(case: Case, knowledge: Knowledge) -> list[dict[str, Any]]
     raised it, the clinician's action and source, and the patient's action in plain words."""
     raised = []
     for flag in knowledge.red_flags:
-        fired = [rule for rule in flag.rules if _fires(rule, case)]
+        fired: list[RedFlagRule] = []
+        for rule in flag.rules:  # a plain loop: this runs for every rule of every case
+            if _fires(rule, case):
+                fired.append(rule)
         if not fired:
             continue
         fired.sort(key=lambda r: RANK[r.urgency])
@@ -91,16 +113,15 @@ def red_flag_questions(
         raised = evaluate_red_flags(case, knowledge)
     view = case.view
     screen = knowledge.red_flag_screen
-    flags = {flag.id: flag for flag in knowledge.red_flags}
+    flags = knowledge.red_flags_by_id
     candidates: list[tuple[str, str, str]] = []  # (finding, red flag, why)
     for entry in raised:
         flag = flags[entry["id"]]
         why = f"{flag.name} is raised ({entry['urgency']}): this answer could make it more urgent."
         candidates += [(finding, flag.id, why) for finding in flag.escalation[entry["urgency"]]]
-    for flag in knowledge.red_flags:
-        for ask in flag.asks:
-            if ask.given.check(view) is True:
-                candidates += [(finding, flag.id, ask.why) for finding in ask.ask]
+    for flag_id, ask in knowledge.red_flag_asks:
+        if ask.given.check(view) is True:
+            candidates += [(finding, flag_id, ask.why) for finding in ask.ask]
     if screen.rescreen_when is not None and screen.rescreen_when.check(view) is True:
         why = (
             "Re-evaluation: four weeks or more of care without improvement is itself a red flag;"

@@ -55,7 +55,12 @@ class RulePopulation:
 
 def load_rule_population(knowledge: Knowledge, path: Path | None = None) -> RulePopulation:
     """The [manipulation_rule.population] and [.validation] tables of triage.toml, read once."""
-    path = path or knowledge_dir() / "triage.toml"
+    if path is None:  # asked once per case: found by knowledge object alone, with no Path built
+        known = _CONFIGURED.get(id(knowledge))
+        if known is None or known[0] is not knowledge:
+            population = load_rule_population(knowledge, knowledge_dir() / "triage.toml")
+            known = _CONFIGURED[id(knowledge)] = (knowledge, population)
+        return known[1]
     key = (path, id(knowledge))
     cached = _POPULATIONS.get(key)
     if cached is None or cached[0] is not knowledge:
@@ -63,8 +68,10 @@ def load_rule_population(knowledge: Knowledge, path: Path | None = None) -> Rule
     return cached[1]
 
 
-# Read once per knowledge object (Knowledge holds dicts, so it cannot be a functools.cache key).
+# Read once per knowledge object (Knowledge holds dicts, so it cannot be a functools.cache key):
+# by file, and for the configured file by knowledge object alone.
 _POPULATIONS: dict[tuple[Path, int], tuple[Knowledge, RulePopulation]] = {}
+_CONFIGURED: dict[int, tuple[Knowledge, RulePopulation]] = {}
 
 
 def _load_population(path: Path, knowledge: Knowledge) -> RulePopulation:
@@ -90,13 +97,15 @@ def _load_population(path: Path, knowledge: Knowledge) -> RulePopulation:
     )
 
 
-def rule_population(case: Case, knowledge: Knowledge) -> dict[str, Any]:
+def rule_population(
+    case: Case, knowledge: Knowledge, population: RulePopulation | None = None
+) -> dict[str, Any]:
     """Whether this patient is inside the population the rule was validated in.
 
     ``applies`` is True inside, False outside (``outside`` says why), None when the age is not
     recorded (the one fact the population needs that an exam cannot leave out).
     """
-    population = load_rule_population(knowledge)
+    population = population or load_rule_population(knowledge)
     outside: list[dict[str, str]] = []
     age = case.view.get("age")
     if isinstance(age, int) and not population.min_age <= age <= population.max_age:
@@ -123,6 +132,7 @@ def rule_population(case: Case, knowledge: Knowledge) -> dict[str, Any]:
 
 def manipulation_rule(case: Case, knowledge: Knowledge) -> dict[str, Any]:
     rule = knowledge.manipulation_rule
+    population = load_rule_population(knowledge)
     criteria = []
     met = unknown = 0
     for criterion in rule.criteria:
@@ -145,6 +155,6 @@ def manipulation_rule(case: Case, knowledge: Knowledge) -> dict[str, Any]:
         "criteria": criteria,
         "missing": [c["id"] for c in criteria if c["met"] is None],
         "source": rule.source,
-        "population": rule_population(case, knowledge),
-        "validation": dict(load_rule_population(knowledge).validation),
+        "population": rule_population(case, knowledge, population),
+        "validation": dict(population.validation),
     }
