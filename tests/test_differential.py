@@ -14,7 +14,7 @@ from weizhong.case import CaseError
 from weizhong.knowledge import Knowledge, load_knowledge
 from weizhong.knowledge.records import FindingDef
 from weizhong.reasoning.assessment import assess
-from weizhong.reasoning.differential import read_evidence
+from weizhong.reasoning.differential import read_evidence, stands_out
 
 NEURO_NORMAL = {
     "patellar_reflex_left": "normal",
@@ -240,8 +240,18 @@ def test_probabilities_stay_between_zero_and_one(raw: dict[str, Any]) -> None:
     result = assess_findings(raw["findings"], raw["patient"])
     for entry in result["differential"]:
         assert 0.0 <= entry["probability"] <= 1.0
-    ranked = [e["probability"] for e in result["differential"]]
+    specific = [e for e in result["differential"] if e["prior"] is not None]
+    ranked = [e["probability"] for e in specific]
     assert ranked == sorted(ranked, reverse=True)
+    # Nonspecific low back pain is a diagnosis of exclusion: above it stand only conditions more
+    # probable than it or standing out; below it, only less probable ones that do not.
+    at = next(i for i, e in enumerate(result["differential"]) if e["prior"] is None)
+    rest = result["differential"][at]["probability"]
+    knowledge = load_knowledge()
+    for entry in result["differential"][:at]:
+        assert entry["probability"] >= rest or stands_out(entry, knowledge)
+    for entry in result["differential"][at + 1 :]:
+        assert entry["probability"] <= rest and not stands_out(entry, knowledge)
 
 
 @settings(max_examples=150, deadline=None)
@@ -297,3 +307,19 @@ def test_log_odds_arithmetic_matches_the_published_lrs() -> None:
     prior = 0.08
     expected_odds = prior / (1 - prior) * (0.84 / (1 - 0.83))
     assert math.isclose(p, expected_odds / (1 + expected_odds), abs_tol=1e-4)
+
+
+def test_nonspecific_back_pain_never_outranks_a_specific_condition_that_stands_out() -> None:
+    """Issue 16: an L3 root deficit in two modalities (weakness and a reduced knee reflex) is
+    the leading answer, although the chance that none of the specific causes is present is a
+    little higher (NICE NG59: non-specific means no specific cause found)."""
+    result = assess_findings(
+        {"onset_days": 5, "paresthesia": False, "myotome_weakness": ["L3_left"],
+         "dermatome_sensory_loss": [], "patellar_reflex_left": "reduced"},
+        {"age": 45, "sex": "male"},
+    )  # fmt: skip
+    first, second = result["differential"][:2]
+    assert first["condition"] == "lumbar_radiculopathy"
+    assert second["condition"] == "nonspecific_low_back_pain"
+    assert second["probability"] > first["probability"]
+    assert result["fit"]["rule"] == "fit_condition_stands_out"

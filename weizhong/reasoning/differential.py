@@ -322,6 +322,31 @@ def compute_differential(
             )
     # Most probable first; a reverse sort keeps ties in their order.
     entries.sort(key=itemgetter("probability"), reverse=True)
+    return _by_exclusion(entries, knowledge)
+
+
+def stands_out(entry: dict[str, Any], knowledge: Knowledge) -> bool:
+    """Whether a specific condition stands out: its odds rose at least ``min_odds_ratio``-fold
+    from its prior and it is at least ``min_probability`` (conditions.toml [fit])."""
+    prior, p = entry["prior"], float(entry["probability"])
+    if prior is None or entry["cap"] is not None or not 0.0 < p < 1.0:
+        return False
+    rules = knowledge.fit
+    ratio = (p / (1.0 - p)) / (prior / (1.0 - prior))
+    return ratio >= rules.min_odds_ratio and p >= rules.min_probability
+
+
+def _by_exclusion(entries: list[dict[str, Any]], knowledge: Knowledge) -> list[dict[str, Any]]:
+    """Nonspecific low back pain is a diagnosis of exclusion (conditions.toml
+    [nonspecific_by_exclusion]): it never ranks above a specific condition that stands out.
+    Its probability (the chance that none of the specific causes is present) is unchanged."""
+    none_id = knowledge.none_of_the_others
+    at = next((i for i, e in enumerate(entries) if e["condition"] == none_id), None)
+    if at is None:
+        return entries
+    below = [i for i in range(at + 1, len(entries)) if stands_out(entries[i], knowledge)]
+    if below:
+        entries.insert(below[-1], entries.pop(at))
     return entries
 
 
@@ -382,16 +407,8 @@ def assess_fit(
                 "Look for another cause (for example a clot, arterial disease or a local injury)."
             ).format(regions=", ".join(sorted(regions))),
         }
-    standing_out = None
-    for entry in differential:
-        prior = entry["prior"]
-        p = float(entry["probability"])
-        if prior is None or entry["cap"] is not None or not 0.0 < p < 1.0:
-            continue
-        ratio = (p / (1.0 - p)) / (prior / (1.0 - prior))
-        if ratio >= rules.min_odds_ratio and p >= rules.min_probability:
-            standing_out = entry
-            break  # entries are sorted, so the first is the most probable
+    # Entries are in order, so the first that stands out is the most probable.
+    standing_out = next((e for e in differential if stands_out(e, knowledge)), None)
     if standing_out is not None:
         return {
             "status": "good",
