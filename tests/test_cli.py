@@ -203,8 +203,8 @@ def test_a_clinics_own_planning_data_is_used_and_checked(tmp_path: Path) -> None
     done = run_with_broken(
         tmp_path,
         "safety.toml",
-        "[rule.pacemaker_no_electro]\ndoes",
-        "[rule.pacemaker_no_electro]\ndoez",
+        '[rule.pacemaker_no_electro]\ntitle = "Pacemaker or defibrillator: no electro"\ndoes',
+        '[rule.pacemaker_no_electro]\ntitle = "Pacemaker or defibrillator: no electro"\ndoez',
         "plan",
         str(EXAMPLE),
     )

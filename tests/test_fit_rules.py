@@ -32,3 +32,10 @@ def test_without_such_a_feature_the_same_picture_fits() -> None:
         {**BASE, "slr_left_deg": 50, "slr_left_response": "posterior_thigh_stretch"}, {"age": 40}
     )["fit"]
     assert fit["status"] == "good"
+
+
+def test_the_fit_names_regions_in_words_not_ids() -> None:
+    fit = assess_findings({"pain_regions": ["calf_left"]}, {"age": 40})["fit"]
+    assert fit["rule"] == "fit_regions_unexplained"
+    assert "left calf" in fit["why"]
+    assert "calf_left" not in fit["why"]

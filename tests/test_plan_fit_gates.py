@@ -119,3 +119,26 @@ def test_a_plan_waiting_for_the_cauda_equina_questions_offers_no_herbs() -> None
     answered = make_plan(make_case({**findings, **SCREENED}, {"age": 45}))
     assert answered["status"] == "treat"
     assert [h["formula"] for h in answered["herbs"]] == ["shen_tong_zhu_yu_tang"]
+
+
+def test_every_safety_rule_has_a_title_a_clinician_reads() -> None:
+    from weizhong.planning.safety import load_safety_rules
+
+    for rule in load_safety_rules().values():
+        assert rule.title and "_" not in rule.title, rule.id
+
+
+def test_the_plan_report_speaks_in_words_not_ids() -> None:
+    import re
+
+    from weizhong.plan_report import render_plan
+
+    case = make_case(
+        {"pain_regions": ["low_back", "posterior_thigh_left"], "ake_left_deg": 40,
+         "trigger_points": ["quadratus_lumborum_left", "piriformis_left"], **SCREENED},
+        {"age": 34, "sex": "female", "pregnant": True, "medications": ["warfarin"]},
+    )  # fmt: skip
+    text = render_plan(make_plan(case))
+    # No snake_case identifier reaches the clinician (SSRI/SNRI-style class names aside).
+    assert re.findall(r"\b[a-z]+_[a-z_]+\b", text) == []
+    assert "trigger point in quadratus lumborum" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from weizhong.i18n import _
+from weizhong.reasoning.words import percent
 
 ROLE_WORDS = {
     "local": _("local"),
@@ -41,6 +42,10 @@ def _screen_line(plan: dict[str, Any]) -> str:
     return _("RED-FLAG SCREEN: {state}; {raised}").format(state=state, raised=raised)
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def render_plan(plan: dict[str, Any]) -> str:
     lines = [_("weizhong treatment plan") + f"   ({plan['knowledge_version']})", ""]
     lines.append(_screen_line(plan))
@@ -52,7 +57,9 @@ def render_plan(plan: dict[str, Any]) -> str:
     if questions:
         lines.append(
             _("ASK FIRST: {questions}").format(
-                questions=", ".join(q["finding"].replace("_", " ") for q in questions)
+                questions="; ".join(
+                    _capital(str(q.get("label") or q["finding"])) for q in questions
+                )
             )
         )
     patient = plan.get("patient") or {}
@@ -65,14 +72,20 @@ def render_plan(plan: dict[str, Any]) -> str:
         )
     lines.append("")
     leading = ", ".join(
-        f"{e['condition']} {e['probability']:.0%}" for e in plan["assessment"]["leading"]
+        f"{e.get('name') or e['condition']} {percent(e['probability'])}"
+        for e in plan["assessment"]["leading"]
     )
     lines += [_("Leading: {conditions}").format(conditions=leading), ""]
     acu = plan["acupuncture"]
     lines.append(_("ACUPUNCTURE ({count} needles)").format(count=acu["needles"]))
     for point in acu["points"]:
         depth = point.get("depth_cun")
-        depth_text = f"  {depth[0]:g}–{depth[1]:g} cun {point.get('angle', '')}" if depth else ""
+        span = (
+            f"{depth[0]:g}"
+            if depth and depth[0] == depth[1]
+            else "–".join(f"{d:g}" for d in depth or ())
+        )
+        depth_text = f"  {span} cun {point.get('angle', '')}" if depth else ""
         lines.append(
             f"  {point['code']:<9} {point['side']:<7} {ROLE_WORDS[point['role']]:<13} "
             f"{point.get('name', '')}{depth_text}"
@@ -84,9 +97,11 @@ def render_plan(plan: dict[str, Any]) -> str:
     for point in acu["withheld"]:
         lines.append(
             "  "
-            + _("withheld: {code} ({rule})").format(
-                code=f"{point['code']} {point['muscle']}" if point.get("muscle") else point["code"],
-                rule=point["withheld_by"],
+            + _("withheld: {what} ({why})").format(
+                what=_("trigger point in {muscle}").format(muscle=point["muscle"].replace("_", " "))
+                if point.get("muscle")
+                else point["code"],
+                why=point.get("withheld_because") or point["withheld_by"],
             )
         )
     electro = acu["electrostimulation"]
@@ -121,12 +136,14 @@ def render_plan(plan: dict[str, Any]) -> str:
             lines.append(f"  {item['name']}: {item['dose_text']} ({', '.join(item['schedule'])})")
     if plan["herbs"]:
         lines += ["", _("HERBS (offered, never forced)")]
-        lines += [f"  {h.get('formula')}: {h.get('why', '')}" for h in plan["herbs"]]
+        lines += [
+            f"  {h.get('pinyin') or h.get('formula')}: {h.get('why', '')}" for h in plan["herbs"]
+        ]
     for herb in plan.get("herbs_withheld", []):
         lines.append(
             "  "
             + _("withheld: {formula}: {why}").format(
-                formula=herb.get("formula"), why=herb.get("why", "")
+                formula=herb.get("pinyin") or herb.get("formula"), why=herb.get("why", "")
             )
         )
     guideline = plan["guideline"]

@@ -265,7 +265,7 @@ def test_override_needs_a_reason(doc: Client, patient: Patient, clinician: Any) 
     exam = make_exam(patient, clinician)
     url = reverse("plan_editor", args=[exam.pk])
     page = doc.get(url).content.decode()
-    assert "pacemaker no electro" in page
+    assert "Pacemaker or defibrillator: no electro" in page
     base = {"visits_per_week": 2, "planned_visits": 6, "guideline": "ACP2017", "action": "save",
             "after_version": "0"}  # fmt: skip
     response = doc.post(

@@ -155,7 +155,7 @@ def make_plan(
                 for f in result["red_flags"]
             ],
             "leading": [
-                {"condition": e["condition"], "probability": e["probability"]}
+                {"condition": e["condition"], "name": e["name"], "probability": e["probability"]}
                 for e in result["differential"][:3]
             ],
         },

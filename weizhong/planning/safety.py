@@ -52,6 +52,7 @@ class SafetyRule:
     source: str
     hazards: tuple[str, ...] = ()
     overridable: bool = True
+    title: str = ""  # a few words a clinician reads as the warning's heading
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ def _load_safety(path: Path) -> tuple[dict[str, SafetyRule], SafetyLists]:
             table.text("source"),
             hazards,
             table.opt_flag("overridable", True),
+            table.text("title"),
         )
     atlas = load_atlas()
     vessels = top.table("major_vessel")
@@ -234,6 +236,7 @@ class _Gates:
             return overridden
         warning: dict[str, Any] = {
             "id": rule,
+            "title": spec.title,
             "message": spec.message.format(**values),
             "source": spec.source,
             "hazards": list(spec.hazards),
@@ -255,7 +258,8 @@ class _Gates:
         self.out.overrides_used = [o for o in self.out.overrides_used if o["rule"] != rule]
 
     def withhold(self, points: list[dict[str, Any]], rule: str) -> None:
-        self.out.withheld += [{**p, "withheld_by": rule} for p in points]
+        title = self.rules[rule].title
+        self.out.withheld += [{**p, "withheld_by": rule, "withheld_because": title} for p in points]
         ids = {id(p) for p in points}
         self.out.points = [p for p in self.out.points if id(p) not in ids]
 
@@ -278,6 +282,8 @@ def finding_label(finding: str) -> str:
     """A finding as the clinician reads it: its label, starting lower-case."""
     definition = load_knowledge().findings.get(finding)
     label = definition.label if definition else finding.replace("_", " ")
+    if definition is not None and definition.side:
+        label += f" ({definition.side})"
     return label[:1].lower() + label[1:]
 
 

@@ -27,7 +27,7 @@ from weizhong.case import Case
 from weizhong.i18n import _
 from weizhong.knowledge import Knowledge
 from weizhong.knowledge.records import ConditionDef, EvidenceDef
-from weizhong.reasoning.words import percent
+from weizhong.reasoning.words import percent, region_words
 
 
 @dataclass(slots=True)  # not frozen: frozen __init__ is slow on this hot path
@@ -405,7 +405,7 @@ def assess_fit(
             "why": _(
                 "Pain only in {regions}: none of the modelled conditions is felt there alone. "
                 "Look for another cause (for example a clot, arterial disease or a local injury)."
-            ).format(regions=", ".join(sorted(regions))),
+            ).format(regions=", ".join(region_words(r) for r in sorted(regions))),
         }
     # Entries are in order, so the first that stands out is the most probable.
     standing_out = next((e for e in differential if stands_out(e, knowledge)), None)

@@ -146,7 +146,11 @@ def red_flag_questions(
                 "urgency": URGENCIES[rank] if rank < last else None,
                 # Same shape as the differential's next tests, so a reader of next_tests never
                 # meets an entry without a label.
-                "label": definition.label if definition else finding,
+                "label": (
+                    definition.label + (f" ({definition.side})" if definition.side else "")
+                    if definition
+                    else finding
+                ),
                 "howto": definition.howto if definition else "",
                 "why": why,
             }

@@ -10,3 +10,11 @@ def percent(p: float) -> str:
     if 0.995 < p < 1.0:
         return ">99%"
     return f"{p:.0%}"
+
+
+def region_words(region: str) -> str:
+    """A body-chart region as a person says it: 'calf_left' is 'left calf'."""
+    base, _, side = region.rpartition("_")
+    if side in ("left", "right") and base:
+        return f"{side} {base.replace('_', ' ')}"
+    return region.replace("_", " ")
