@@ -43,7 +43,35 @@ def test_the_fallback_wording_is_plain_for_every_urgency() -> None:
 
 def test_a_plan_waiting_for_questions_says_so_in_plain_words() -> None:
     plan = make_plan(make_case({"pain_regions": ["low_back"]}, {"age": 40}))
-    plan = {**plan, "status": "screen_first", "assessment": {**plan["assessment"], "red_flags": []}}
-    page = handout_html(plan, {"exercises": plan["exercises"]}, "Clinic")
+    programme = {"exercises": plan["exercises"]}
+    plan = {
+        **plan, "status": "screen_first", "exercises": [],
+        "assessment": {**plan["assessment"], "red_flags": []},
+    }  # fmt: skip
+    page = handout_html(plan, programme, "Clinic")
     assert "A few more questions first" in page
     assert "This week" not in page
+
+
+def test_a_plan_that_keeps_its_exercises_under_a_soon_flag_says_they_may_go_on() -> None:
+    plan = make_plan(
+        make_case(
+            {"pain_regions": ["low_back"], "morning_stiffness_over_30_min": True,
+             "pain_improves_with_movement": True, "onset_days": 200},
+            {"age": 28, "sex": "male"},
+        )
+    )  # fmt: skip
+    assert plan["status"] == "refer_first" and plan["exercises"]
+    page = handout_html(plan, {"exercises": plan["exercises"]}, "Clinic")
+    assert "You may do the gentle exercises below while you wait" in page
+    assert "Do not start" not in page
+    assert "This week" in page
+
+
+def test_a_pregnant_patients_handout_lists_the_warning_signs_of_pregnancy() -> None:
+    findings = {"pain_regions": ["low_back"], "gestation_weeks": 24, "onset_days": 30}
+    pregnant = make_plan(make_case(findings, {"age": 31, "sex": "female", "pregnant": True}))
+    page = handout_html(pregnant, {"exercises": pregnant["exercises"]}, "Clinic")
+    assert "baby moving less than usual" in page
+    other = make_plan(make_case(findings, {"age": 31, "sex": "female"}))
+    assert "baby" not in handout_html(other, {"exercises": other["exercises"]}, "Clinic")

@@ -433,6 +433,12 @@ RULE_EXAMPLES: list[tuple[str, str, Any, str]] = [
     ),
     ("blood_moving_anticoagulant", DHJST, lambda: runner(medications=["rivaroxaban"]), "avoid"),
     (
+        "blood_moving_bleeding_disorder",
+        DHJST,
+        lambda: runner(conditions=["bleeding_disorder"]),
+        "avoid",
+    ),
+    (
         "blood_moving_strong_with_bleeding_medicine",
         STZYT,
         lambda: chronic_sciatica(medications=["ibuprofen"]),

@@ -183,7 +183,9 @@ def test_a_lumbar_implant_keeps_current_out_of_the_low_back() -> None:
 
 
 def test_anticoagulants_mean_fine_shallow_needles_and_no_bloodletting() -> None:
-    result = plan(HAMSTRINGS, {"age": 70, "medications": ["warfarin 3 mg"]})
+    result = plan(
+        {**HAMSTRINGS, "inr_in_range": True}, {"age": 70, "medications": ["warfarin 3 mg"]}
+    )
     assert "bleeding_risk" in warning_ids(result)
     bl40 = next(p for p in result["acupuncture"]["points"] if p["code"] == "BL40")
     assert bl40["technique"] == "needle only; no bloodletting"

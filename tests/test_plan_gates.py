@@ -294,7 +294,7 @@ def test_deep_trigger_points_stay_without_bleeding_risk() -> None:
 def test_it_never_keeps_a_point_over_a_major_artery_on_anticoagulants() -> None:
     edits = PlanEdits(add_points=("HT1:right", "LU9:right"))
     result = plan(
-        BACK,
+        {**BACK, "inr_in_range": True},
         {
             "age": 70,
             "medications": ["warfarin"],
@@ -353,9 +353,17 @@ def test_it_asks_whether_the_inr_is_in_range_on_warfarin() -> None:
     result = plan(BACK, {"age": 70, "medications": ["warfarin"]})
     assert "inr_unknown" in warning_ids(result)
     assert "inr_in_range" in {q["finding"] for q in result["questions"]}
-    assert result["acupuncture"]["points"]
+    # Needles wait for the answer (issue 11 review: an unknown INR went ahead with 7 needles).
+    assert result["acupuncture"]["points"] == []
+    assert result["status"] == "screen_first"
     in_range = plan({**BACK, "inr_in_range": True}, {"age": 70, "medications": ["warfarin"]})
     assert "inr_unknown" not in warning_ids(in_range)
+    assert in_range["acupuncture"]["points"]
+    seen = parse_overrides(
+        ["inr_unknown=INR 2.4 yesterday, seen on the anticoagulation clinic letter"]
+    )
+    overridden = plan(BACK, {"age": 70, "medications": ["warfarin"]}, overrides=seen)
+    assert overridden["acupuncture"]["points"]
     doac = plan(BACK, {"age": 70, "medications": ["apixaban"]})
     assert "inr_unknown" not in warning_ids(doac)
 

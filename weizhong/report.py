@@ -6,7 +6,7 @@ from typing import Any
 
 from weizhong.i18n import _
 from weizhong.knowledge import load_knowledge
-from weizhong.reasoning.words import percent
+from weizhong.reasoning.words import percent, region_words
 
 
 def _label(finding: str) -> str:
@@ -94,7 +94,7 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
         lines.append("  " + _("nothing left that would change the picture much"))
     for rank, test in enumerate(result["next_tests"], 1):
         tag = _("red-flag question") if test["kind"] == "red_flag_screen" else _("test")
-        lines.append(f"  {rank}. {', '.join(test.get('findings', [test['finding']]))} ({tag})")
+        lines.append(f"  {rank}. {test.get('label') or _label(test['finding'])} ({tag})")
         lines.append(f"     {test['why']}")
     lines += ["", bold(_("TRIAGE"))]
     rule = result["triage"]["manipulation_rule"]
@@ -102,7 +102,10 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
         met=rule["met"], of=rule["of"], status=STATUS_WORDS.get(rule["status"], rule["status"])
     )
     if rule["missing"]:
-        line += "; " + _("not yet known: {criteria}").format(criteria=", ".join(rule["missing"]))
+        labels = {c["id"]: c["label"] for c in rule["criteria"]}
+        line += "; " + _("not yet known: {criteria}").format(
+            criteria="; ".join(labels.get(m, m) for m in rule["missing"])
+        )
     lines.append("  " + line)
     start_back = result["triage"]["start_back"]
     if start_back:
@@ -118,7 +121,8 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
     if meds["recognised"] or meds["unrecognised"]:
         lines += ["", bold(_("MEDICATIONS"))]
         for med in meds["recognised"]:
-            lines.append(f"  {med['name']}: {med['generic']} — {', '.join(med['classes'])}")
+            classes = ", ".join(c.replace("_", " ") for c in med["classes"])
+            lines.append(f"  {med['name']}: {med['generic']} — {classes}")
         for name in meds["unrecognised"]:
             lines.append(
                 "  " + _("{name}: not recognised — check its class by hand").format(name=name)
@@ -132,5 +136,5 @@ def _show(value: object) -> str:
     if value is False:
         return _("no")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        return ", ".join(region_words(str(v)) for v in value)
+    return region_words(value) if isinstance(value, str) else str(value)

@@ -67,6 +67,19 @@ PATIENT_ACTIONS = {
 }
 
 
+# Added for a pregnant patient: the warning signs of pregnancy itself (NICE NG201, antenatal care).
+PREGNANCY_SYMPTOMS = (
+    _("bleeding from the vagina, or fluid leaking"),
+    _("regular tightenings or period-like pains, or your baby moving less than usual"),
+    _("one calf or thigh that is swollen, red or painful"),
+)
+
+
+def _urgent_symptoms(plan: dict[str, Any]) -> tuple[str, ...]:
+    pregnant = bool((plan.get("patient") or {}).get("pregnant"))
+    return URGENT_SYMPTOMS + (PREGNANCY_SYMPTOMS if pregnant else ())
+
+
 def _see_a_doctor_first(plan: dict[str, Any]) -> str:
     """The box that opens a handout whose plan waits for a doctor or for more questions."""
     flags = plan["assessment"]["red_flags"]
@@ -86,13 +99,20 @@ def _see_a_doctor_first(plan: dict[str, Any]) -> str:
                 "controlling your bowels, go to an emergency department today."
             )
         ]
+    # The plan decides whether the home programme waits: say what it decided.
+    exercises_wait = _(
+        "Do not start any exercises until you have been checked."
+        if not plan.get("exercises")
+        else "You may do the gentle exercises below while you wait; stop any that make the "
+        "pain worse."
+    )
     return (
         "<div class='urgent'><h2>"
         + escape(title)
         + "</h2>"
         + "".join(f"<p>{escape(a)}</p>" for a in actions)
         + "<p>"
-        + escape(_("Do not start these exercises until you have been checked."))
+        + escape(exercises_wait)
         + "</p></div>"
     )
 
@@ -111,7 +131,7 @@ def handout_html(
     refer = plan.get("status") in ("refer_first", "screen_first")
     if refer:
         parts.append(_see_a_doctor_first(plan))
-    exercises = [] if refer else programme["exercises"]
+    exercises = programme["exercises"] if plan.get("exercises") else []
     if exercises:
         parts.append(f"<h2>{escape(_('Your exercises'))}</h2><table class='exercises'>")
         cards = [_card(library[item["id"]], item) for item in exercises]
@@ -124,20 +144,21 @@ def handout_html(
         "<div class='urgent'><h2>"
         + escape(_("Get urgent medical help today if you notice"))
         + "</h2><ul>"
-        + "".join(f"<li>{escape(s)}</li>" for s in URGENT_SYMPTOMS)
+        + "".join(f"<li>{escape(s)}</li>" for s in _urgent_symptoms(plan))
         + "</ul></div>"
     )
-    parts.append(
-        "<div class='footer'>"
-        + escape(
-            _(
-                "Some stretch or mild ache is expected; pain that lasts more than two hours "
-                "after the exercises, or is worse the next morning, means do less and tell us "
-                "at your next visit."
+    if exercises:
+        parts.append(
+            "<div class='footer'>"
+            + escape(
+                _(
+                    "Some stretch or mild ache is expected; pain that lasts more than two hours "
+                    "after the exercises, or is worse the next morning, means do less and tell "
+                    "us at your next visit."
+                )
             )
+            + "</div>"
         )
-        + "</div>"
-    )
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>"
         + escape(_("Your home programme"))

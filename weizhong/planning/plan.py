@@ -363,7 +363,10 @@ def _office_care(result: dict[str, Any], safety: SafetyOutcome, leading: str) ->
         why = f"Childs rule positive ({rule['met']} of {rule['of']} criteria)"
     elif rule["status"] == "incomplete":
         suitability = "undecided"
-        why = "Childs rule incomplete: check " + ", ".join(rule["missing"])
+        labels = {c["id"]: c["label"] for c in rule["criteria"]}
+        why = "Childs rule incomplete: check " + "; ".join(
+            labels.get(m, m) for m in rule["missing"]
+        )
     else:
         suitability = "not the first choice"
         why = f"Childs rule negative ({rule['met']} of {rule['of']})"

@@ -36,7 +36,25 @@ IMPLANT_REGIONS = {
     "metal_implant_hip": frozenset(("buttock", "groin", "lateral_thigh", "anterior_thigh")),
     "metal_implant_knee": frozenset(("posterior_knee", "anterior_knee")),
 }
+# Where needles would reach an implant: the hardware or prosthesis itself, a stimulator's leads
+# and its generator pocket (implant_no_needle_site). Devices carry no side: both sides count.
+IMPLANT_NEEDLE_REGIONS = {
+    "metal_implant_lumbar": frozenset(("low_back",)),
+    "metal_implant_hip": frozenset(("buttock", "groin")),
+    "metal_implant_knee": frozenset(("posterior_knee", "anterior_knee")),
+    "spinal_cord_stimulator": frozenset(("low_back", "upper_back", "buttock")),
+    "sacral_nerve_stimulator": frozenset(("sacrum", "buttock")),
+}
+# The body-chart region a trigger point's muscle lies in, for the implant rule.
+MUSCLE_REGIONS = {
+    "quadratus_lumborum": "low_back", "erector_spinae": "low_back", "multifidus": "low_back",
+    "piriformis": "buttock", "gluteus_medius": "buttock", "gluteus_minimus": "buttock",
+    "iliopsoas": "groin", "adductors": "medial_thigh", "rectus_femoris": "anterior_thigh",
+    "tensor_fasciae_latae": "lateral_thigh", "hamstrings": "posterior_thigh",
+    "gastrocnemius": "calf",
+}  # fmt: skip
 INFLAMMATORY_ARTHRITIS = ("ankylosing_spondylitis", "rheumatoid_arthritis")
+SUPERFICIAL_CUN = 0.5  # bleeding_combination: "superficial needling only" (safety.toml)
 HAZARD_ID = "HZ-"
 
 
@@ -300,6 +318,7 @@ def apply_safety(
     assessment = assessment or {}
     _red_flags(gates, red_flags)
     _cauda_equina_screen(gates, assessment.get("red_flag_screen") or {})
+    _aaa_palpation(gates)
     _poor_fit(gates, assessment)
     _manipulation(gates)
     _back_pain_combinations(gates)
@@ -344,6 +363,37 @@ def _red_flags(gates: _Gates, red_flags: list[dict[str, Any]]) -> None:
         gates.block_manipulation(
             "manipulation_red_flag", f"a red flag is raised ({names})", flags=names
         )
+
+
+def _aaa_palpation(gates: _Gates) -> None:
+    """Belly pain with back pain in an older smoker or a man of 65 or over: the abdomen is felt
+    before anything else (aaa_palpate_first), as the cauda equina questions are asked first."""
+    view, out = gates.case.view, gates.out
+    regions = view.get("pain_regions")
+    age = view.get("age")
+    if out.no_needling or view.get("pulsatile_abdominal_mass") is not None:
+        return
+    if not isinstance(regions, frozenset) or not isinstance(age, int):
+        return
+    if not regions & {"lower_abdomen", "upper_abdomen"}:
+        return
+    risks = []
+    if age >= 50 and view.get("smoker") is True:
+        risks.append("a smoker over 50")
+    if age >= 65 and view.get("sex") == "male":
+        risks.append("a man of 65 or over")
+    if not risks:
+        return
+    gates.warn("aaa_palpate_first", age=str(age), risk=" and ".join(risks))
+    gates.withhold(list(out.points), "aaa_palpate_first")
+    out.no_needling = True
+    out.home_programme_withheld = True
+    out.hands_on_withheld = out.hands_on_withheld or gates.rules["aaa_palpate_first"].title + "."
+    out.manipulation_blocked.append("the abdomen has not been felt for a pulsatile mass")
+    out.manipulation_rules.append("aaa_palpate_first")
+    if out.status == "treat":
+        out.status = "screen_first"
+    gates.ask("pulsatile_abdominal_mass", "aaa_palpate_first", "Feel the abdomen first")
 
 
 def _poor_fit(gates: _Gates, assessment: dict[str, Any]) -> None:
@@ -483,8 +533,19 @@ def _pregnancy(gates: _Gates) -> None:
     if case.findings.get("gestation_weeks") is None:
         gates.warn("pregnancy_gestation_unrecorded")
         gates.ask("gestation_weeks", "pregnancy_gestation_unrecorded", "Weeks of pregnancy")
+    weeks = case.findings.get("gestation_weeks")
+    if weeks is None or weeks >= 16:
+        gates.warn(
+            "pregnancy_positioning",
+            weeks=f"{weeks} weeks" if weeks is not None else "weeks not recorded",
+        )
+    # Forbidden, and the sacral points traditionally avoided, are withheld alike (consent
+    # overrides both); the rest of the trunk is needled gently below.
     forbidden = [
-        p for p in out.points if (a := gates.atlas_point(p)) and a.pregnancy == "forbidden"
+        p
+        for p in out.points
+        if (a := gates.atlas_point(p))
+        and (a.pregnancy == "forbidden" or (a.pregnancy and "sacrum" in a.regions))
     ]
     if forbidden and not gates.warn(
         "pregnancy_forbidden_point", points=", ".join(p["code"] for p in forbidden)
@@ -557,8 +618,10 @@ def _bleeding(gates: _Gates) -> None:
             p["needle"] = "0.20 mm or finer; firm pressure after withdrawal"
             if p["code"] == "BL40":
                 p["technique"] = "needle only; no bloodletting"
-    if added:
-        gates.warn("bleeding_combination", pairs="; ".join(added))
+    if added and not gates.warn("bleeding_combination", pairs="; ".join(added)):
+        for p in out.points:  # "superficial needling only": the message's promise, kept
+            if "depth_cun" in p:
+                p["depth_cun"] = [min(d, SUPERFICIAL_CUN) for d in p["depth_cun"]]
     if caution:
         gates.warn("antiplatelet_combination", pairs="; ".join(caution))
     elif not reasons and "antiplatelet" in classes:
@@ -568,11 +631,20 @@ def _bleeding(gates: _Gates) -> None:
         drug = " and ".join(str(v) for v in vka)
         inr = case.findings.get("inr_in_range")
         if inr is None:
-            gates.warn("inr_unknown", drug=drug)
             gates.ask("inr_in_range", "inr_unknown", f"On {drug}: was the last INR in range?")
+            # Needles wait for the answer, as they wait for the cauda equina questions.
+            if not gates.warn("inr_unknown", drug=drug):
+                gates.withhold(list(out.points), "inr_unknown")
+                out.no_needling = True
+                if out.status == "treat":
+                    out.status = "screen_first"
+                return
         elif inr is False and not gates.warn("inr_out_of_range", drug=drug):
             gates.withhold(list(out.points), "inr_out_of_range")
             out.no_needling = True
+            out.hands_on_withheld = out.hands_on_withheld or gates.rules[
+                "inr_out_of_range"
+            ].message.format(drug=drug)
             if out.status == "treat":
                 out.status = "refer_first"
             return
@@ -615,6 +687,30 @@ def _devices(gates: _Gates) -> None:
             "implant_no_current", implant=implant.replace("metal_implant_", "")
         ):
             out.no_electro_regions |= regions
+    for implant, regions in IMPLANT_NEEDLE_REGIONS.items():
+        if implant not in devices:
+            continue
+        near = [p for p in out.points if _point_regions(gates, p) & regions]
+        if not near:
+            continue
+        words = implant.replace("metal_implant_", "").replace("_", " ")
+        shown = ", ".join(
+            f"trigger point in {p['muscle'].replace('_', ' ')}" if p.get("muscle") else p["code"]
+            for p in near
+        )
+        if not gates.warn(
+            "implant_no_needle_site", implant=words[0].upper() + words[1:], points=shown
+        ):
+            gates.withhold(near, "implant_no_needle_site")
+
+
+def _point_regions(gates: _Gates, point: dict[str, Any]) -> frozenset[str]:
+    """The body-chart regions a proposed point (or trigger point) lies in, without sides."""
+    if point.get("muscle"):
+        region = MUSCLE_REGIONS.get(str(point["muscle"]))
+        return frozenset((region,)) if region else frozenset()
+    atlas_point = gates.atlas_point(point)
+    return frozenset(atlas_point.regions) if atlas_point else frozenset()
 
 
 def _depth(gates: _Gates) -> None:
