@@ -347,3 +347,15 @@ def test_the_loader_refuses_a_malformed_red_flag(
 ) -> None:
     with pytest.raises(KnowledgeError, match=problem):
         load_knowledge(_data_copy(tmp_path, old, new))
+
+
+def test_the_menstrual_question_is_asked_only_of_women_who_may_have_periods() -> None:
+    def asked(patient: dict[str, object]) -> bool:
+        result = assess_findings({"pain_regions": ["low_back"]}, patient)
+        return "pain_cyclical_menstrual" in {t["finding"] for t in result["next_tests"]}
+
+    assert asked({"age": 31, "sex": "female"})
+    assert not asked({"age": 31, "sex": "female", "pregnant": True})
+    assert not asked({"age": 9, "sex": "female"})
+    assert not asked({"age": 63, "sex": "female"})
+    assert not asked({"age": 31, "sex": "male"})
