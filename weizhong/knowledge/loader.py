@@ -100,12 +100,17 @@ def _entries(file: str, table: RawTable, key: str) -> list[tuple[Table, str]]:
     return out
 
 
+def _section(table: RawTable, file: str, name: str) -> Table:
+    """A required top-level [name] table of a knowledge file, as a reader."""
+    raw = table.get(name)
+    if not isinstance(raw, dict):
+        raise KnowledgeError(file, f"[{name}]", "missing")
+    return Table(raw, file, f"[{name}]", KnowledgeError)
+
+
 def _load_findings(table: RawTable) -> tuple[dict[str, FindingDef], Vocabulary]:
     file = "findings.toml"
-    vocab_table = table.get("vocabulary")
-    if not isinstance(vocab_table, dict):
-        raise KnowledgeError(file, "[vocabulary]", "missing")
-    vocab_reader = Table(vocab_table, file, "[vocabulary]", KnowledgeError)
+    vocab_reader = _section(table, file, "vocabulary")
     midline = vocab_reader.opt_texts("regions_midline")
     sided = vocab_reader.opt_texts("regions_sided")
     vocabulary = Vocabulary(
@@ -274,10 +279,7 @@ def _back_pain_label(
     table: RawTable, known: Callable[[str, Value | None], None], vocabulary: Vocabulary
 ) -> RequiredPain:
     file = "conditions.toml"
-    raw = table.get("back_pain_label")
-    if not isinstance(raw, dict):
-        raise KnowledgeError(file, "[back_pain_label]", "missing")
-    reader = Table(raw, file, "[back_pain_label]", KnowledgeError)
+    reader = _section(table, file, "back_pain_label")
     regions = sorted(_regions(reader, "regions", vocabulary))
     if not regions:
         reader.fail("needs 'regions'")
@@ -296,10 +298,7 @@ def _back_pain_label(
 
 def _load_fit(table: RawTable, known: Callable[[str, Value | None], None]) -> FitRules:
     file = "conditions.toml"
-    raw = table.get("fit")
-    if not isinstance(raw, dict):
-        raise KnowledgeError(file, "[fit]", "missing")
-    reader = Table(raw, file, "[fit]", KnowledgeError)
+    reader = _section(table, file, "fit")
     ratio = reader.number("min_odds_ratio")
     if ratio <= 1.0:
         reader.fail("'min_odds_ratio' must be above 1")
@@ -542,10 +541,7 @@ def _red_flag_screen(
     flags: list[RedFlagDef],
 ) -> RedFlagScreen:
     file = "red_flags.toml"
-    raw = table.get("screen")
-    if not isinstance(raw, dict):
-        raise KnowledgeError(file, "[screen]", "missing")
-    reader = Table(raw, file, "[screen]", KnowledgeError)
+    reader = _section(table, file, "screen")
     core = reader.opt_texts("core")
     cardinal = reader.opt_texts("cauda_equina_cardinal")
     for key, names in (("core", core), ("cauda_equina_cardinal", cardinal)):
