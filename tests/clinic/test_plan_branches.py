@@ -74,3 +74,17 @@ def test_the_plan_editor_opens_and_saves_for_every_branch(
     handout = doc.get(reverse("plan_handout", args=[plan.pk]))
     assert handout.status_code == 200
     assert handout.content.startswith(b"%PDF")
+
+
+def test_a_plan_waiting_for_the_inr_says_what_to_ask(
+    clinic: Clinic, clinician: Any, doc: Client
+) -> None:
+    patient = make_patient(clinic, medications=["warfarin"])
+    findings = {"pain_regions": ["low_back"], "onset_days": 40, "lumbar_hypomobility": True}
+    exam = make_exam(patient, clinician, findings)
+    page = doc.get(reverse("plan_editor", args=[exam.pk]))
+    assert page.context["plan"]["status"] == "screen_first"
+    text = page.content.decode()
+    assert "Ask first" in text
+    assert "the most recent INR was within the target range" in text
+    assert ">None<" not in text
