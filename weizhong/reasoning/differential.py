@@ -18,7 +18,9 @@ Three honesty rules (issue 11):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from math import exp, log
 from operator import itemgetter
 from typing import Any
@@ -274,7 +276,11 @@ def compute_differential(
                 "probability": round(probability, 4),
                 "prior": condition.prior,
                 "prior_is_estimate": condition.citation.estimate,
-                "summary": _summary(condition.prior, probability, up, down, cap),
+                "summary": (
+                    _summary_of(condition.prior, probability, tuple(up[:3]), tuple(down[:2]))
+                    if cap is None
+                    else _summary(condition.prior, probability, up, down, cap)
+                ),
                 "because": because,
                 "estimate_share": round(estimated / moved, 3) if moved else 0.0,
                 "cap": cap,
@@ -437,11 +443,20 @@ def assess_fit(
     }
 
 
+@lru_cache(maxsize=16384)
+def _summary_of(
+    prior: float, probability: float, up: tuple[str, ...], down: tuple[str, ...]
+) -> str:
+    """:func:`_summary` of an uncapped condition, remembered: a sentence depends on nothing but
+    these, and the same few readings recur from case to case (the texts cost ~10 µs a case)."""
+    return _summary(prior, probability, up, down)
+
+
 def _summary(
     prior: float,
     probability: float,
-    up: list[str],
-    down: list[str],
+    up: Sequence[str],
+    down: Sequence[str],
     cap: dict[str, Any] | None = None,
 ) -> str:
     """One condition in a sentence: where it stands, and the counted findings for and against

@@ -16,8 +16,10 @@ never proposed.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from math import log, log2
-from typing import Any, Literal
+from operator import itemgetter
+from typing import Any
 
 from weizhong.case import Case
 from weizhong.i18n import _
@@ -26,6 +28,7 @@ from weizhong.reasoning.differential import Reading
 from weizhong.reasoning.words import percent
 
 MAX_TESTS = 5
+_GAIN = itemgetter(0)  # a candidate's expected information gain
 
 
 def _entropy(p: float) -> float:
@@ -46,6 +49,33 @@ def _gain(
     return entropy_now - expected, after_pos, after_neg
 
 
+@lru_cache(maxsize=16384)
+def _test_of(p: float, sensitivity: float, specificity: float) -> tuple[float, float, float, float]:
+    """:func:`_gain` of a test at probability ``p`` (from its entropy now), and the chance of a
+    positive result. Remembered: ``p`` is a rounded probability and tests are few, so the same
+    arguments recur case after case (about twenty tests are weighed per case)."""
+    gain, after_pos, after_neg = _gain(p, _entropy(p), sensitivity, specificity)
+    return gain, after_pos, after_neg, p * sensitivity + (1.0 - p) * (1.0 - specificity)
+
+
+@lru_cache(maxsize=16384)
+def _tests_whether(
+    finding: str, condition: str, now: float, positive: float, negative: float
+) -> str:
+    """What a test tells, in words. Remembered: the same tests at the same (rounded)
+    probabilities recur case after case, and the sentence is the same each time."""
+    return _(
+        "Tests whether {finding}: {condition} is {now} now; about {positive} if "
+        "positive, {negative} if negative."
+    ).format(
+        finding=finding,
+        condition=condition,
+        now=percent(now),
+        positive=percent(positive),
+        negative=percent(negative),
+    )
+
+
 def _logit(p: float) -> float:
     p = min(max(p, 1e-9), 1.0 - 1e-9)
     return log(p / (1.0 - p))
@@ -54,35 +84,35 @@ def _logit(p: float) -> float:
 # A candidate, per finding template and condition: (gain, after_pos, after_neg, label, lr+, lr-,
 # p_positive). A plain tuple: a score of them are built per case.
 _Candidate = tuple[float, float, float, str, float, float, float]
-_LrAt = Literal[4, 5]  # where a candidate holds its LR+ and LR−
-_LR_POSITIVE: _LrAt = 4
-_LR_NEGATIVE: _LrAt = 5
 
 
-def _shift(
+def _shifts(
     leader: str,
     per: dict[str, _Candidate],
-    lr_at: _LrAt,
     probabilities: dict[str, float],
     none_id: str | None,
     none_logit: float,
     fixed: frozenset[str],
-) -> float:
-    """How far one result (its likelihood ratios at ``lr_at`` in each candidate) moves a leading
-    condition's log-odds. A capped condition does not move; "none of the others" (its log-odds
-    now: ``none_logit``) moves with every specific condition the result touches."""
+) -> tuple[float, float]:
+    """How far a positive and a negative result (the likelihood ratios in each candidate) move
+    a leading condition's log-odds. A capped condition does not move; "none of the others" (its
+    log-odds now: ``none_logit``) moves with every specific condition the result touches.
+    (Both outcomes in one call: this runs for each leader of every candidate test.)"""
     if leader in fixed:
-        return 0.0
+        return 0.0, 0.0
     if leader == none_id:
-        after = probabilities[leader]
+        after_pos = after_neg = probabilities[leader]
         for condition, candidate in per.items():
             p = probabilities[condition]
-            odds = p / (1.0 - p) * candidate[lr_at] if p < 1.0 else float("inf")
-            p_after = odds / (1.0 + odds)
-            after *= (1.0 - p_after) / (1.0 - p) if p < 1.0 else 1.0
-        return _logit(after) - none_logit
+            if p < 1.0:
+                prior_odds = p / (1.0 - p)
+                odds = prior_odds * candidate[4]  # LR+
+                after_pos *= (1.0 - odds / (1.0 + odds)) / (1.0 - p)
+                odds = prior_odds * candidate[5]  # LR−
+                after_neg *= (1.0 - odds / (1.0 + odds)) / (1.0 - p)
+        return _logit(after_pos) - none_logit, _logit(after_neg) - none_logit
     moved = per.get(leader)
-    return log(moved[lr_at]) if moved else 0.0
+    return (log(moved[4]), log(moved[5])) if moved else (0.0, 0.0)
 
 
 def next_tests(
@@ -107,7 +137,6 @@ def next_tests(
     templates = knowledge.finding_templates
     weight = knowledge.outside_population.weight
     group_strength = {key: r.strength for key, r in counted.items()}
-    entropy: dict[str, float] = {}  # per condition, filled in as the candidates need it
     candidates: dict[str, dict[str, _Candidate]] = {}  # finding template -> condition -> candidate
     findings_of: dict[str, list[str]] = {}
     for reading in readings:
@@ -118,16 +147,13 @@ def next_tests(
             continue
         if e.group and group_strength.get(e.group_key, 0.0) >= e.strength:
             continue
-        p = probabilities[e.condition]
-        entropy_now = entropy.get(e.condition)
-        if entropy_now is None:
-            entropy_now = entropy[e.condition] = _entropy(p)
-        gain, after_pos, after_neg = _gain(p, entropy_now, e.sensitivity, e.specificity)
+        gain, after_pos, after_neg, p_positive = _test_of(
+            probabilities[e.condition], e.sensitivity, e.specificity
+        )
         lr_pos, lr_neg = e.lr_positive, e.lr_negative
         if reading.outside:
             lr_pos, lr_neg = lr_pos**weight, lr_neg**weight
             gain *= weight  # a reduced reading tells less
-        p_positive = p * e.sensitivity + (1.0 - p) * (1.0 - e.specificity)
         # Each unexamined finding the entry needs is a candidate (a test on each symptomatic
         # side is one candidate, listed by side in `findings`).
         for name in reading.missing:
@@ -154,7 +180,7 @@ def next_tests(
     # Where "none of the others" leads, every test's shift of it starts from its log-odds now.
     none_logit = _logit(probabilities[none_id]) if leading and none_id in leading else 0.0
     for template, per in candidates.items():
-        totals[template] = sum(v[0] for v in per.values())
+        totals[template] = sum(map(_GAIN, per.values()))  # map: no generator frame per test
         if leading is None:
             separation[template] = 0.0
             continue
@@ -171,12 +197,9 @@ def next_tests(
         else:
             anchor = max(per, key=lambda c: per[c][0])
         p_pos = per[anchor][6]
-        expected = 0.0
-        for p_outcome, lr_at in ((p_pos, _LR_POSITIVE), (1.0 - p_pos, _LR_NEGATIVE)):
-            a = _shift(first, per, lr_at, probabilities, none_id, none_logit, fixed)
-            b = _shift(second, per, lr_at, probabilities, none_id, none_logit, fixed)
-            expected += p_outcome * abs(a - b)
-        separation[template] = expected
+        a_pos, a_neg = _shifts(first, per, probabilities, none_id, none_logit, fixed)
+        b_pos, b_neg = _shifts(second, per, probabilities, none_id, none_logit, fixed)
+        separation[template] = p_pos * abs(a_pos - b_pos) + (1.0 - p_pos) * abs(a_neg - b_neg)
     # Separation first (rounded, so that float noise does not reorder ties), then information.
     rank = {t: (-round(separation[t], 6), -total) for t, total in totals.items()}
     ranked = sorted(totals, key=rank.__getitem__)
@@ -203,16 +226,7 @@ def next_tests(
         names = findings_of[template]
         definition = knowledge.findings[names[0]]
         now = probabilities[condition]
-        why = _(
-            "Tests whether {finding}: {condition} is {now} now; about {positive} if "
-            "positive, {negative} if negative."
-        ).format(
-            finding=label,
-            condition=knowledge.condition_names[condition],
-            now=percent(now),
-            positive=percent(after_pos),
-            negative=percent(after_neg),
-        )
+        why = _tests_whether(label, knowledge.condition_names[condition], now, after_pos, after_neg)
         separates: list[str] | None = None
         if leading is not None and separation[template] > 1e-4:
             separates = list(leading)
