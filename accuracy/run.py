@@ -28,7 +28,6 @@ from accuracy.benchmark import (  # noqa: E402  (the path is set just above)
 
 DOC = ROOT / "docs" / "accuracy.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-TARGETS = {"top1": 0.80, "top3": 0.95, "red_flag_recall_at_urgency": 1.0, "mimics_referred": 0.90}
 
 
 def _pct(share: dict[str, Any]) -> str:
@@ -90,7 +89,8 @@ def main() -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
-    moved = [c.id for c in cases if read_lock().get(c.id, c.half) != c.half]
+    locked = read_lock()
+    moved = [c.id for c in cases if locked.get(c.id, c.half) != c.half]
     if moved:
         print(f"the locked split changed for {moved}", file=sys.stderr)
         return 2

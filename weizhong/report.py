@@ -5,16 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from weizhong.i18n import _
-from weizhong.knowledge import load_knowledge
-from weizhong.reasoning.words import percent, region_words
+from weizhong.reasoning.words import finding_label, percent, region_words
 
 
 def _label(finding: str) -> str:
-    """A finding as a person reads it (its label), never its id."""
-    definition = load_knowledge().findings.get(finding)
-    if definition is None:
-        return finding.replace("_", " ")
-    return definition.label[:1].lower() + definition.label[1:]
+    return finding_label(finding, lower=True)
 
 
 BAR_WIDTH = 20

@@ -15,10 +15,12 @@ __all__ = ["evidence_figures", "safety_case", "safety_case_html", "safety_case_t
 
 def evidence_figures() -> dict[str, int]:
     """How many likelihood ratios cite a paper and how many are expert estimates."""
-    evidence = load_knowledge().evidence
-    estimates = sum(1 for e in evidence if e.citation.estimate)
-    return {"likelihood_ratios": len(evidence), "cited": len(evidence) - estimates,
-            "estimates": estimates}  # fmt: skip
+    counts = load_knowledge().counts()
+    return {
+        "likelihood_ratios": counts["evidence"],
+        "cited": counts["evidence_published"],
+        "estimates": counts["evidence_estimates"],
+    }
 
 
 def safety_case(log: HazardLog | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from weizhong.i18n import _
+from weizhong.knowledge.atlas import MUSCLE_REGIONS
 
 __all__ = [
     "MUSCLE_REGIONS",
@@ -58,21 +59,8 @@ REGION_IDS: tuple[str, ...] = MIDLINE_REGIONS + tuple(
 EXTRA_MIDLINE = ("head", "face", "chest", "upper_abdomen")
 EXTRA_SIDED = ("anterior_knee", "elbow", "wrist")
 
-# A trigger point is charted by its muscle when it has no region of its own.
-MUSCLE_REGIONS = {
-    "hamstrings": "posterior_thigh",
-    "iliopsoas": "groin",
-    "quadratus_lumborum": "low_back",
-    "gluteus_medius": "buttock",
-    "gluteus_minimus": "buttock",
-    "piriformis": "buttock",
-    "erector_spinae": "low_back",
-    "gastrocnemius": "calf",
-    "rectus_femoris": "anterior_thigh",
-    "tensor_fasciae_latae": "lateral_thigh",
-    "adductors": "medial_thigh",
-    "multifidus": "low_back",
-}
+# A trigger point is charted by its muscle when it has no region of its own (MUSCLE_REGIONS,
+# from the atlas module, where the planner reads it too).
 
 
 def _region_names() -> dict[str, str]:

@@ -30,6 +30,7 @@ from weizhong.reasoning.instruments import (
     instrument_ids,
     score_instrument,
 )
+from weizhong.reasoning.words import finding_label
 
 from .history import RecordVoided
 from .models import Exam, Note, Outcome, Patient, Plan, Visit
@@ -628,11 +629,9 @@ def decorate(result: dict[str, Any]) -> dict[str, Any]:
             }
         )
     out["differential"] = rows
-    findings = knowledge().findings
 
     def label(finding: str) -> str:
-        definition = findings.get(finding)
-        return definition.label if definition else finding.replace("_", " ")
+        return finding_label(finding, knowledge())
 
     out["red_flags"] = [
         {**flag, "because_labels": [label(b["finding"]) for b in flag.get("because", [])]}

@@ -17,6 +17,15 @@ from pathlib import Path
 from weizhong.knowledge.loader import DATA_DIR, KnowledgeError, knowledge_dir
 from weizhong.knowledge.tables import Table, read_toml
 
+# The body-chart region each muscle of the case format lies in (a trigger point is charted,
+# and checked against implant sites, by its muscle).
+MUSCLE_REGIONS = {
+    "hamstrings": "posterior_thigh", "iliopsoas": "groin", "quadratus_lumborum": "low_back",
+    "gluteus_medius": "buttock", "gluteus_minimus": "buttock", "piriformis": "buttock",
+    "erector_spinae": "low_back", "gastrocnemius": "calf", "rectus_femoris": "anterior_thigh",
+    "tensor_fasciae_latae": "lateral_thigh", "adductors": "medial_thigh", "multifidus": "low_back",
+}  # fmt: skip
+
 ATLAS_DIR = DATA_DIR / "atlas"
 # WHO Standard Acupuncture Point Locations (2008): points per channel, 361 in all.
 WHO_COUNTS = {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from weizhong.knowledge.loader import KnowledgeError, knowledge_dir
-from weizhong.knowledge.tables import read_toml
+from weizhong.knowledge.tables import Table, read_toml
 
 __all__ = [
     "Control",
@@ -82,6 +82,14 @@ class HazardLog:
 
     def after(self, hazard: Hazard) -> int:
         return self.risk(hazard.likelihood_after, hazard.severity)
+
+
+def hazard_ids(table: Table) -> tuple[str, ...]:
+    """A rule's `hazards` list, each checked to be a hazard id (HZ-01) of this log's form."""
+    hazards = table.texts("hazards")
+    if bad := [h for h in hazards if not HAZARD_ID.fullmatch(h)]:
+        table.fail(f"'hazards' must be hazard ids like HZ-07, not {', '.join(bad)}")
+    return hazards
 
 
 def load_hazard_log(path: Path | None = None) -> HazardLog:
@@ -243,13 +251,3 @@ def check_hazard_log(log: HazardLog, repo: Path) -> list[str]:
                 if match["name"] not in names[match["file"]]:
                     problems.append(f"{where}: no test {match['name']} in {match['file']}")
     return problems
-
-
-def check_rules(log: HazardLog) -> list[str]:
-    """The rule half of :func:`check_hazard_log`, for `weizhong knowledge check` (no tests/)."""
-    return [
-        f"{hazard.id} control {control.rule}: no rule '{control.rule_id}' in {control.file}.toml"
-        for hazard in log.hazards
-        for control in hazard.controls
-        if control.rule_id not in rule_index(control.file)
-    ]

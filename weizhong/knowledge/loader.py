@@ -669,7 +669,6 @@ def _load_folder(data_dir: Path) -> Knowledge:
         conditions=conditions,
         evidence=evidence,
         red_flags=red_flags,
-        screen_core=screen.core,
         red_flag_screen=screen,
         manipulation_rule=_load_triage(tables["triage"], known),
         medication_classes=medication_classes,

@@ -289,7 +289,6 @@ class Knowledge:
     conditions: tuple[ConditionDef, ...]
     evidence: tuple[EvidenceDef, ...]
     red_flags: tuple[RedFlagDef, ...]
-    screen_core: tuple[str, ...]
     red_flag_screen: RedFlagScreen
     manipulation_rule: ManipulationRule
     medication_classes: dict[str, str]
@@ -359,10 +358,6 @@ class Knowledge:
             for sides in (("left",), ("right",), SIDES)
         }
 
-    def evidence_on(self, sides: tuple[str, ...]) -> list[SidedEvidence]:
-        """Every evidence entry with the variants that are read on these sides."""
-        return self._variants_by_sides[sides]
-
     @cached_property
     def _plans_by_sides(self) -> dict[tuple[str, ...], tuple[EvidencePlan, ...]]:
         return {
@@ -389,8 +384,8 @@ class Knowledge:
         }
 
     def reading_plan(self, sides: tuple[str, ...]) -> tuple[EvidencePlan, ...]:
-        """:meth:`evidence_on` as plain tuples, built once: reading every entry for every case
-        then touches one compact tuple per entry instead of several records."""
+        """Every evidence entry with the variants read on these sides, as plain tuples built
+        once: reading every entry for every case then touches one compact tuple per entry."""
         return self._plans_by_sides[sides]
 
     def counts(self) -> dict[str, int]:

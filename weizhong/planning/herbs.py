@@ -28,6 +28,7 @@ from typing import Any, Literal, TypedDict
 
 from weizhong.case import Case
 from weizhong.knowledge import Knowledge, KnowledgeError, load_knowledge
+from weizhong.knowledge.hazards import hazard_ids
 from weizhong.knowledge.loader import DATA_DIR, case_name_checker
 from weizhong.knowledge.predicates import Predicate, PredicateError, Value, compile_predicate
 from weizhong.knowledge.tables import Table
@@ -227,13 +228,6 @@ def _citation(reader: Table) -> str:
     return reader.citation().text()
 
 
-def _hazards(reader: Table) -> tuple[str, ...]:
-    hazards = reader.texts("hazards")
-    if bad := [h for h in hazards if not h.startswith("HZ-")]:
-        reader.fail(f"'hazards' must be hazard ids like HZ-12, not {', '.join(bad)}")
-    return hazards
-
-
 def _interaction(reader: Table, owner: str, known: Known, *, group: str = "") -> Interaction:
     keys = ["id", "when", "always", "severity", "message", "source", "estimate", "rationale"]
     if group:
@@ -407,7 +401,7 @@ def _load_gates(table: dict[str, Any], known: Known) -> list[Gate]:
                 reader.text("id"),
                 on_red_flag,
                 when,
-                _hazards(reader),
+                hazard_ids(reader),
                 reader.text("message"),
                 _citation(reader),
             )
@@ -503,7 +497,7 @@ def _dose_rule(table: dict[str, Any]) -> tuple[DoseRule, str]:
         message.format(herb="", parts="", total=1.0, limit=1.0)
     except (KeyError, IndexError, ValueError) as error:
         reader.fail(f"'message' may use only {{herb}}, {{parts}}, {{total}}, {{limit}} ({error})")
-    return DoseRule(reader.text("id"), _hazards(reader), message, source), source
+    return DoseRule(reader.text("id"), hazard_ids(reader), message, source), source
 
 
 def _parse(raw: str, knowledge: Knowledge) -> Catalogue:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from weizhong.case import Case
+from weizhong.knowledge.hazards import hazard_ids
 from weizhong.knowledge.loader import (
     KnowledgeError,
     case_name_checker,
@@ -181,9 +182,7 @@ def _rule(table: Table, exercises: dict[str, Exercise], conditions: set[str]) ->
     ident = table.text("id")
     table.where = f"rule '{ident}'"
     kind = table.choice("kind", RULE_KINDS)
-    hazards = table.texts("hazards")
-    if bad := [h for h in hazards if not h.startswith("HZ-")]:
-        table.fail(f"'hazards' must be hazard ids like HZ-11, not {', '.join(bad)}")
+    hazards = hazard_ids(table)
     target = "bring" if kind == "bring" else "applies_to"
     other = "applies_to" if kind == "bring" else "bring"
     if table.has(other):

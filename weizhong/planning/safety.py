@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from weizhong.case import Case
-from weizhong.knowledge.atlas import load_atlas
+from weizhong.knowledge.atlas import MUSCLE_REGIONS, load_atlas
+from weizhong.knowledge.hazards import hazard_ids
 from weizhong.knowledge.loader import KnowledgeError, knowledge_dir, load_knowledge
 from weizhong.knowledge.tables import Table, read_toml
+from weizhong.reasoning.words import finding_label
 
 TRUNK_REGIONS = frozenset(("low_back", "sacrum", "lower_abdomen", "upper_abdomen"))
-BACK_PAIN_REGIONS = frozenset(("low_back", "sacrum"))
 IMPLANT_REGIONS = {
     "metal_implant_lumbar": frozenset(("low_back", "sacrum")),
     "metal_implant_hip": frozenset(("buttock", "groin", "lateral_thigh", "anterior_thigh")),
@@ -45,17 +46,8 @@ IMPLANT_NEEDLE_REGIONS = {
     "spinal_cord_stimulator": frozenset(("low_back", "upper_back", "buttock")),
     "sacral_nerve_stimulator": frozenset(("sacrum", "buttock")),
 }
-# The body-chart region a trigger point's muscle lies in, for the implant rule.
-MUSCLE_REGIONS = {
-    "quadratus_lumborum": "low_back", "erector_spinae": "low_back", "multifidus": "low_back",
-    "piriformis": "buttock", "gluteus_medius": "buttock", "gluteus_minimus": "buttock",
-    "iliopsoas": "groin", "adductors": "medial_thigh", "rectus_femoris": "anterior_thigh",
-    "tensor_fasciae_latae": "lateral_thigh", "hamstrings": "posterior_thigh",
-    "gastrocnemius": "calf",
-}  # fmt: skip
 INFLAMMATORY_ARTHRITIS = ("ankylosing_spondylitis", "rheumatoid_arthritis")
 SUPERFICIAL_CUN = 0.5  # bleeding_combination: "superficial needling only" (safety.toml)
-HAZARD_ID = "HZ-"
 
 
 class OverrideError(ValueError):
@@ -132,9 +124,7 @@ def _load_safety(path: Path) -> tuple[dict[str, SafetyRule], SafetyLists]:
     rules = {}
     for ident, item in top.table("rule").data.items():
         table = top.child(item, f"rule.{ident}")
-        hazards = table.texts("hazards")
-        if bad := [h for h in hazards if not h.startswith(HAZARD_ID)]:
-            table.fail(f"hazards must be ids like HZ-07, not {', '.join(bad)}")
+        hazards = hazard_ids(table)
         rules[ident] = SafetyRule(
             ident,
             table.text("does"),
@@ -233,6 +223,7 @@ class SafetyOutcome:
     soft_tissue_note: str | None = None  # replaces the usual soft-tissue advice (fresh strain)
     home_programme_withheld: bool = False
     questions: list[dict[str, Any]] = field(default_factory=list)
+    screen_rules: list[str] = field(default_factory=list)  # the rules holding a screen_first plan
 
 
 class _Gates:
@@ -287,7 +278,7 @@ class _Gates:
     def ask(self, finding: str, rule: str, why: str) -> None:
         if all(q["finding"] != finding for q in self.out.questions):
             self.out.questions.append(
-                {"finding": finding, "label": finding_label(finding), "rule": rule, "why": why}
+                {"finding": finding, "label": _label(finding), "rule": rule, "why": why}
             )
 
     def block_manipulation(self, rule: str, reason: str, **values: str) -> None:
@@ -296,13 +287,9 @@ class _Gates:
             self.out.manipulation_rules.append(rule)
 
 
-def finding_label(finding: str) -> str:
-    """A finding as the clinician reads it: its label, starting lower-case."""
-    definition = load_knowledge().findings.get(finding)
-    label = definition.label if definition else finding.replace("_", " ")
-    if definition is not None and definition.side:
-        label += f" ({definition.side})"
-    return label[:1].lower() + label[1:]
+def _label(finding: str) -> str:
+    """A finding inside a sentence for the clinician: its label and side, lower-case first."""
+    return finding_label(finding, side=True, lower=True)
 
 
 def apply_safety(
@@ -391,6 +378,7 @@ def _aaa_palpation(gates: _Gates) -> None:
     out.hands_on_withheld = out.hands_on_withheld or gates.rules["aaa_palpate_first"].title + "."
     out.manipulation_blocked.append("the abdomen has not been felt for a pulsatile mass")
     out.manipulation_rules.append("aaa_palpate_first")
+    out.screen_rules.append("aaa_palpate_first")
     if out.status == "treat":
         out.status = "screen_first"
     gates.ask("pulsatile_abdominal_mass", "aaa_palpate_first", "Feel the abdomen first")
@@ -419,7 +407,7 @@ def _cauda_equina_screen(gates: _Gates, screen: dict[str, Any]) -> None:
     asked = gates.case.view
     questions = [q for q in gates.lists.cauda_equina_questions if asked.get(q) is None]
     questions += [q for q in screen.get("cauda_equina_not_asked", ()) or () if q not in questions]
-    shown = "; ".join(finding_label(q) for q in questions) or "the cauda equina questions"
+    shown = "; ".join(_label(q) for q in questions) or "the cauda equina questions"
     gates.warn("cauda_equina_screen_first", questions=shown)
     message = gates.rules["cauda_equina_screen_first"].message.format(questions=shown)
     gates.withhold(list(out.points), "cauda_equina_screen_first")
@@ -428,6 +416,7 @@ def _cauda_equina_screen(gates: _Gates, screen: dict[str, Any]) -> None:
     out.hands_on_withheld = out.hands_on_withheld or message
     out.manipulation_blocked.append("cauda equina not yet excluded")
     out.manipulation_rules.append("cauda_equina_screen_first")
+    out.screen_rules.append("cauda_equina_screen_first")
     if out.status == "treat":
         out.status = "screen_first"
     for question in questions:
@@ -471,7 +460,7 @@ def _manipulation(gates: _Gates) -> None:
 
 def _back_pain_combinations(gates: _Gates) -> None:
     regions = set(gates.case.findings.get("pain_regions", ()))
-    if regions & BACK_PAIN_REGIONS:
+    if regions & load_knowledge().back_regions:
         return
     combos = [p for p in gates.out.points if p.get("needs_back_pain")]
     if combos and not gates.warn(
@@ -636,6 +625,7 @@ def _bleeding(gates: _Gates) -> None:
             if not gates.warn("inr_unknown", drug=drug):
                 gates.withhold(list(out.points), "inr_unknown")
                 out.no_needling = True
+                out.screen_rules.append("inr_unknown")
                 if out.status == "treat":
                     out.status = "screen_first"
                 return

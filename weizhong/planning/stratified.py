@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from weizhong.case import Case
+from weizhong.knowledge.hazards import hazard_ids
 from weizhong.knowledge.loader import (
     KnowledgeError,
     case_name_checker,
@@ -115,13 +116,6 @@ class StratifiedCare(TypedDict):
     notes: list[str]
 
 
-def _hazards(table: Table) -> tuple[str, ...]:
-    hazards = table.texts("hazards")
-    if bad := [h for h in hazards if not h.startswith("HZ-")]:
-        table.fail(f"'hazards' must be hazard ids like HZ-20, not {', '.join(bad)}")
-    return hazards
-
-
 def _ids(table: Table, exercises: set[str], education: set[str]) -> tuple[tuple[str, ...], ...]:
     add = table.texts("add_exercises")
     if unknown := [i for i in add if i not in exercises]:
@@ -149,7 +143,7 @@ def _load(path: Path) -> StratifiedRules:
     raw.only(("id", "hazards", "ask", "for_clinician", "source"))
     not_scored = NotScored(
         raw.text("id"),
-        _hazards(raw),
+        hazard_ids(raw),
         raw.text("ask"),
         raw.text("for_clinician"),
         raw.text("source"),
@@ -178,7 +172,7 @@ def _load(path: Path) -> StratifiedRules:
         groups[group] = RiskGroupRule(
             id=ident,
             risk_group=group,
-            hazards=_hazards(table),
+            hazards=hazard_ids(table),
             approach=table.choice("approach", APPROACHES),
             does=table.texts("does"),
             for_clinician=table.text("for_clinician"),
@@ -215,7 +209,7 @@ def _load(path: Path) -> StratifiedRules:
                 id=ident,
                 when=when,
                 requires_finding=needs,
-                hazards=_hazards(table),
+                hazards=hazard_ids(table),
                 at_least=table.choice("at_least", APPROACHES),
                 does=table.texts("does"),
                 for_clinician=table.text("for_clinician"),

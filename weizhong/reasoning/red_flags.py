@@ -17,6 +17,7 @@ from weizhong.case import Case
 from weizhong.knowledge import Knowledge
 from weizhong.knowledge.predicates import Predicate
 from weizhong.knowledge.records import URGENCIES, RedFlagRule
+from weizhong.reasoning.words import finding_label
 
 RANK = {u: i for i, u in enumerate(URGENCIES)}
 
@@ -146,11 +147,7 @@ def red_flag_questions(
                 "urgency": URGENCIES[rank] if rank < last else None,
                 # Same shape as the differential's next tests, so a reader of next_tests never
                 # meets an entry without a label.
-                "label": (
-                    definition.label + (f" ({definition.side})" if definition.side else "")
-                    if definition
-                    else finding
-                ),
+                "label": finding_label(finding, knowledge, side=True),
                 "howto": definition.howto if definition else "",
                 "why": why,
             }
