@@ -104,3 +104,18 @@ def test_belly_and_back_pain_in_an_older_smoker_waits_for_the_abdomen_to_be_felt
     assert felt["status"] == "treat"
     young = _plan({**findings, "smoker": False}, {"age": 40, "sex": "female"})
     assert young["status"] == "treat"
+
+
+def test_a_held_plan_names_the_rule_that_holds_it() -> None:
+    """The herbs and the electro note of a plan held for the INR or the abdomen name that
+    gate, not the cauda equina questions (they once always did)."""
+    findings = {"pain_regions": ["low_back"], "onset_days": 60, "lumbar_hypomobility": True}
+    held = _plan(findings, {"age": 70, "medications": ["warfarin"]})
+    assert held["status"] == "screen_first"
+    assert "INR not known" in held["acupuncture"]["electrostimulation_note"]
+    assert all(h["rules"] != ["cauda_equina_screen_first"] for h in held["herbs_withheld"])
+    belly = _plan(
+        {"onset_days": 1, "pain_regions": ["low_back", "lower_abdomen"], "smoker": True},
+        {"age": 71, "sex": "male"},
+    )
+    assert "feel the abdomen first" in belly["acupuncture"]["electrostimulation_note"]

@@ -277,7 +277,7 @@ def _electro_note(electro: dict[str, Any] | None, safety: SafetyOutcome) -> str 
     if electro is not None:
         return None
     if safety.status == "screen_first":
-        return "No needling or stimulation until the cauda equina questions have been answered."
+        return f"No needling or stimulation yet: {_held_by(safety)}."
     if safety.no_needling:
         return "No needling until the red flag (or the INR) has been checked."
     if safety.no_electro:
@@ -402,17 +402,25 @@ def _population_warning(outside: str) -> dict[str, Any]:
     }
 
 
+def _held_by(safety: SafetyOutcome) -> str:
+    """What a screen_first plan is waiting for, in the gates' own titles."""
+    titles = load_safety_rules()
+    words = [titles[rule].title for rule in safety.screen_rules]
+    # Inside a sentence: lower-case first letter, except for an acronym such as "INR".
+    return "; ".join(w[:1].lower() + w[1:] if w[1:2].islower() else w for w in words)
+
+
 def _herbs(case: Case, result: dict[str, Any], safety: SafetyOutcome) -> dict[str, Any]:
     """Formulas offered for this picture (never forced), those withheld, and their warnings."""
     from weizhong.planning.herbs import propose_herbs
 
     proposal = propose_herbs(case, result["differential"], red_flags=result["red_flags"])
     if safety.status == "screen_first" and proposal["offered"]:
-        # The whole plan waits for the cauda equina questions, herbs included (HZ-01).
-        why = str(safety.hands_on_withheld or "Cauda equina not yet excluded.")
+        # The whole plan waits for its questions, herbs included (HZ-01, HZ-07, HZ-24).
+        why = str(safety.hands_on_withheld or _held_by(safety))
         held = [
             {"formula": f["formula"], "pinyin": f["pinyin"], "why": why,
-             "rules": ["cauda_equina_screen_first"], "interactions_found": []}
+             "rules": list(safety.screen_rules), "interactions_found": []}
             for f in proposal["offered"]
         ]  # fmt: skip
         return {"offered": [], "withheld": held + list(proposal["withheld"])}
