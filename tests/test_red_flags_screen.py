@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import assess_findings
 from weizhong.case import validate_case
 from weizhong.knowledge import Knowledge
-from weizhong.knowledge.loader import KnowledgeError, knowledge_dir, load_knowledge
+from weizhong.knowledge.loader import DATA_DIR, KnowledgeError, load_knowledge
 from weizhong.knowledge.records import URGENCIES
 from weizhong.reasoning.assessment import assess
 from weizhong.report import render_assessment
@@ -316,7 +316,7 @@ def test_a_raised_flag_carries_its_patient_action() -> None:
 
 def _data_copy(tmp_path: Path, old: str, new: str) -> Path:
     data = tmp_path / "data"
-    shutil.copytree(knowledge_dir(), data)
+    shutil.copytree(DATA_DIR, data)
     path = data / "red_flags.toml"
     text = path.read_text()
     assert old in text

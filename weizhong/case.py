@@ -18,8 +18,10 @@ from typing import Any
 
 import orjson
 
+from weizhong.errors import InputError
 from weizhong.i18n import _
 from weizhong.knowledge import Knowledge, load_knowledge
+from weizhong.knowledge.instruments import InstrumentError, check_answers
 from weizhong.knowledge.records import SIDES, FindingDef
 
 FORMAT = "weizhong.case/1"
@@ -50,7 +52,7 @@ class Problem:
         return f"{self.field}: {self.message}"
 
 
-class CaseError(ValueError):
+class CaseError(InputError):
     """The case is invalid. ``problems`` lists every problem found."""
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -254,10 +256,8 @@ class _Validator:
             ):
                 answers = tuple(int(v) for v in value)
                 if name == "startback_answers":
-                    from weizhong.reasoning.instruments import InstrumentError, score_instrument
-
                     try:
-                        score_instrument("startback", list(answers))
+                        check_answers("startback", list(answers))
                     except InstrumentError as error:
                         self.add_to(name, str(error))
                         return None

@@ -12,8 +12,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
+from weizhong.errors import InputError, KnowledgeError
 from weizhong.i18n import _, ngettext
-from weizhong.knowledge import KnowledgeError
 from weizhong.progress import Progress
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ examples:
 """)
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad input from the command line: print the message and exit 2."""
 
 
@@ -354,17 +354,28 @@ def cmd_knowledge_sources(args: argparse.Namespace) -> int:
 
 def cmd_knowledge_check(args: argparse.Namespace) -> int:
     from weizhong.knowledge import load_knowledge
-    from weizhong.reasoning.instruments import InstrumentDataError, instrument_ids
+    from weizhong.knowledge.atlas import load_atlas
+    from weizhong.knowledge.instruments import instrument_ids
+    from weizhong.knowledge.registry import check_all
 
-    knowledge = load_knowledge()  # a KnowledgeError is reported by main()
-    try:
-        instruments = instrument_ids()
-    except InstrumentDataError as error:
-        raise KnowledgeError("instruments.toml", "file", str(error)) from None
-    from weizhong.knowledge.atlas import load_atlas, load_relations
-
+    problems = check_all()  # every registered file, each by its own loader
+    if problems:
+        if args.format == "json":
+            _emit(
+                {
+                    "ok": False,
+                    "problems": [
+                        {"file": p.file, "entry": p.entry, "problem": p.problem} for p in problems
+                    ],
+                },
+                sys.stdout,
+            )
+        for problem in problems:
+            _report_knowledge_error(problem)
+        return EXIT_CONFIG
+    knowledge = load_knowledge()
+    instruments = instrument_ids()
     atlas = load_atlas()
-    load_relations()
     atlas_counts = atlas.counts()
     counts = {
         **knowledge.counts(),
@@ -993,6 +1004,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_knowledge_error(error: KnowledgeError) -> None:
+    """The file, the entry and the problem, then which copy to fix."""
+    from weizhong.knowledge.registry import fix_hint
+
+    print("weizhong: " + _("knowledge is malformed: {error}").format(error=error), file=sys.stderr)
+    print("  " + fix_hint(error), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -1006,9 +1025,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"weizhong: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KnowledgeError as error:  # a data file was edited badly: say which, not a traceback
-        print(
-            "weizhong: " + _("knowledge is malformed: {error}").format(error=error), file=sys.stderr
-        )
+        _report_knowledge_error(error)
         return EXIT_CONFIG
     except BrokenPipeError:
         return 0

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
+from weizhong.errors import InputError
+
 __all__ = [
     "FORMAT",
     "PAYER_KINDS",
@@ -118,7 +120,7 @@ class BillingProblem:
         return f"{self.field}: {self.message}"
 
 
-class BillingError(ValueError):
+class BillingError(InputError):
     """The visit cannot be billed as recorded. ``problems`` lists every reason, each naming its
     field (``diagnoses[0]``, ``visit.exercise_minutes`` …), so a form can mark them all at once."""
 

@@ -7,13 +7,13 @@ file, the entry and the problem.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from weizhong.billing.model import Line
-from weizhong.knowledge.loader import DATA_DIR, KnowledgeError
+from weizhong.errors import KnowledgeError
+from weizhong.knowledge.registry import knowledge_path
 from weizhong.knowledge.tables import Table, read_toml
 
 __all__ = [
@@ -167,11 +167,8 @@ class BillingRules:
 
 
 def rules_path() -> Path:
-    """billing.toml in $WEIZHONG_KNOWLEDGE_DIR when that folder has one, else the bundled file."""
-    folder = os.environ.get("WEIZHONG_KNOWLEDGE_DIR")
-    if folder and (Path(folder) / FILE).is_file():
-        return Path(folder) / FILE
-    return DATA_DIR / FILE
+    """billing.toml where the knowledge registry finds it (a clinic's copy, else the bundled)."""
+    return knowledge_path(FILE)
 
 
 def billing_rules(path: Path | None = None) -> BillingRules:

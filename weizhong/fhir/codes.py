@@ -5,16 +5,19 @@ Everything the exporter and the importer agree on lives here, so the two cannot 
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from weizhong.errors import KnowledgeError
 from weizhong.knowledge.records import SIDES, FindingDef
+from weizhong.knowledge.registry import BUNDLED_DIR, knowledge_path
+from weizhong.knowledge.tables import Table, read_toml
 
-CODES_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "fhir_codes.toml"
+FILE = "fhir_codes.toml"
+CODES_FILE = BUNDLED_DIR / FILE  # the bundled table
 
 WEIZHONG = "https://weizhong.dev/fhir"
 FINDING_SYSTEM = f"{WEIZHONG}/CodeSystem/finding"
@@ -64,7 +67,7 @@ FHIR_DAYS = {
 }
 
 
-class FhirCodesError(ValueError):
+class FhirCodesError(KnowledgeError):
     """``fhir_codes.toml`` is malformed: the message names the entry and the problem."""
 
 
@@ -169,81 +172,85 @@ class CodeTable:
     retired_icd10cm: frozenset[str]
 
 
-def _text(table: Mapping[str, Any], key: str, where: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value:
-        raise FhirCodesError(f"fhir_codes.toml: {where}: '{key}' must be non-empty text")
-    return value
+def _fhir_codes_error(file: str, where: str, problem: str) -> FhirCodesError:
+    return FhirCodesError(file, where, problem)
 
 
-def _code(table: Mapping[str, Any], system: str, where: str) -> Code:
-    return Code(
-        system,
-        _text(table, "code", where),
-        _text(table, "display", where),
-        _text(table, "source", where),
-    )
+def _code(table: Table, system: str) -> Code:
+    return Code(system, table.text("code"), table.text("display"), table.text("source"))
 
 
-def _verified(entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def _verified(entries: Sequence[Table]) -> list[Table]:
     """Entries whose code was checked; ``verified = false`` ones are never exported."""
-    return [e for e in entries if e.get("verified", True) is True]
+    return [e for e in entries if e.opt_flag("verified", True)]
 
 
-def _condition(table: Mapping[str, Any]) -> ConditionCodes:
-    condition_id = _text(table, "id", "[[condition]]")
-    where = f"condition '{condition_id}'"
+def _condition(table: Table) -> ConditionCodes:
+    condition_id = table.text("id")
+    table.where = f"condition '{condition_id}'"
     choices = []
-    for entry in _verified(table.get("icd10cm", [])):
-        side = entry.get("side", "any")
+    for entry in _verified(table.opt_tables("icd10cm")):
+        entry.where = table.where
+        side = entry.opt_text("side") or "any"
         if side not in ("any", "bilateral", *SIDES):
-            raise FhirCodesError(f"fhir_codes.toml: {where}: side {side!r} is not known")
+            entry.fail(f"side {side!r} is not known")
         choices.append(
             IcdChoice(
-                _code(entry, ICD10CM, where),
-                side,
-                entry.get("when_true"),
-                tuple(entry.get("when_levels", ())),
+                _code(entry, ICD10CM), side, entry.opt_text("when_true"),
+                entry.opt_texts("when_levels"),
             )
-        )
-    snomed = tuple(_code(e, SNOMED, where) for e in _verified(table.get("snomed", [])))
-    return ConditionCodes(condition_id, bool(table.get("sided", False)), tuple(choices), snomed)
-
-
-def _named(table: Mapping[str, Any], where: str) -> Code:
-    return _code(table, _text(table, "system", where), where)
-
-
-def load_code_table(path: Path = CODES_FILE) -> CodeTable:
-    """Read and check the code table."""
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
-    conditions = {c.id: c for c in (_condition(t) for t in raw.get("condition", []))}
-    procedures = raw["procedure"]
-    sites = raw["body_site"]
-    pregnancy = raw["pregnancy"]
-    source = _text(pregnancy, "source", "[pregnancy]")
-    nprs = raw["nprs"]
-    return CodeTable(
-        version=_text(raw["meta"], "version", "[meta]"),
-        conditions=conditions,
-        acupuncture=_named(procedures["acupuncture"], "[procedure.acupuncture]"),
-        manipulation=_named(procedures["manipulation"], "[procedure.manipulation]"),
-        lower_limb={
-            "left": _named(sites["left_lower_limb"], "[body_site.left_lower_limb]"),
-            "right": _named(sites["right_lower_limb"], "[body_site.right_lower_limb]"),
-        },
-        pregnancy_status=Code(LOINC, pregnancy["loinc"], pregnancy["loinc_display"], source),
-        pregnant=Code(SNOMED, pregnancy["pregnant"], pregnancy["pregnant_display"], source),
-        not_pregnant=Code(
-            SNOMED, pregnancy["not_pregnant"], pregnancy["not_pregnant_display"], source
-        ),
-        nprs=Code(LOINC, nprs["loinc"], nprs["loinc_display"], _text(nprs, "source", "[nprs]")),
-        retired_icd10cm=frozenset(raw["retired"]["icd10cm"]),
+        )  # fmt: skip
+    snomed = []
+    for entry in _verified(table.opt_tables("snomed")):
+        entry.where = table.where
+        snomed.append(_code(entry, SNOMED))
+    return ConditionCodes(
+        condition_id, table.opt_flag("sided", False), tuple(choices), tuple(snomed)
     )
+
+
+def _named(table: Table) -> Code:
+    return _code(table, table.text("system"))
+
+
+def load_code_table(path: Path | None = None) -> CodeTable:
+    """Read and check the code table at ``path`` (default: where the knowledge registry finds
+    fhir_codes.toml); FhirCodesError naming the entry and the problem."""
+    top = read_toml(path or knowledge_path(FILE), _fhir_codes_error, FILE)
+    conditions = {c.id: c for c in (_condition(t) for t in top.opt_tables("condition"))}
+    procedures = top.table("procedure")
+    sites = top.table("body_site")
+    pregnancy = top.table("pregnancy")
+    source = pregnancy.text("source")
+    nprs = top.table("nprs")
+    return CodeTable(
+        version=top.table("meta").text("version"),
+        conditions=conditions,
+        acupuncture=_named(procedures.table("acupuncture")),
+        manipulation=_named(procedures.table("manipulation")),
+        lower_limb={
+            "left": _named(sites.table("left_lower_limb")),
+            "right": _named(sites.table("right_lower_limb")),
+        },
+        pregnancy_status=Code(
+            LOINC, pregnancy.text("loinc"), pregnancy.text("loinc_display"), source
+        ),
+        pregnant=Code(
+            SNOMED, pregnancy.text("pregnant"), pregnancy.text("pregnant_display"), source
+        ),
+        not_pregnant=Code(
+            SNOMED, pregnancy.text("not_pregnant"), pregnancy.text("not_pregnant_display"), source
+        ),
+        nprs=Code(LOINC, nprs.text("loinc"), nprs.text("loinc_display"), nprs.text("source")),
+        retired_icd10cm=frozenset(top.table("retired").texts("icd10cm")),
+    )
+
+
+def code_table() -> CodeTable:
+    """The code table where the knowledge registry finds it, loaded once per file."""
+    return _load(knowledge_path(FILE))
 
 
 @cache
-def code_table() -> CodeTable:
-    """The code table, loaded once."""
-    return load_code_table()
+def _load(path: Path) -> CodeTable:
+    return load_code_table(path)

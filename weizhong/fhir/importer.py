@@ -18,6 +18,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
 
 from weizhong.case import CaseError, validate_case
+from weizhong.errors import InputError
 from weizhong.fhir.codes import (
     DEVICE_SYSTEM,
     FINDING_ITEM_SYSTEM,
@@ -63,7 +64,7 @@ class ImportResult:
     ignored: list[str] = field(default_factory=list)
 
 
-class FhirImportError(ValueError):
+class FhirImportError(InputError):
     """The bundle cannot be imported; ``outcome`` is an R4 OperationOutcome naming each problem."""
 
     def __init__(self, outcome: JSON) -> None:

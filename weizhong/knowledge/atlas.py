@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
-from weizhong.knowledge.loader import DATA_DIR, KnowledgeError, knowledge_dir
+from weizhong.errors import KnowledgeError
+from weizhong.knowledge.registry import BUNDLED_DIR, knowledge_path
 from weizhong.knowledge.tables import Table, read_toml
 
 # The body-chart region each muscle of the case format lies in (a trigger point is charted,
@@ -26,7 +27,7 @@ MUSCLE_REGIONS = {
     "tensor_fasciae_latae": "lateral_thigh", "adductors": "medial_thigh", "multifidus": "low_back",
 }  # fmt: skip
 
-ATLAS_DIR = DATA_DIR / "atlas"
+ATLAS_DIR = BUNDLED_DIR / "atlas"
 # WHO Standard Acupuncture Point Locations (2008): points per channel, 361 in all.
 WHO_COUNTS = {
     "LU": 11, "LI": 20, "ST": 45, "SP": 21, "HT": 9, "SI": 19, "BL": 67,
@@ -317,7 +318,7 @@ def _channel_file(path: Path, raw: dict[str, object]) -> tuple[Channel, list[Poi
 
 def load_atlas(folder: Path | None = None) -> Atlas:
     """The atlas in ``folder`` (default: the knowledge folder's atlas/), read and checked once."""
-    return _load_atlas(folder or knowledge_dir() / "atlas")
+    return _load_atlas(folder or knowledge_path("atlas"))
 
 
 @cache
@@ -391,7 +392,7 @@ def _pairs(table: Table, key: str, allowed: frozenset[str]) -> Pairs:
 
 def load_relations(folder: Path | None = None) -> ChannelRelations:
     """The channel relations (atlas/relations.toml), read and checked once."""
-    return _load_relations(folder or knowledge_dir() / "atlas")
+    return _load_relations(folder or knowledge_path("atlas"))
 
 
 @cache

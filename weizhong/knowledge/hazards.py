@@ -16,7 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from weizhong.knowledge.loader import KnowledgeError, knowledge_dir
+from weizhong.errors import KnowledgeError
+from weizhong.knowledge.registry import FILES, knowledge_path, registered
 from weizhong.knowledge.tables import Table, read_toml
 
 __all__ = [
@@ -94,7 +95,7 @@ def hazard_ids(table: Table) -> tuple[str, ...]:
 
 def load_hazard_log(path: Path | None = None) -> HazardLog:
     """The hazard log, read and shape-checked once (rules and tests: :func:`check_hazard_log`)."""
-    return _load(path or knowledge_dir() / "hazards.toml")
+    return _load(path or knowledge_path("hazards.toml"))
 
 
 @cache
@@ -177,8 +178,10 @@ def _walk(node: object, found: dict[str, dict[str, Any]]) -> None:
 
 @cache
 def _rules_in(path: Path) -> dict[str, dict[str, Any]]:
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise KnowledgeError(path.name, "file", f"cannot be read as TOML: {error}") from None
     found: dict[str, dict[str, Any]] = {}
     _walk(data, found)
     return found
@@ -186,7 +189,15 @@ def _rules_in(path: Path) -> dict[str, dict[str, Any]]:
 
 def rule_index(file: str, data_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     """Every rule id that knowledge file FILE (without .toml) defines, with its table."""
-    path = (data_dir or knowledge_dir()) / f"{file}.toml"
+    if data_dir is None:
+        # The configured copy, checked by its own loader first: the safety case quotes rules
+        # from it and must not quote a malformed file.
+        name = f"{file}.toml"
+        if any(entry.name == name for entry in FILES):
+            registered(name).load()
+        path = knowledge_path(name)
+    else:
+        path = data_dir / f"{file}.toml"
     if not path.is_file():
         return {}
     return _rules_in(path)

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from weizhong.errors import KnowledgeError
 from weizhong.knowledge.predicates import (
     Predicate,
     PredicateError,
@@ -30,6 +31,7 @@ from weizhong.knowledge.records import (
     Criterion,
     EvidenceDef,
     EvidenceVariant,
+    Exclusion,
     FindingDef,
     FitRules,
     Knowledge,
@@ -42,11 +44,15 @@ from weizhong.knowledge.records import (
     RedFlagRule,
     RedFlagScreen,
     RequiredPain,
+    RulePopulation,
     Vocabulary,
 )
+from weizhong.knowledge.registry import BUNDLED_DIR, ENVIRONMENT_VARIABLE, knowledge_path
 from weizhong.knowledge.tables import Table
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+__all__ = ["DATA_DIR", "KnowledgeError", "case_name_checker", "load_knowledge", "name_checker"]
+
+DATA_DIR = BUNDLED_DIR  # the bundled knowledge folder
 FILES = ("findings", "conditions", "evidence", "red_flags", "triage", "medications")
 # Parsed by weizhong.reasoning.instruments; read here only so that a change to the scoring rules
 # changes the knowledge version too.
@@ -56,16 +62,7 @@ FINDING_TYPES = ("bool", "int", "number", "enum", "regions", "levels", "muscles"
 RawTable = dict[str, Any]
 
 
-class KnowledgeError(ValueError):
-    """A knowledge file is malformed. The message names file, entry and problem."""
-
-    def __init__(self, file: str, entry: str, problem: str) -> None:
-        self.file, self.entry, self.problem = file, entry, problem
-        super().__init__(f"{file}: {entry}: {problem}")
-
-
-def _read_file(name: str, data_dir: Path) -> tuple[RawTable, bytes]:
-    path = data_dir / f"{name}.toml"
+def _read_file(name: str, path: Path) -> tuple[RawTable, bytes]:
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -591,7 +588,32 @@ def _load_triage(table: RawTable, known: Callable[[str, Value | None], None]) ->
     if not isinstance(positive_at, int) or not 1 <= positive_at <= len(criteria):
         reader.fail("'positive_at' must be between 1 and the number of criteria")
     return ManipulationRule(
-        reader.text("name"), positive_at, reader.text("source"), tuple(criteria)
+        reader.text("name"),
+        positive_at,
+        reader.text("source"),
+        tuple(criteria),
+        _rule_population(reader, known),
+    )
+
+
+def _rule_population(rule: Table, known: Callable[[str, Value | None], None]) -> RulePopulation:
+    """[manipulation_rule.population] and [manipulation_rule.validation]."""
+    population = rule.table("population")
+    outside = []
+    for entry in population.opt_tables("outside"):
+        entry.where = f"manipulation_rule.population.outside '{entry.data.get('id')}'"
+        try:
+            predicate = compile_predicate(entry.text("predicate"), known)
+        except PredicateError as error:
+            entry.fail(f"'predicate': {error}")
+        outside.append(Exclusion(entry.text("id"), entry.text("label"), predicate))
+    validation = rule.table("validation")
+    return RulePopulation(
+        min_age=population.integer("min_age"),
+        max_age=population.integer("max_age"),
+        source=population.text("source"),
+        outside=tuple(outside),
+        validation={"text": validation.text("text"), "source": validation.text("source")},
     )
 
 
@@ -617,34 +639,33 @@ def _load_medications(table: RawTable) -> tuple[dict[str, str], dict[str, Medica
     return {str(k): str(v) for k, v in classes.items()}, index
 
 
-def knowledge_dir() -> Path:
-    """$WEIZHONG_KNOWLEDGE_DIR when set (a clinic's own copy), else the bundled data folder."""
-    return Path(os.environ.get("WEIZHONG_KNOWLEDGE_DIR") or DATA_DIR)
-
-
 def load_knowledge(data_dir: Path | None = None) -> Knowledge:
-    """The knowledge in ``data_dir``, else :func:`knowledge_dir`.
+    """The knowledge in ``data_dir``, else each file where the registry finds it
+    (:func:`~weizhong.knowledge.registry.knowledge_path`: a clinic's copy overrides the bundled
+    file).
 
-    Loaded and validated once per folder; raises KnowledgeError on the first problem.
+    Loaded and validated once per set of files; raises KnowledgeError on the first problem.
     """
     if data_dir is None:  # callers that pass no knowledge ask for it once per case
-        return _load_configured(os.environ.get("WEIZHONG_KNOWLEDGE_DIR") or "")
-    return _load_folder(data_dir)
+        return _load_configured(os.environ.get(ENVIRONMENT_VARIABLE) or "")
+    return _load_files(tuple(data_dir / f"{name}.toml" for name in (*FILES, *VERSIONED_ONLY)))
 
 
 @cache
 def _load_configured(configured: str) -> Knowledge:
-    """The knowledge of :func:`knowledge_dir`, looked up by the setting's text so that asking
-    again builds no Path."""
-    return _load_folder(knowledge_dir())
+    """The configured knowledge, looked up by the setting's text so that asking again builds no
+    Path."""
+    names = (*FILES, *VERSIONED_ONLY)
+    return _load_files(tuple(knowledge_path(f"{name}.toml") for name in names))
 
 
 @cache
-def _load_folder(data_dir: Path) -> Knowledge:
+def _load_files(paths: tuple[Path, ...]) -> Knowledge:
+    """The knowledge in ``paths``: one per name of FILES then VERSIONED_ONLY, in that order."""
     tables: dict[str, RawTable] = {}
     digest = hashlib.sha256()
-    for name in (*FILES, *VERSIONED_ONLY):
-        tables[name], raw = _read_file(name, data_dir)
+    for name, path in zip((*FILES, *VERSIONED_ONLY), paths, strict=True):
+        tables[name], raw = _read_file(name, path)
         digest.update(f"{name}:{len(raw)}:".encode())  # framed: no two file sets hash alike
         digest.update(raw)
     findings, vocabulary = _load_findings(tables["findings"])

@@ -255,11 +255,33 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """A fact that puts a patient outside the population a rule was validated in."""
+
+    id: str
+    label: str
+    predicate: Predicate
+
+
+@dataclass(frozen=True)
+class RulePopulation:
+    """Who the manipulation rule was validated in, and the trial that failed to confirm it
+    (triage.toml [manipulation_rule.population] and [manipulation_rule.validation])."""
+
+    min_age: int
+    max_age: int
+    source: str
+    outside: tuple[Exclusion, ...]
+    validation: dict[str, str]
+
+
+@dataclass(frozen=True)
 class ManipulationRule:
     name: str
     positive_at: int
     source: str
     criteria: tuple[Criterion, ...]
+    population: RulePopulation
 
 
 @dataclass(frozen=True)

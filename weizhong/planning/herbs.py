@@ -19,7 +19,6 @@ usual maximum is a warning that names the total.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,8 +28,9 @@ from typing import Any, Literal, TypedDict
 from weizhong.case import Case
 from weizhong.knowledge import Knowledge, KnowledgeError, load_knowledge
 from weizhong.knowledge.hazards import hazard_ids
-from weizhong.knowledge.loader import DATA_DIR, case_name_checker
+from weizhong.knowledge.loader import case_name_checker
 from weizhong.knowledge.predicates import Predicate, PredicateError, Value, compile_predicate
+from weizhong.knowledge.registry import knowledge_path
 from weizhong.knowledge.tables import Table
 
 __all__ = [
@@ -553,11 +553,8 @@ _CACHE: dict[tuple[Path, str], Catalogue] = {}
 
 
 def catalogue_path() -> Path:
-    """herbs.toml in $WEIZHONG_KNOWLEDGE_DIR when that folder has one, else the bundled file."""
-    folder = os.environ.get("WEIZHONG_KNOWLEDGE_DIR")
-    if folder and (Path(folder) / FILE).is_file():
-        return Path(folder) / FILE
-    return DATA_DIR / FILE
+    """herbs.toml where the knowledge registry finds it (a clinic's copy, else the bundled one)."""
+    return knowledge_path(FILE)
 
 
 def load_catalogue(path: Path | None = None, knowledge: Knowledge | None = None) -> Catalogue:

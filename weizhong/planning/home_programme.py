@@ -22,13 +22,9 @@ from typing import Any, Literal
 
 from weizhong.case import Case
 from weizhong.knowledge.hazards import hazard_ids
-from weizhong.knowledge.loader import (
-    KnowledgeError,
-    case_name_checker,
-    knowledge_dir,
-    load_knowledge,
-)
+from weizhong.knowledge.loader import KnowledgeError, case_name_checker, load_knowledge
 from weizhong.knowledge.predicates import Predicate, PredicateError, compile_predicate
+from weizhong.knowledge.registry import configuration, knowledge_path
 from weizhong.knowledge.tables import Table, read_toml
 
 MAX_EXERCISES = 4
@@ -147,7 +143,7 @@ def load_education(path: Path | None = None) -> dict[str, Education]:
 
 
 def load_library(path: Path | None = None) -> Library:
-    return _load_library(path or knowledge_dir() / "exercises.toml")
+    return _load_library(path or knowledge_path("exercises.toml"), configuration())
 
 
 def _selector(table: Table, exercises: dict[str, Exercise]) -> Selector:
@@ -206,7 +202,8 @@ def _rule(table: Table, exercises: dict[str, Exercise], conditions: set[str]) ->
 
 
 @cache
-def _load_library(path: Path) -> Library:
+def _load_library(path: Path, configured: str) -> Library:
+    """Cached by the knowledge setting too: the library is checked against the core knowledge."""
     top = read_toml(path, KnowledgeError)
     conditions = {c.id for c in load_knowledge().conditions}
     version = top.table("meta").text("version")

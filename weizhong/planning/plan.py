@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from weizhong.case import Case
+from weizhong.errors import InputError
 from weizhong.knowledge.atlas import load_atlas
 from weizhong.planning.home_programme import (
     MAX_EXERCISES,
@@ -27,7 +28,7 @@ MUSCLE_CONDITIONS = frozenset(("hamstring_tightness", "hip_flexor_tightness"))
 NO_CURRENT_REGIONS = frozenset(("chest", "upper_back", "neck", "head", "face", "upper_abdomen"))
 
 
-class PlanSettingError(ValueError):
+class PlanSettingError(InputError):
     """An impossible planning setting; the message names it and what is allowed."""
 
 

@@ -16,13 +16,9 @@ from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge.atlas import Atlas, ChannelRelations, load_atlas, load_relations
-from weizhong.knowledge.loader import (
-    KnowledgeError,
-    case_name_checker,
-    knowledge_dir,
-    load_knowledge,
-)
+from weizhong.knowledge.loader import KnowledgeError, case_name_checker, load_knowledge
 from weizhong.knowledge.predicates import Predicate, all_of, compile_predicate
+from weizhong.knowledge.registry import configuration, knowledge_path
 from weizhong.knowledge.tables import Table, read_toml
 from weizhong.planning.safety import major_vessel_points
 
@@ -76,11 +72,13 @@ class PrescriptionRules:
 
 def load_prescription_rules(path: Path | None = None) -> PrescriptionRules:
     """Read and check prescription.toml against the atlas and the conditions, once."""
-    return _load_prescription(path or knowledge_dir() / "prescription.toml")
+    return _load_prescription(path or knowledge_path("prescription.toml"), configuration())
 
 
 @cache
-def _load_prescription(path: Path) -> PrescriptionRules:
+def _load_prescription(path: Path, configured: str) -> PrescriptionRules:
+    """Cached by the knowledge setting too: the rules are checked against the atlas and the
+    core knowledge."""
     top = read_toml(path, KnowledgeError)
     atlas = load_atlas()
     knowledge = load_knowledge()

@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from weizhong.case import Case
+from weizhong.errors import InputError
 from weizhong.knowledge.atlas import MUSCLE_REGIONS, load_atlas
 from weizhong.knowledge.hazards import hazard_ids
-from weizhong.knowledge.loader import KnowledgeError, knowledge_dir, load_knowledge
+from weizhong.knowledge.loader import KnowledgeError, load_knowledge
+from weizhong.knowledge.registry import configuration, knowledge_path
 from weizhong.knowledge.tables import Table, read_toml
 from weizhong.reasoning.words import finding_label
 
@@ -50,7 +52,7 @@ INFLAMMATORY_ARTHRITIS = ("ankylosing_spondylitis", "rheumatoid_arthritis")
 SUPERFICIAL_CUN = 0.5  # bleeding_combination: "superficial needling only" (safety.toml)
 
 
-class OverrideError(ValueError):
+class OverrideError(InputError):
     """An override that cannot be accepted: unknown rule, no reason, or a rule that cannot yield."""
 
 
@@ -96,12 +98,12 @@ class SafetyLists:
 
 def load_safety_rules(path: Path | None = None) -> dict[str, SafetyRule]:
     """The safety rules' messages and sources (safety.toml), read once."""
-    return _load_safety(path or knowledge_dir() / "safety.toml")[0]
+    return _load_safety(path or knowledge_path("safety.toml"), configuration())[0]
 
 
 def load_safety_lists(path: Path | None = None) -> SafetyLists:
     """The lists the safety gates read (major vessels, deep trigger points, ...), read once."""
-    return _load_safety(path or knowledge_dir() / "safety.toml")[1]
+    return _load_safety(path or knowledge_path("safety.toml"), configuration())[1]
 
 
 def major_vessel_points() -> frozenset[str]:
@@ -119,7 +121,8 @@ def _pairs(table: Table, key: str) -> tuple[tuple[str, str], ...]:
 
 
 @cache
-def _load_safety(path: Path) -> tuple[dict[str, SafetyRule], SafetyLists]:
+def _load_safety(path: Path, configured: str) -> tuple[dict[str, SafetyRule], SafetyLists]:
+    """Cached by the knowledge setting too: the rules are checked against other files."""
     top = read_toml(path, KnowledgeError)
     rules = {}
     for ident, item in top.table("rule").data.items():

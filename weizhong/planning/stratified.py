@@ -26,13 +26,9 @@ from typing import Any, TypedDict
 
 from weizhong.case import Case
 from weizhong.knowledge.hazards import hazard_ids
-from weizhong.knowledge.loader import (
-    KnowledgeError,
-    case_name_checker,
-    knowledge_dir,
-    load_knowledge,
-)
+from weizhong.knowledge.loader import KnowledgeError, case_name_checker, load_knowledge
 from weizhong.knowledge.predicates import Predicate, PredicateError, compile_predicate
+from weizhong.knowledge.registry import configuration, knowledge_path
 from weizhong.knowledge.tables import Table, read_toml
 from weizhong.planning.home_programme import load_library
 
@@ -128,11 +124,12 @@ def _ids(table: Table, exercises: set[str], education: set[str]) -> tuple[tuple[
 
 def load_stratified_rules(path: Path | None = None) -> StratifiedRules:
     """The validated rules of stratified_care.toml, read once."""
-    return _load(path or knowledge_dir() / FILE)
+    return _load(path or knowledge_path(FILE), configuration())
 
 
 @cache
-def _load(path: Path) -> StratifiedRules:
+def _load(path: Path, configured: str) -> StratifiedRules:
+    """Cached by the knowledge setting too: the rules name exercises of the library."""
     top = read_toml(path, KnowledgeError, FILE)
     version = top.table("meta").text("version")
     library = load_library()

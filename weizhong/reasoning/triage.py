@@ -7,16 +7,20 @@ apply, and the independent trial in which it failed (Hancock 2008) is always sho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from weizhong.case import Case
 from weizhong.knowledge import Knowledge
-from weizhong.knowledge.loader import KnowledgeError, case_name_checker, knowledge_dir
-from weizhong.knowledge.predicates import Predicate, PredicateError, compile_predicate
-from weizhong.knowledge.tables import read_toml
+from weizhong.knowledge.records import Exclusion, RulePopulation
 from weizhong.reasoning.instruments import InstrumentError, score_instrument
+
+__all__ = [
+    "Exclusion",
+    "RulePopulation",
+    "manipulation_rule",
+    "rule_population",
+    "start_back",
+]
 
 
 def start_back(case: Case) -> dict[str, Any] | None:
@@ -35,68 +39,6 @@ def start_back(case: Case) -> dict[str, Any] | None:
     }
 
 
-@dataclass(frozen=True)
-class Exclusion:
-    id: str
-    label: str
-    predicate: Predicate
-
-
-@dataclass(frozen=True)
-class RulePopulation:
-    """Who the manipulation rule was validated in, and the trial that failed to confirm it."""
-
-    min_age: int
-    max_age: int
-    source: str
-    outside: tuple[Exclusion, ...]
-    validation: dict[str, str]
-
-
-def load_rule_population(knowledge: Knowledge, path: Path | None = None) -> RulePopulation:
-    """The [manipulation_rule.population] and [.validation] tables of triage.toml, read once."""
-    if path is None:  # asked once per case: found by knowledge object alone, with no Path built
-        known = _CONFIGURED.get(id(knowledge))
-        if known is None or known[0] is not knowledge:
-            population = load_rule_population(knowledge, knowledge_dir() / "triage.toml")
-            known = _CONFIGURED[id(knowledge)] = (knowledge, population)
-        return known[1]
-    key = (path, id(knowledge))
-    cached = _POPULATIONS.get(key)
-    if cached is None or cached[0] is not knowledge:
-        cached = _POPULATIONS[key] = (knowledge, _load_population(path, knowledge))
-    return cached[1]
-
-
-# Read once per knowledge object (Knowledge holds dicts, so it cannot be a functools.cache key):
-# by file, and for the configured file by knowledge object alone.
-_POPULATIONS: dict[tuple[Path, int], tuple[Knowledge, RulePopulation]] = {}
-_CONFIGURED: dict[int, tuple[Knowledge, RulePopulation]] = {}
-
-
-def _load_population(path: Path, knowledge: Knowledge) -> RulePopulation:
-    top = read_toml(path, KnowledgeError)
-    rule = top.table("manipulation_rule")
-    population = rule.table("population")
-    known = case_name_checker(knowledge)
-    outside = []
-    for entry in population.opt_tables("outside"):
-        entry.where = f"manipulation_rule.population.outside '{entry.data.get('id')}'"
-        try:
-            predicate = compile_predicate(entry.text("predicate"), known)
-        except PredicateError as error:
-            entry.fail(f"'predicate': {error}")
-        outside.append(Exclusion(entry.text("id"), entry.text("label"), predicate))
-    validation = rule.table("validation")
-    return RulePopulation(
-        min_age=population.integer("min_age"),
-        max_age=population.integer("max_age"),
-        source=population.text("source"),
-        outside=tuple(outside),
-        validation={"text": validation.text("text"), "source": validation.text("source")},
-    )
-
-
 def rule_population(
     case: Case, knowledge: Knowledge, population: RulePopulation | None = None
 ) -> dict[str, Any]:
@@ -105,7 +47,7 @@ def rule_population(
     ``applies`` is True inside, False outside (``outside`` says why), None when the age is not
     recorded (the one fact the population needs that an exam cannot leave out).
     """
-    population = population or load_rule_population(knowledge)
+    population = population or knowledge.manipulation_rule.population
     outside: list[dict[str, str]] = []
     age = case.view.get("age")
     if isinstance(age, int) and not population.min_age <= age <= population.max_age:
@@ -132,7 +74,7 @@ def rule_population(
 
 def manipulation_rule(case: Case, knowledge: Knowledge) -> dict[str, Any]:
     rule = knowledge.manipulation_rule
-    population = load_rule_population(knowledge)
+    population = rule.population
     criteria = []
     met = unknown = 0
     for criterion in rule.criteria:
