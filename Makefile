@@ -36,9 +36,11 @@ test: $(STAMP) $(BROWSER_STAMP)  ## the whole suite, end-to-end browser tests in
 test-postgres: $(STAMP) $(BROWSER_STAMP)  ## the whole suite again on this machine's PostgreSQL
 	DATABASE_URL=$$(scripts/postgres-ci.sh) $(BIN)/pytest
 
-lint: $(STAMP)  ## ruff everywhere; mypy --strict on the domain core
+lint: $(STAMP)  ## ruff everywhere; mypy --strict on the domain core; the import contracts
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check weizhong tests accuracy
 	$(BIN)/mypy --strict weizhong
+	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## figures: assessment, plans, handouts; the web app and CDS Hooks under load
 	$(BIN)/python bench/bench_assess.py; core=$$?; \
