@@ -1,0 +1,276 @@
+"""The commands that run or use the clinic web application. They set up Django first; the core
+commands never import it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+import orjson
+
+from weizhong.cli.common import EXIT_BAD_INPUT, UsageError
+from weizhong.i18n import _
+
+__all__ = ["add_web_commands"]
+
+
+def _django() -> None:
+    """Set up Django for the web commands (the core commands never import it)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weizhong.site.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _django()
+    from django.conf import settings
+
+    from weizhong.clinic.demo import DEMO_PASSWORDS, ensure_demo_clinic
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(_("data directory: {path}").format(path=settings.DATA_DIR))
+    print(_("database: {engine}").format(engine=engine))
+    print(_("migrating…"), flush=True)
+    _migrate()
+    if not args.no_demo and ensure_demo_clinic():
+        print(_("demo clinic created (a dozen patients with histories)"))
+    url = f"http://{args.host}:{args.port}/"
+    print()
+    print(_("weizhong is running at {url}").format(url=url))
+    if not args.no_demo:
+        for role, (user, password) in DEMO_PASSWORDS.items():
+            print(
+                _("  {role:<13} user {user:<8} password {password}").format(
+                    role=role.replace("_", " "), user=user, password=password
+                )
+            )
+    print(_("Stop with Ctrl-C."), flush=True)
+    command = [
+        sys.executable, "-m", "gunicorn", "weizhong.site.wsgi:application",
+        "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers),
+        "--access-logfile", "-" if args.access_log else "/dev/null", "--log-level", "warning",
+        "--timeout", "60",
+    ]  # fmt: skip
+    os.execvp(command[0], command)
+    return 0  # pragma: no cover - execvp does not return
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    if args.patients is not None and not 1 <= args.patients <= 1_000_000:
+        raise UsageError(_("--patients must be a whole number from 1 to 1000000"))
+    _django()
+    from django.core.management import call_command
+
+    _migrate()
+    if args.patients is None:
+        call_command("seed", demo=True)
+    else:
+        call_command("seed", patients=args.patients, clinic=args.clinic, seed=args.seed)
+    return 0
+
+
+def cmd_send_reminders(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("send_reminders", dry_run=args.dry_run)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["weizhong manage", *args.rest])
+    return 0
+
+
+def cmd_fhir_export(args: argparse.Namespace) -> int:
+    _django()
+    from weizhong.clinic import services
+    from weizhong.clinic.models import Patient
+    from weizhong.fhir import export_bundle
+
+    patient = Patient.objects.select_related("clinic").filter(pk=args.patient).first()
+    if patient is None:
+        raise UsageError(_("no patient with id {id}").format(id=args.patient))
+    bundle = export_bundle(services.patient_record(patient), base_url=args.base_url)
+    data = orjson.dumps(bundle, option=orjson.OPT_INDENT_2)
+    if args.output == "-":
+        sys.stdout.buffer.write(data + b"\n")
+    else:
+        with open(args.output, "wb") as handle:
+            handle.write(data)
+        print(_("wrote {n} resources to {path}").format(n=len(bundle["entry"]), path=args.output))
+    return 0
+
+
+def cmd_fhir_import(args: argparse.Namespace) -> int:
+    _django()
+    from weizhong.clinic import services
+    from weizhong.clinic.models import Clinic, Staff
+    from weizhong.fhir import FhirImportError, import_bundle
+
+    staff = Staff.objects.select_related("user", "clinic").filter(user__username=args.user).first()
+    if staff is None:
+        raise UsageError(_("no staff user '{user}'").format(user=args.user))
+    try:
+        with open(args.bundle, "rb") as handle:
+            bundle = orjson.loads(handle.read())
+    except (OSError, orjson.JSONDecodeError) as error:
+        message = _("cannot read {path}: {error}").format(path=args.bundle, error=error)
+        raise UsageError(message) from None
+    try:
+        imported = import_bundle(bundle)
+    except FhirImportError as error:
+        for issue in error.outcome["issue"]:
+            where = ", ".join(issue.get("expression") or [])
+            print(f"{where}: {issue['diagnostics']}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    clinic: Clinic = staff.clinic
+    patient, exam = services.import_patient(clinic, staff.user, imported)
+    print(_("imported patient {id} ({name}){exam}").format(
+        id=patient.pk, name=patient.full_name,
+        exam=_(", exam {id}").format(id=exam.pk) if exam else ""))  # fmt: skip
+    for note in imported.ignored:
+        print(_("  ignored: {note}").format(note=note))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    _migrate()
+    call_command("backup", **({"output": args.output} if args.output else {}))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command("restore", args.archive, yes=args.yes)
+    except CommandError as error:
+        print(f"weizhong: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command("audit_verify")
+    except CommandError as error:
+        print(f"weizhong: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def add_web_commands(sub: Any) -> None:
+    """The commands that run or use the clinic web application (they set up Django)."""
+    serve = sub.add_parser(
+        "serve",
+        help=_("run the clinic web application (migrates and seeds the demo clinic first)"),
+        description=_(
+            "Migrate the database, create the demo clinic once, and serve the clinic web "
+            "application with gunicorn. Data lives in WEIZHONG_DATA_DIR (SQLite) or in "
+            "DATABASE_URL (PostgreSQL)."
+        ),
+        epilog=_("examples:")
+        + "\n  weizhong serve\n  weizhong serve --port 9000 --no-demo"
+        + "\n  DATABASE_URL=postgres://weizhong@localhost/weizhong weizhong serve",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help=_("address to listen on"))
+    serve.add_argument("--port", type=int, default=8000, help=_("port (default 8000)"))
+    serve.add_argument("--workers", type=int, default=2, help=_("gunicorn workers (default 2)"))
+    serve.add_argument("--no-demo", action="store_true", help=_("do not create the demo clinic"))
+    serve.add_argument("--access-log", action="store_true", help=_("log every request"))
+    serve.set_defaults(func=cmd_serve)
+
+    seed = sub.add_parser(
+        "seed",
+        help=_("create the demo clinic, or a large realistic clinic for load tests"),
+        epilog=_("examples:") + "\n  weizhong seed\n  weizhong seed --patients 10000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    seed.add_argument("--patients", type=int, help=_("patients in a new load-test clinic"))
+    seed.add_argument("--clinic", default="Load-test clinic", help=_("its name"))
+    seed.add_argument("--seed", type=int, default=1, help=_("random seed"))
+    seed.set_defaults(func=cmd_seed)
+
+    reminders = sub.add_parser(
+        "send-reminders",
+        help=_("e-mail today's home programme to patients who asked for a reminder"),
+        epilog=_("example (daily, from cron):") + "\n  0 8 * * * weizhong send-reminders",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reminders.add_argument("--dry-run", action="store_true", help=_("count, send nothing"))
+    reminders.set_defaults(func=cmd_send_reminders)
+
+    fhir = sub.add_parser(
+        "fhir",
+        help=_("export a patient's record as a FHIR R4 Bundle, or import one"),
+        epilog=_("examples:")
+        + "\n  weizhong fhir export 12 -o patient-12.json"
+        + "\n  weizhong fhir import referral.json --user dr.lin",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fsub = fhir.add_subparsers(dest="fhir_command", metavar="ACTION", required=True)
+    export = fsub.add_parser("export", help=_("a patient's record as a Bundle (JSON)"))
+    export.add_argument("patient", type=int, help=_("the patient's id"))
+    export.add_argument("-o", "--output", default="-", help=_("file (default: standard output)"))
+    export.add_argument(
+        "--base-url", default="https://weizhong.example/fhir", help=_("base of fullUrl values")
+    )
+    export.set_defaults(func=cmd_fhir_export)
+    load = fsub.add_parser("import", help=_("a Bundle becomes a new patient with a case"))
+    load.add_argument("bundle", help=_("the Bundle (JSON file)"))
+    load.add_argument("--user", required=True, help=_("the clinician importing it"))
+    load.set_defaults(func=cmd_fhir_import)
+
+    backup = sub.add_parser(
+        "backup",
+        help=_("a checked backup of the clinic's database (SQLite or PostgreSQL)"),
+        epilog=_("example:") + "\n  weizhong backup --output /mnt/usb/weizhong",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backup.add_argument("--output", help=_("folder (default: the data dir's backups/)"))
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser(
+        "restore",
+        help=_("restore a backup after checking every checksum (stop the server first)"),
+        epilog=_("example:") + "\n  weizhong restore weizhong-backup-20261125T110000Z.tar --yes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    restore.add_argument("archive", help=_("the backup archive (.tar)"))
+    restore.add_argument("--yes", action="store_true", help=_("replace the patients there now"))
+    restore.set_defaults(func=cmd_restore)
+    audit = sub.add_parser("audit", help=_("the audit trail: verify its hash chain"))
+    asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = asub.add_parser("verify", help=_("check the chain; name the first broken link"))
+    verify.set_defaults(func=cmd_audit_verify)
+
+    manage = sub.add_parser(
+        "manage",
+        help=_("Django's manage.py (createsuperuser, migrate, shell, …)"),
+        epilog=_("example:") + "\n  weizhong manage migrate",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
