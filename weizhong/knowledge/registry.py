@@ -80,7 +80,7 @@ FILES: tuple[KnowledgeFile, ...] = (
     KnowledgeFile(
         "herbs.toml",
         "herbal formulas, their herbs, gates and interactions",
-        "weizhong.planning.herbs:load_catalogue",
+        "weizhong.planning.herb_catalogue:load_catalogue",
     ),
     KnowledgeFile(
         "exercises.toml",
