@@ -23,6 +23,7 @@ from weizhong.i18n import _
 from weizhong.knowledge import Knowledge, load_knowledge
 from weizhong.knowledge.instruments import InstrumentError, check_answers
 from weizhong.knowledge.records import SIDES, FindingDef
+from weizhong.numbers import number
 
 FORMAT = "weizhong.case/1"
 TOP_LEVEL = ("format", "id", "patient", "findings")
@@ -183,7 +184,7 @@ def _is_number(value: object) -> bool:
 
 def _range(d: FindingDef) -> str:
     def fmt(x: float | None) -> str:
-        return f"{x:g}" if x is not None else "?"
+        return f"{number(x)}" if x is not None else "?"
 
     return f"{fmt(d.minimum)}–{fmt(d.maximum)}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from weizhong.i18n import _
-from weizhong.reasoning.words import percent
+from weizhong.numbers import number, percent
 
 ROLE_WORDS = {
     "local": _("local"),
@@ -81,9 +81,9 @@ def render_plan(plan: dict[str, Any]) -> str:
     for point in acu["points"]:
         depth = point.get("depth_cun")
         span = (
-            f"{depth[0]:g}"
+            number(depth[0])
             if depth and depth[0] == depth[1]
-            else "–".join(f"{d:g}" for d in depth or ())
+            else "–".join(number(d) for d in depth or ())
         )
         depth_text = f"  {span} cun {point.get('angle', '')}" if depth else ""
         lines.append(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from weizhong.i18n import _
-from weizhong.reasoning.words import finding_label, percent, region_words
+from weizhong.numbers import percent
+from weizhong.reasoning.words import finding_label, region_words
 
 
 def _label(finding: str) -> str:

@@ -12,6 +12,7 @@ import orjson
 
 from weizhong.cli.common import EXIT_CONFIG, UsageError, emit, report_knowledge_error, show_help
 from weizhong.i18n import _, ngettext
+from weizhong.numbers import number
 
 if TYPE_CHECKING:
     from weizhong.knowledge.atlas import Point
@@ -251,8 +252,8 @@ def _render_point(point: Point) -> str:
         if point.who_page
         else _("WHO 2008 page not recorded")
     )
-    depth = _("{low:g}–{high:g} cun, {angle}").format(
-        low=point.depth_cun[0], high=point.depth_cun[1], angle=point.angle
+    depth = _("{low}–{high} cun, {angle}").format(
+        low=number(point.depth_cun[0]), high=number(point.depth_cun[1]), angle=point.angle
     )
     lines = [
         f"{point.code}  {point.pinyin}  {chars}  {point.english}",
@@ -269,10 +270,10 @@ def _render_point(point: Point) -> str:
         lines.append(_("caution ({kind}): {text}").format(kind=caution.kind, text=caution.text))
     if point.pregnancy:
         lines.append(_("pregnancy: {status}").format(status=point.pregnancy))
-    if point.organ_below:
+    if point.organ_below and point.depth_limit_cun is not None:
         lines.append(
-            _("over the {organ}: no deeper than {limit:g} cun").format(
-                organ=point.organ_below, limit=point.depth_limit_cun
+            _("over the {organ}: no deeper than {limit} cun").format(
+                organ=point.organ_below, limit=number(point.depth_limit_cun)
             )
         )
     if point.note:

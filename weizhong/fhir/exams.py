@@ -37,6 +37,7 @@ from weizhong.fhir.common import (
 )
 from weizhong.knowledge import Knowledge
 from weizhong.knowledge.records import SIDES, FindingDef
+from weizhong.numbers import percent
 
 # --------------------------------------------------------------------------- exams
 
@@ -238,9 +239,8 @@ def condition_resources(
 
 
 def _condition_note(entry: Mapping[str, Any]) -> str:
-    percent = round(100 * float(entry["probability"]))
     summary = entry.get("summary")
-    return summary or f"weizhong's assessment gives this {percent}%."
+    return summary or f"weizhong's assessment gives this {percent(float(entry['probability']))}."
 
 
 def flag_resources(

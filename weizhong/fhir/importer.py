@@ -35,6 +35,7 @@ from weizhong.fhir.codes import (
 )
 from weizhong.knowledge import Knowledge, load_knowledge
 from weizhong.knowledge.records import FindingDef
+from weizhong.numbers import number
 from weizhong.reasoning.instruments import (
     InstrumentError,
     instrument_definition,
@@ -580,7 +581,7 @@ def _score_outcome(entry: _Entry, instrument: str, state: _Import) -> JSON | Non
             "value",
             f"{entry.where}.{path}",
             f"{entry.label}: a {definition.short_name} score must be in "
-            f"{definition.score_min:g}–{definition.score_max:g}, not {score}.",
+            f"{number(definition.score_min)}–{number(definition.score_max)}, not {score}.",
         )
         return None
     return {

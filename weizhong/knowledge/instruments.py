@@ -21,6 +21,7 @@ from typing import Literal
 from weizhong.errors import InputError, KnowledgeError
 from weizhong.knowledge.registry import BUNDLED_DIR, ENVIRONMENT_VARIABLE, knowledge_path
 from weizhong.knowledge.tables import Table
+from weizhong.numbers import number
 
 __all__ = [
     "DATA_FILE",
@@ -420,8 +421,8 @@ def _check_score_range(
         expected = (sum(r.min for r in rules), sum(r.max for r in rules))
     if (score_min, score_max) != expected:
         table.fail(
-            f"score range {score_min:g}–{score_max:g} does not match the items and method "
-            f"'{method}' ({expected[0]:g}–{expected[1]:g})"
+            f"score range {number(score_min)}–{number(score_max)} does not match the items and "
+            f"method '{method}' ({number(expected[0])}–{number(expected[1])})"
         )
 
 
@@ -437,7 +438,7 @@ def _check_bands(table: Table, bands: tuple[Band, ...], lo: float, hi: float) ->
     if maxima != sorted(set(maxima)):
         table.fail("band 'max' values must rise strictly")
     if maxima[0] < lo or maxima[-1] != hi:
-        table.fail(f"bands must end at score_max {hi:g} (last max is {maxima[-1]:g})")
+        table.fail(f"bands must end at score_max {number(hi)} (last max is {number(maxima[-1])})")
     if len({b.label for b in bands}) != len(bands):
         table.fail("band labels must be unique")
 
@@ -453,7 +454,7 @@ def _subscale(table: Table, rules: list[AnswerRule], method: Method) -> Subscale
     else:
         expected = sum(rules[i - 1].max for i in items)
     if stated != expected:
-        table.fail(f"'max' {stated:g} does not match its items (expected {expected:g})")
+        table.fail(f"'max' {number(stated)} does not match its items (expected {number(expected)})")
     return Subscale(
         id=table.text("id"),
         name=table.text("name"),
@@ -652,8 +653,8 @@ def check_skipped(definition: InstrumentDefinition, skipped: list[int]) -> None:
 
 
 def fmt(value: float) -> str:
-    """A number as people write it: 7, 7.5, 0.25 (no trailing '.0')."""
-    return f"{value:g}"
+    """A number as people write it (:func:`weizhong.numbers.number`)."""
+    return number(value)
 
 
 def join_items(numbers: Iterable[int]) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from weizhong.knowledge.predicates import Check, Predicate
+from weizhong.numbers import number
 
 SIDES = ("left", "right")
 URGENCIES = ("emergency", "urgent", "soon")
@@ -69,8 +70,8 @@ class Population:
     def describe(self) -> str:
         low = 0.0 if self.age_min is None else self.age_min
         if self.age_max is None or self.age_max >= 120:
-            return f"{self.setting}, ages {low:g}+"
-        return f"{self.setting}, ages {low:g}–{self.age_max:g}"
+            return f"{self.setting}, ages {number(low)}+"
+        return f"{self.setting}, ages {number(low)}–{number(self.age_max)}"
 
 
 @dataclass(frozen=True)

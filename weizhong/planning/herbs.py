@@ -22,6 +22,7 @@ from typing import Any, Literal, TypedDict
 
 from weizhong.case import Case
 from weizhong.knowledge.predicates import Predicate
+from weizhong.numbers import number
 from weizhong.planning.herb_catalogue import (
     Catalogue,
     Formula,
@@ -144,7 +145,7 @@ def _check(formula: Formula, case: Case) -> list[HerbWarning]:
             message = message.replace("{herbs}", _names(formula.members(rule.group)))
         if ingredient is not None and rule.when is None:
             dose = formula.doses()[ingredient.herb.drug]
-            message += f" Typical dose in this formula: {dose:g} g a day."
+            message += f" Typical dose in this formula: {number(dose)} g a day."
         if result is None:
             assert rule.when is not None
             missing = ", ".join(_missing(rule.when, case)) or "a fact this rule reads"
@@ -241,11 +242,11 @@ def _merge(
         )
         if rule is not None and herb is not None and rule.when is None:
             doses = [(f.pinyin, f.doses().get(herb.drug, 0.0)) for f in formulas]
-            parts = " + ".join(f"{dose:g} g ({name})" for name, dose in doses)
+            parts = " + ".join(f"{number(dose)} g ({name})" for name, dose in doses)
             total = sum(dose for _, dose in doses)
             base = rule.message
             warning["message"] = (
-                f"{base} In the offered formulas together: {parts} = {total:g} g a day."
+                f"{base} In the offered formulas together: {parts} = {number(total)} g a day."
             )
         else:
             warning["message"] = f"{names}: {warning['message']}"
@@ -270,7 +271,7 @@ def _dose_totals(
         total = sum(dose for _, dose in parts)
         if total <= herb.max_daily_g:
             continue
-        named = " + ".join(f"{dose:g} g ({f.pinyin})" for f, dose in parts)
+        named = " + ".join(f"{number(dose)} g ({f.pinyin})" for f, dose in parts)
         out.append(
             HerbWarning(
                 id=rule.id,

@@ -26,6 +26,7 @@ from weizhong.knowledge.loader import KnowledgeError, case_name_checker, load_kn
 from weizhong.knowledge.predicates import Predicate, PredicateError, compile_predicate
 from weizhong.knowledge.registry import configuration, knowledge_path
 from weizhong.knowledge.tables import Table, read_toml
+from weizhong.numbers import number
 
 MAX_EXERCISES = 4
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -427,18 +428,18 @@ def dose_text(dose: dict[str, Any]) -> str:
     """'hold 30 s, 1 repetition; once a day, 5 days a week' from a dose table."""
     parts = []
     if dose.get("minutes"):
-        parts.append(f"{dose['minutes']:g} minutes")
+        parts.append(f"{number(dose['minutes'])} minutes")
     if dose.get("hold_s"):
-        parts.append(f"hold {dose['hold_s']:g} s")
+        parts.append(f"hold {number(dose['hold_s'])} s")
     if dose.get("reps"):
         reps = dose["reps"]
-        parts.append(f"{reps:g} repetition{'s' if reps != 1 else ''}")
+        parts.append(f"{number(reps)} repetition{'s' if reps != 1 else ''}")
     if dose.get("sets", 1) != 1:
-        parts.append(f"{dose['sets']:g} sets")
+        parts.append(f"{number(dose['sets'])} sets")
     per_day = dose.get("per_day", 1)
-    times = {1: "once", 2: "twice"}.get(per_day, f"{per_day:g} times")
+    times = {1: "once", 2: "twice"}.get(per_day, f"{number(per_day)} times")
     days = dose.get("days_per_week", 7)
-    return f"{', '.join(parts)}; {times} a day, {days:g} day{'' if days == 1 else 's'} a week"
+    return f"{', '.join(parts)}; {times} a day, {number(days)} day{'' if days == 1 else 's'} a week"
 
 
 def schedule(dose: dict[str, Any]) -> list[str]:

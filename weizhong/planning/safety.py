@@ -31,6 +31,7 @@ from weizhong.knowledge.hazards import hazard_ids
 from weizhong.knowledge.loader import KnowledgeError, load_knowledge
 from weizhong.knowledge.registry import configuration, knowledge_path
 from weizhong.knowledge.tables import Table, read_toml
+from weizhong.numbers import number
 from weizhong.reasoning.words import finding_label
 
 TRUNK_REGIONS = frozenset(("low_back", "sacrum", "lower_abdomen", "upper_abdomen"))
@@ -725,7 +726,7 @@ def _depth(gates: _Gates) -> None:
             muscles=", ".join(
                 dict.fromkeys(
                     f"{str(p['muscle']).replace('_', ' ')} "
-                    f"(≤ {caps[p['muscle']].depth_cun[1]:g} cun)"
+                    f"(≤ {number(caps[p['muscle']].depth_cun[1])} cun)"
                     for p in capped
                 )
             ),
@@ -741,4 +742,4 @@ def _depth(gates: _Gates) -> None:
 
 
 def _depth_note(code: str, point: Any) -> str:
-    return f"{code} ({point.organ_below}, ≤ {point.depth_limit_cun:g} cun)"
+    return f"{code} ({point.organ_below}, ≤ {number(point.depth_limit_cun)} cun)"

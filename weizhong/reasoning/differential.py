@@ -29,7 +29,8 @@ from weizhong.case import Case
 from weizhong.i18n import _
 from weizhong.knowledge import Knowledge
 from weizhong.knowledge.records import ConditionDef, EvidenceDef
-from weizhong.reasoning.words import percent, region_words
+from weizhong.numbers import percent
+from weizhong.reasoning.words import region_words
 
 
 @dataclass(slots=True)  # not frozen: frozen __init__ is slow on this hot path

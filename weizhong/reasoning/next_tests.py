@@ -24,8 +24,8 @@ from typing import Any
 from weizhong.case import Case
 from weizhong.i18n import _
 from weizhong.knowledge import Knowledge
+from weizhong.numbers import percent
 from weizhong.reasoning.differential import Reading
-from weizhong.reasoning.words import percent
 
 MAX_TESTS = 5
 _GAIN = itemgetter(0)  # a candidate's expected information gain

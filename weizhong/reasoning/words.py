@@ -1,17 +1,9 @@
-"""Small helpers for how numbers are said to clinicians."""
+"""Small helpers for how findings and regions are said to clinicians (numbers: weizhong.numbers)."""
 
 from __future__ import annotations
 
 from weizhong.knowledge import Knowledge, load_knowledge
-
-
-def percent(p: float) -> str:
-    """A probability as a clinician reads it: never a false 0% or 100%."""
-    if 0.0 < p < 0.005:
-        return "<1%"
-    if 0.995 < p < 1.0:
-        return ">99%"
-    return f"{p:.0%}"
+from weizhong.numbers import percent as percent  # re-exported: it was defined here
 
 
 def region_words(region: str) -> str:
