@@ -112,7 +112,6 @@ class Group:
     """Herbs sharing an action, each with a strength, and the rules for a formula holding one."""
 
     id: str
-    name: str
     strengths: Mapping[str, str]  # herb id -> "moderate" | "strong"
     interactions: tuple[Interaction, ...]
 
@@ -348,7 +347,8 @@ def _load_groups(table: dict[str, Any], herbs: Mapping[str, Herb], known: Known)
             )
             for n, r in enumerate(reader.opt_tables("interaction"), 1)
         )
-        groups.append(Group(ident, reader.text("name"), strengths, rules))
+        reader.text("name")  # required: it names the group for whoever edits the file
+        groups.append(Group(ident, strengths, rules))
     return groups
 
 

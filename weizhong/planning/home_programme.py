@@ -121,7 +121,6 @@ class Education:
 
 @dataclass(frozen=True)
 class Library:
-    version: str
     exercises: dict[str, Exercise]
     rules: tuple[ExerciseRule, ...]
     education: dict[str, Education]
@@ -207,7 +206,7 @@ def _load_library(path: Path, configured: str) -> Library:
     """Cached by the knowledge setting too: the library is checked against the core knowledge."""
     top = read_toml(path, KnowledgeError)
     conditions = {c.id for c in load_knowledge().conditions}
-    version = top.table("meta").text("version")
+    top.table("meta").text("version")  # the knowledge version digests the file itself
     phase = top.table("acute_phase")
     phase.where = "[acute_phase]"
     phase.citation()
@@ -282,7 +281,7 @@ def _load_library(path: Path, configured: str) -> Library:
             table.text("for_clinician"),
             table.text("source"),
         )
-    return Library(version, library, tuple(rules), education, acute_days)
+    return Library(library, tuple(rules), education, acute_days)
 
 
 # ------------------------------------------------------------------------------ choosing

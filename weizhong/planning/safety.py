@@ -73,7 +73,6 @@ class TriggerPointDepth:
     organ: str
     depth_cun: tuple[float, float]
     angle: str
-    like: str
 
 
 @dataclass(frozen=True)
@@ -156,7 +155,6 @@ def _load_safety(path: Path, configured: str) -> tuple[dict[str, SafetyRule], Sa
             table.text("organ"),
             (min(point.depth_cun[0], point.depth_limit_cun), point.depth_limit_cun),
             table.text("angle"),
-            like,
         )
     bleeding = top.table("bleeding")
     strain = top.table("acute_strain")
