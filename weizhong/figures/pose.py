@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Literal, get_args
 
+from weizhong.errors import KnowledgeError
+
 __all__ = [
     "LIMBS",
     "MUSCLES",
@@ -30,6 +32,8 @@ __all__ = [
     "Prop",
     "SegmentAngles",
     "default_angles",
+    "exercise_pose",
+    "load_exercise_library",
     "pose_from_table",
 ]
 
@@ -454,3 +458,26 @@ def pose_from_table(table: dict[str, object], where: str) -> Pose:
         arrows=tuple(arrows),
         props=tuple(props),
     )
+
+
+def exercise_pose(table: dict[str, object], exercise_id: str) -> Pose:
+    """The pose of an exercise in exercises.toml; a malformed one is a :class:`KnowledgeError`
+    naming the file, the exercise, the field and what is allowed (exit 78, not a crash)."""
+    where = f"exercise '{exercise_id}'"
+    try:
+        return pose_from_table(table, where)
+    except PoseError as error:
+        raise KnowledgeError(
+            "exercises.toml", where, f"pose: {error.field}: {error.problem}"
+        ) from None
+
+
+def load_exercise_library() -> object:
+    """The exercise library with every figure's pose checked: the loader the knowledge
+    registry names for exercises.toml, so ``knowledge check`` finds a pose that cannot be drawn."""
+    from weizhong.planning.home_programme import load_library
+
+    library = load_library()
+    for exercise in library.exercises.values():
+        exercise_pose(exercise.pose, exercise.id)
+    return library

@@ -170,9 +170,9 @@ def handout_html(
 
 def _card(exercise: Any, item: dict[str, Any]) -> str:
     from weizhong.figures.exercise_svg import render_pose_svg
-    from weizhong.figures.pose import pose_from_table
+    from weizhong.figures.pose import exercise_pose
 
-    pose = pose_from_table(exercise.pose, f"exercise '{exercise.id}'")
+    pose = exercise_pose(exercise.pose, exercise.id)
     svg = render_pose_svg(pose, exercise.name, exercise.feel, ident=f"fig-{exercise.id}")
     svg = svg[svg.index("<svg") :]  # drop the XML declaration inside HTML
     svg = re.sub(r'width="[^"]*" height="[^"]*"', 'width="66mm" height="42.9mm"', svg, count=1)
@@ -217,10 +217,10 @@ def handout_pdf(html: str) -> bytes:
 def card_figure(exercise_id: str) -> str:
     """An exercise's figure as inline SVG that scales to its container (the portal's cards)."""
     from weizhong.figures.exercise_svg import render_pose_svg
-    from weizhong.figures.pose import pose_from_table
+    from weizhong.figures.pose import exercise_pose
 
     exercise = load_exercises()[exercise_id]
-    pose = pose_from_table(exercise.pose, f"exercise '{exercise.id}'")
+    pose = exercise_pose(exercise.pose, exercise.id)
     svg = render_pose_svg(pose, exercise.name, exercise.feel, ident=f"fig-{exercise.id}")
     svg = svg[svg.index("<svg") :]
     return re.sub(r'width="[^"]*" height="[^"]*"', 'width="100%"', svg, count=1)

@@ -85,7 +85,7 @@ FILES: tuple[KnowledgeFile, ...] = (
     KnowledgeFile(
         "exercises.toml",
         "the home-exercise library, its rules and education",
-        "weizhong.planning.home_programme:load_library",
+        "weizhong.figures.pose:load_exercise_library",  # the library, each figure's pose too
     ),
     KnowledgeFile(
         "stratified_care.toml",
