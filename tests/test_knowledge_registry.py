@@ -74,6 +74,19 @@ def test_every_loader_in_the_registry_can_be_imported_and_loads_the_bundled_file
     assert check_all() == []
 
 
+def test_knowledge_check_says_which_files_it_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["knowledge", "check", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] is True and out["checked"] == [entry.name for entry in FILES]
+    assert main(["knowledge", "check"]) == 0
+    text = capsys.readouterr().out
+    assert "all files valid" in text
+    assert (
+        "also checked: stratified_care.toml, hazards.toml, billing.toml, fhir_codes.toml, atlas"
+        in text
+    )
+
+
 def test_a_clinic_copy_overrides_the_bundled_file_and_only_that_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -136,7 +136,7 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
     from weizhong.knowledge import load_knowledge
     from weizhong.knowledge.atlas import load_atlas
     from weizhong.knowledge.instruments import instrument_ids
-    from weizhong.knowledge.registry import check_all
+    from weizhong.knowledge.registry import FILES, check_all
 
     problems = check_all()  # every registered file, each by its own loader
     if problems:
@@ -170,6 +170,7 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
                 "ok": True,
                 "version": knowledge.version,
                 "files": knowledge.file_versions,
+                "checked": [entry.name for entry in FILES],
                 "counts": counts,
             },
             sys.stdout,
@@ -178,6 +179,9 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
     print(_("knowledge {version}: all files valid").format(version=knowledge.version))
     for name, version in knowledge.file_versions.items():
         print(f"  {name + '.toml':<18} " + _("version {version}").format(version=version))
+    versioned = {f"{name}.toml" for name in knowledge.file_versions}
+    others = [entry.name for entry in FILES if entry.name not in versioned]
+    print("  " + _("also checked: {names}").format(names=", ".join(others)))
     for name, count in counts.items():
         print(f"  {count:>6}  {name.replace('_', ' ')}")
     return 0
