@@ -16,12 +16,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
-from weizhong.cli import build_parser
+from weizhong.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -240,3 +241,23 @@ def test_the_link_check_sees_links(tmp_path: Path) -> None:
     page.write_text("See [x](other.md#a-b), ![y](img/y.png) and `[z](not-a-link.md)`.\n")
     assert list(_links(page)) == ["other.md#a-b", "img/y.png"]
     assert _anchor("A b: `c`") == "a-b-c"
+
+
+@pytest.mark.django_db
+def test_the_demo_sign_ins_in_the_readme_work(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`weizhong seed` makes the demo clinic `make run` makes; the README's sign-ins open it."""
+    readme = (ROOT / "README.md").read_text()
+    head = readme[: readme.index("\n## ")]
+    sign_ins = re.findall(r"`([a-z.]+)`\s+(?:with the password|/)\s+`([a-z-]+)`", head)
+    assert len(sign_ins) == 3  # clinician, front desk, administrator
+    assert main(["seed"]) == 0
+    capsys.readouterr()
+    for user, password in sign_ins:
+        answer = client.post("/login/", {"username": user, "password": password})
+        assert answer.status_code == 302, user  # a wrong password shows the form again (200)
+        assert not answer["Location"].startswith("/login/?"), user
+        client.logout()
+    wrong = client.post("/login/", {"username": "dr.lin", "password": "not-the-password"})
+    assert wrong.status_code == 200
