@@ -203,6 +203,11 @@ def test_every_api_operation_is_in_the_api_page() -> None:
     assert sorted(operations - documented) == []
 
 
+@pytest.mark.skipif(
+    sys.version_info[:2] != (3, 11),
+    reason="docs/cli.md is generated with Python 3.11 (CI's); later argparse lays out help "
+    "differently (3.13: '-o, --output OUTPUT'). The heading test below runs everywhere.",
+)
 def test_the_cli_reference_is_what_cog_generates_now() -> None:
     """Fails when a command, an option or a help text changed.
 
