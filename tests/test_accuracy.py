@@ -88,3 +88,23 @@ def test_the_published_figures_are_those_of_todays_knowledge() -> None:
     text = DOC.read_text(encoding="utf-8")
     published = START + text.split(START, 1)[1].split(END, 1)[0] + END
     assert published == expected, "run `make accuracy` and commit docs/accuracy.md"
+
+
+def test_every_rule_the_mimics_table_names_exists() -> None:
+    """docs/accuracy.md says how each mimic is modelled; each rule it names must be a real rule
+    (a rename or a deletion fails here, not silently in the docs)."""
+    import re
+
+    from weizhong.knowledge.hazards import rule_index
+
+    text = DOC.read_text(encoding="utf-8")
+    table = text.split("## The mimics", 1)[1].split("\n## ", 1)[0]
+    named: list[tuple[str, str]] = []
+    for cell in re.findall(r"^\|[^|]+\|[^|]+\|([^|]+)\|$", table, re.M):
+        file = ""
+        for name in re.findall(r"`([a-z_]+:)?([a-z0-9_]+)`", cell):
+            file = name[0].rstrip(":") or file
+            named.append((file, name[1]))
+    assert len(named) >= 20
+    missing = [f"{file}:{rule}" for file, rule in named if rule not in rule_index(file)]
+    assert missing == []

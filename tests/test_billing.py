@@ -549,21 +549,89 @@ def test_an_invalid_npi_is_refused() -> None:
         superbill(visit(), ANA, replace(LEE, npi="1234567890"), SELF)
 
 
-def test_codes_are_normalised_and_unknown_valid_codes_pass_quietly() -> None:
+def test_codes_are_normalised_and_any_billable_code_of_the_code_set_passes_quietly() -> None:
     bill = bill_for(visit(acupuncture_minutes=15, diagnoses=("m5450", "Z00.00")), COMMERCIAL)
     assert [(d["code"], d["pointer"]) for d in bill["diagnoses"]] == [
         ("M54.50", "A"),
         ("Z00.00", "B"),
     ]
-    assert bill["diagnoses"][1]["description"] == ""
+    # Z00.00 is not in billing.toml: its official title comes from the code set.
+    assert bill["diagnoses"][1]["description"].startswith("Encounter for general adult medical")
     assert bill["warnings"] == []
 
 
-def test_descriptions_come_from_billing_toml_with_the_7th_character() -> None:
+def test_every_code_is_shown_with_its_official_title_7th_character_included() -> None:
     bill = bill_for(visit(diagnoses=("S76.312A",)), patient=replace(ANA, side="left"))
-    assert bill["diagnoses"][0]["description"].endswith(
-        "left thigh, initial encounter (active treatment)"
+    assert bill["diagnoses"][0]["description"] == (
+        "Strain of muscle, fascia and tendon of the posterior muscle group at thigh level, "
+        "left thigh, initial encounter"
     )
+
+
+# ------------------------------------------ the official ICD-10-CM code set (issue 14)
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("M54", "is a heading in ICD-10-CM FY2026"),
+        ("M51.36", "is a heading in ICD-10-CM FY2026"),  # a heading since FY2025
+        ("S33.6", "S33.6XXA (Sprain of sacroiliac joint, initial encounter)"),
+        ("M54.99", "is not a code of ICD-10-CM FY2026"),
+        ("M54.58", "is not a code of ICD-10-CM FY2026"),  # invented, in a category we use
+        ("M62.88", "is not a code of ICD-10-CM FY2026"),
+        ("G57.14", "is not a code of ICD-10-CM FY2026"),
+    ],
+)
+def test_headings_and_invented_codes_are_refused_naming_the_code_set(code: str, says: str) -> None:
+    with pytest.raises(BillingError) as error:
+        bill_for(visit(diagnoses=(code,)))
+    (problem,) = error.value.problems
+    assert problem.field == "diagnoses[0]"
+    assert says in problem.message
+
+
+def test_a_retired_heading_lists_every_billable_code_under_it() -> None:
+    with pytest.raises(BillingError) as error:
+        bill_for(visit(diagnoses=("M99.0",)))
+    message = error.value.problems[0].message
+    assert all(f"M99.0{n}" in message for n in range(10))  # M99.06-M99.09 were once left out
+
+
+def test_every_code_billing_toml_names_is_billable_in_the_code_set() -> None:
+    from weizhong.billing import icd10cm
+
+    rules = billing_rules()
+    named = set(rules.diagnoses) | {c for s in rules.suggestions for c in s.code_for(None)}
+    named |= {c for s in rules.suggestions for side in ("left", "right") for c in s.code_for(side)}
+    named |= {c for item in rules.not_billable.values() for c in item.use}
+    families = {f.prefix for f in rules.seventh_characters}
+    for code in sorted(named):
+        if any(code.startswith(prefix) for prefix in families) and len(code) == 7:
+            code = f"{code}A"  # a family code: billable with its 7th character
+        assert icd10cm.is_billable(code), code
+    for heading, item in rules.not_billable.items():
+        assert not icd10cm.is_billable(heading), heading
+        official = icd10cm.billable_under(heading)
+        if official:
+            assert set(item.use) == set(official), heading
+
+
+def test_the_installed_code_set_is_the_release_we_name() -> None:
+    import tomllib
+
+    from weizhong.billing import icd10cm
+    from weizhong.knowledge.loader import DATA_DIR
+
+    assert icd10cm.package_version().startswith(icd10cm.PACKAGE_SERIES + ".")
+    with (DATA_DIR / "billing.toml").open("rb") as handle:
+        assert tomllib.load(handle)["meta"]["icd10cm"] == icd10cm.RELEASE
+
+
+def test_radiculopathy_is_suggested_as_m54_16_unless_a_disc_disorder_is_documented() -> None:
+    from weizhong.billing.diagnoses import suggestions
+
+    (primary, *rest) = suggestions("lumbar_radiculopathy", None, 60, billing_rules())
+    assert (primary["code"], primary["role"]) == ("M54.16", "primary")
+    assert any(s["code"] == "M51.16" and "disc" in s["label"] for s in rest)
 
 
 def test_every_code_of_the_clinical_reference_has_a_description() -> None:
@@ -636,7 +704,7 @@ def suggested(condition: str, side: str | None = None, onset: int | None = None)
 
 
 def test_radiculopathy_suggests_the_disc_and_the_non_disc_codes() -> None:
-    assert suggested("lumbar_radiculopathy") == [("M51.16", "primary"), ("M54.16", "alternative")]
+    assert suggested("lumbar_radiculopathy") == [("M54.16", "primary"), ("M51.16", "alternative")]
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,17 @@ def test_it_does_not_offer_du_huo_ji_sheng_tang_for_back_pain_of_three_weeks() -
     assert all(DHJST not in w["formulas"] for w in proposal["warnings"])
 
 
+def test_it_does_not_offer_du_huo_ji_sheng_tang_when_the_chart_shows_no_back_pain() -> None:
+    # Issue 16: the chronic back-pain formula was offered for groin pain alone (a hip problem).
+    groin_only = {"format": "weizhong.case/1", "patient": {"age": 36, "sex": "male"},
+                  "findings": {"onset_days": 400, "pain_regions": ["groin_right"]}}  # fmt: skip
+    proposal = propose(validate_case(groin_only))
+    assert DHJST not in offered(proposal)
+    with_back = copy.deepcopy(groin_only)
+    with_back["findings"]["pain_regions"] = ["groin_right", "low_back"]
+    assert DHJST in offered(propose(validate_case(with_back)))
+
+
 def test_it_offers_shao_yao_gan_cao_tang_for_hamstring_trigger_points() -> None:
     assert SYGCT in offered(propose(runner(onset_days=21)))
 

@@ -567,3 +567,41 @@ def test_property_exercises_follow_the_exam(
         assert "hip_flexor_half_kneeling" in chosen or (
             "hip_flexor_stretch_for_positive_thomas_iliopsoas" in unmet
         )
+
+
+# ------------------------------------------------------------ the handout's pages (issue 13)
+def _programme_pdf(count: int, **kwargs: Any) -> tuple[str, PdfReader]:
+    """A handout with the first `count` exercises of the library (as a clinician may add)."""
+    from weizhong.planning.home_programme import exercise_item
+
+    plan = make_plan(make_case(HAMSTRINGS, {"age": 35}))
+    items = [exercise_item(e, []) for e in list(load_exercises().values())[:count]]
+    plan["exercises"] = items
+    html = handout_html(plan, {"exercises": items}, "Riverside Acupuncture", **kwargs)
+    from weasyprint import HTML
+
+    return html, PdfReader(io.BytesIO(HTML(string=html).write_pdf()))
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6])
+def test_the_handout_fills_its_pages_and_never_needs_a_third(count: int) -> None:
+    html, reader = _programme_pdf(count)
+    assert len(reader.pages) <= 2
+    # No empty card: one card per exercise.
+    assert html.count("class='card'") == count
+    if len(reader.pages) == 2:
+        # The first page is filled with cards before any moves on (it was once half empty).
+        first = reader.pages[0].extract_text()
+        names = [e.name for e in list(load_exercises().values())[:count]]
+        assert sum(name in first for name in names) >= min(3, count)
+
+
+def test_the_handout_names_the_patient_and_writes_the_date_in_words() -> None:
+    import datetime as dt
+
+    _html, reader = _programme_pdf(2, patient_name="Mei Lin Chen", today=dt.date(2026, 3, 4))
+    text = reader.pages[0].extract_text()
+    assert "For Mei Lin Chen" in text
+    assert "4 March 2026" in text and "2026-03-04" not in text
+    clinic_format, _ = _programme_pdf(1, date_text="04/03/2026")
+    assert "prepared on 04/03/2026" in clinic_format

@@ -32,7 +32,13 @@ def test_a_sign_of_an_unmodelled_cause_withholds_the_leading_conditions_points()
     plan = make_plan(make_case(CALF_ONLY, {"age": 40}))
     assert plan["fit"]["status"] == "poor"
     assert "poor_fit_no_condition_points" in _ids(plan)
-    assert [p for p in plan["acupuncture"]["points"] if p.get("for")] == []
+    # Issue 16: nothing at all is proposed until the named cause has been examined for.
+    assert plan["status"] == "screen_first"
+    assert plan["acupuncture"]["points"] == []
+    assert plan["acupuncture"]["electrostimulation"] is None
+    assert plan["herbs"] == [] and plan["exercises"] == []
+    assert plan["office_care"]["manipulation"]["suitability"] == "not suitable"
+    assert plan["office_care"]["hands_on_withheld"]
     assert any(
         p["withheld_by"] == "poor_fit_no_condition_points" for p in plan["acupuncture"]["withheld"]
     )
@@ -44,6 +50,7 @@ def test_the_poor_fit_gate_can_be_overridden_with_a_reason() -> None:
     )
     plan = make_plan(make_case(CALF_ONLY, {"age": 40}), overrides=overrides)
     assert [o["rule"] for o in plan["overrides"]] == ["poor_fit_no_condition_points"]
+    assert plan["status"] == "treat"
     assert not any(
         p["withheld_by"] == "poor_fit_no_condition_points" for p in plan["acupuncture"]["withheld"]
     )

@@ -222,10 +222,35 @@ def test_an_unknown_age_leaves_a_positive_rule_undecided() -> None:
     assert "age" in result["office_care"]["manipulation"]["why"]
 
 
+def test_the_childs_rule_does_not_apply_when_the_chart_shows_no_low_back_pain() -> None:
+    # Issue 16: a groin-only (hip) picture was told manipulation was "undecided".
+    findings = {**MANIPULATION_CANDIDATE, "pain_regions": ["groin_right", "buttock_right"]}
+    care = plan(findings, {"age": 36})["office_care"]["manipulation"]
+    assert care["suitability"] == "not applicable"
+    assert [o["id"] for o in care["population"]["outside"]] == ["no_low_back_pain"]
+    assert "no low back or sacral pain" in care["why"]
+    with_back = plan({**findings, "pain_regions": ["low_back", "buttock_right"]}, {"age": 36})
+    assert with_back["office_care"]["manipulation"]["suitability"] == "likely to help"
+
+
 def test_a_minor_is_never_told_manipulation_is_likely_to_help_even_with_an_override() -> None:
-    overrides = {"manipulation_minor": "parents asked, discussed risks at length"}
+    overrides = {
+        "manipulation_minor": "parents asked, discussed risks at length",
+        # The poor fit of a minor (adult priors) is overridden too, so the minor rule alone decides.
+        "poor_fit_no_condition_points": "nerve roots examined, normal; no spondylolysis signs",
+    }
     care = plan(MANIPULATION_CANDIDATE, {"age": 16}, overrides=overrides)["office_care"]
     assert care["manipulation"]["suitability"] == "not applicable"
+
+
+def test_a_minor_gets_no_treatment_until_the_poor_fit_is_examined() -> None:
+    # Issue 16: the priors are for adults, so a minor's picture is a poor fit; the tool says to
+    # examine the nerve root first and proposes nothing until then.
+    result = plan(MANIPULATION_CANDIDATE, {"age": 16})
+    assert result["status"] == "screen_first"
+    assert result["acupuncture"]["points"] == [] and result["herbs"] == []
+    assert result["office_care"]["manipulation"]["suitability"] == "not suitable"
+    assert "poor_fit_no_condition_points" in warning_ids(result)
 
 
 # ------------------------------------------------------------------ acute strain (HZ-05)

@@ -106,6 +106,25 @@ def test_belly_and_back_pain_in_an_older_smoker_waits_for_the_abdomen_to_be_felt
     assert young["status"] == "treat"
 
 
+def test_back_pain_alone_in_an_older_man_with_vascular_disease_waits_for_the_abdomen() -> None:
+    # Issue 16: a 73-year-old man with hypertension and heart disease whose "mechanical" back
+    # pain was a 10 cm aneurysm got a needling plan (no belly pain, so no palpation gate).
+    findings = {"onset_days": 400, "pain_regions": ["low_back"], "smoker": False}
+    vascular = {"age": 73, "sex": "male", "conditions": ["hypertension", "heart_disease"]}
+    plan = _plan(findings, vascular)
+    assert plan["status"] == "screen_first"
+    assert plan["acupuncture"]["points"] == []
+    (warning,) = [w for w in plan["warnings"] if w["id"] == "aaa_palpate_first"]
+    assert warning["message"].startswith("Back pain at 73 (a man of 65 or over with heart disease")
+    assert "pulsatile_abdominal_mass" in {q["finding"] for q in plan["questions"]}
+    felt = _plan({**findings, "pulsatile_abdominal_mass": False}, vascular)
+    assert "aaa_palpate_first" not in {w["id"] for w in felt["warnings"]}
+    # No vascular risk, a woman, or under 65: no gate.
+    for patient in ({"age": 73, "sex": "male"}, {**vascular, "sex": "female"},
+                    {**vascular, "age": 60}):  # fmt: skip
+        assert "aaa_palpate_first" not in {w["id"] for w in _plan(findings, patient)["warnings"]}
+
+
 def test_a_held_plan_names_the_rule_that_holds_it() -> None:
     """The herbs and the electro note of a plan held for the INR or the abdomen name that
     gate, not the cauda equina questions (they once always did)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import TypedDict
 
+from weizhong.billing import icd10cm
 from weizhong.billing.model import (
     SIDES,
     BillingError,
@@ -48,7 +49,11 @@ def _seventh(code: str, rules: BillingRules) -> SeventhCharacter | None:
 
 
 def describe(code: str, rules: BillingRules) -> str:
-    """Our short description of a code, with the meaning of its 7th character; "" if unknown."""
+    """The official title of a code (ICD-10-CM code set); for a code the set lacks, our short
+    description, with the meaning of its 7th character; "" if unknown."""
+    official = icd10cm.title(code)
+    if official:
+        return official
     family = _seventh(code, rules)
     if family and len(code) == 8 and code[-1] in family.characters:
         known = rules.diagnoses.get(code[:-1])
@@ -97,10 +102,10 @@ def check_diagnoses(
             continue
         retired = rules.not_billable.get(code)
         if retired:
+            # The replacements come from the code set itself when it still has the heading.
+            use = icd10cm.billable_under(code) or retired.use
             problems.append(
-                BillingProblem(
-                    field, f"{code} is {retired.reason}; use {_either(retired.use)} instead"
-                )
+                BillingProblem(field, f"{code} is {retired.reason}; use {_either(use)} instead")
             )
             continue
         family = _seventh(code, rules)
@@ -125,6 +130,24 @@ def check_diagnoses(
                     )
                 )
                 continue
+        if not icd10cm.is_known(code):
+            problems.append(
+                BillingProblem(
+                    field,
+                    f"{code} is not a code of {icd10cm.RELEASE}: check it against the code set "
+                    "(for example M54.50, low back pain, unspecified)",
+                )
+            )
+            continue
+        if not icd10cm.is_billable(code):
+            problems.append(
+                BillingProblem(
+                    field,
+                    f"{code} ({icd10cm.title(code)}) is a heading in {icd10cm.RELEASE}, not a "
+                    f"billable code: use {_listed(icd10cm.billable_under(code))}",
+                )
+            )
+            continue
         if code in seen:
             problems.append(
                 BillingProblem(field, f"{code} is already listed as diagnoses[{seen[code]}]")
@@ -136,6 +159,13 @@ def check_diagnoses(
     for pointer, row in zip(POINTERS, rows, strict=False):
         row["pointer"] = pointer
     return rows, problems, notices
+
+
+def _listed(codes: tuple[str, ...], most: int = 8) -> str:
+    """Billable codes with their official titles, the first `most` of them."""
+    shown = [f"{c} ({icd10cm.title(c)})" for c in codes[:most]]
+    more = len(codes) - most
+    return _either(tuple(shown)) + (f", or one of {more} more" if more > 0 else "")
 
 
 def _either(codes: tuple[str, ...]) -> str:

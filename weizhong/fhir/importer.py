@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from weizhong.case import CaseError, validate_case
 from weizhong.errors import InputError
 from weizhong.fhir.codes import (
+    CONDITION_VERIFICATION,
     DEVICE_SYSTEM,
     FINDING_ITEM_SYSTEM,
     FINDING_SYSTEM,
@@ -46,6 +47,19 @@ from weizhong.reasoning.instruments import (
 JSON = dict[str, Any]
 BUNDLE_TYPES = ("collection", "transaction", "batch", "searchset", "document")
 CURRENT_MEDICATION = ("active", "intended", "on-hold")
+# What may be relied on (issue 14): results that are final, amended or corrected, and preliminary
+# ones marked as such; registered, cancelled, entered-in-error and unknown results are ignored.
+RELIABLE_OBSERVATION = ("final", "amended", "corrected")
+PRELIMINARY = "preliminary"
+RELIABLE_RESPONSE = ("completed", "amended")
+# The field of each resource type that names whose data it is.
+SUBJECT_FIELD = {
+    "Observation": "subject",
+    "QuestionnaireResponse": "subject",
+    "Condition": "subject",
+    "MedicationStatement": "subject",
+    "Device": "patient",
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,15 @@ class ImportResult:
     findings: dict[str, Any]
     outcomes: list[dict[str, Any]]
     ignored: list[str] = field(default_factory=list)
+    # Findings read from preliminary results: used, and to be shown as preliminary.
+    preliminary: list[str] = field(default_factory=list)
+
+    def outcome(self) -> JSON:
+        """An R4 OperationOutcome listing, as information, everything that was not relied on."""
+        return _operation_outcome(
+            [_Issue("informational", f"Ignored: {text}", "Bundle") for text in self.ignored],
+            severity="information",
+        )
 
 
 class FhirImportError(InputError):
@@ -113,10 +136,16 @@ class _Import:
     """The state of one import: the problems found so far and what was read."""
 
     knowledge: Knowledge
+    lenient: bool = False
     issues: list[_Issue] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
 
     def problem(self, code: str, expression: str, diagnostics: str) -> None:
+        # Leniently (decision support), a resource that cannot be read is set aside and listed,
+        # so one malformed resource never hides a red flag found in another.
+        if self.lenient and expression.startswith("Bundle.entry["):
+            self.ignored.append(f"{diagnostics} (not read)")
+            return
         self.issues.append(_Issue(code, diagnostics, expression))
 
 
@@ -445,16 +474,31 @@ def _latest_exam(found: list[_Finding], state: _Import) -> list[_Finding]:
                 "exam's findings are imported"
             )
     seen: dict[str, _Finding] = {}
+    unique: list[_Finding] = []
     for f in keep:
-        if f.name in seen:
+        first = seen.get(f.name)
+        if first is None:
+            seen[f.name] = f
+            unique.append(f)
+        elif first.value == f.value:  # the same result sent twice: read once
+            state.ignored.append(
+                f"{f.entry.label}: finding '{f.name}' repeats entry {first.entry.index}"
+            )
+        elif state.lenient and isinstance(f.value, bool) and isinstance(first.value, bool):
+            # Decision support keeps the alarming answer when two results disagree.
+            seen[f.name] = unique[unique.index(first)] = first if first.value else f
+            state.ignored.append(
+                f"{f.entry.label}: finding '{f.name}' disagrees with entry {first.entry.index}; "
+                "the positive answer is kept"
+            )
+        else:
             state.problem(
                 "invalid",
                 f.entry.where,
                 f"{f.entry.label}: finding '{f.name}' is recorded twice for the same exam "
-                f"(also in entry {seen[f.name].entry.index}).",
+                f"(also in entry {first.entry.index}).",
             )
-        seen[f.name] = f
-    return keep
+    return unique
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -657,9 +701,54 @@ def _read_observation(
         read.outcomes.append(outcome)
 
 
-def _read_entries(entries: Sequence[_Entry], refs: Mapping[str, int], state: _Import) -> _Read:
+def _about_someone_else(entry: _Entry, patient: set[str]) -> str | None:
+    """Why the resource is about another patient, or None when it is about this one (or says
+    nothing, which in a one-patient bundle means this one)."""
+    name = SUBJECT_FIELD.get(entry.resource["resourceType"])
+    subject = entry.resource.get(name) if name else None
+    reference = subject.get("reference") if isinstance(subject, Mapping) else None
+    if not isinstance(reference, str) or not patient:
+        return None
+    tail = "/".join(reference.rstrip("/").split("/")[-2:])
+    if reference in patient or tail in patient:
+        return None
+    return f"{entry.label}: its {name} is {reference}, not this bundle's patient"
+
+
+def _not_relied_on(entry: _Entry, patient: set[str]) -> str | None:
+    """Why a resource may not be relied on (status, subject), or None when it may."""
+    resource = entry.resource
+    kind = resource["resourceType"]
+    status = resource.get("status")
+    if kind == "Observation" and status not in (*RELIABLE_OBSERVATION, PRELIMINARY):
+        return (
+            f"{entry.label}: status '{status}' (only final, amended, corrected or preliminary "
+            "results are used)"
+        )
+    if kind == "QuestionnaireResponse" and status not in RELIABLE_RESPONSE:
+        return f"{entry.label}: status '{status}' (only completed or amended answers are used)"
+    if kind == "Condition":
+        verification = _code_in(resource.get("verificationStatus"), CONDITION_VERIFICATION)
+        if verification and verification[1] in ("entered-in-error", "refuted"):
+            return f"{entry.label}: verification status '{verification[1]}'"
+    if kind == "Device" and status in ("inactive", "entered-in-error"):
+        return f"{entry.label}: status '{status}' (not in the patient now)"
+    return _about_someone_else(entry, patient)
+
+
+def _read_entries(
+    entries: Sequence[_Entry], refs: Mapping[str, int], state: _Import, patient: set[str]
+) -> _Read:
     read = _Read()
     scored: set[str] = set()
+    relied = []
+    for entry in entries:
+        is_patient = entry.resource["resourceType"] == "Patient"
+        if why := None if is_patient else _not_relied_on(entry, patient):
+            state.ignored.append(why)
+        else:
+            relied.append(entry)
+    entries = relied
     for entry in entries:  # questionnaire responses first: observations may derive from them
         if entry.resource["resourceType"] == "QuestionnaireResponse":
             outcome = _questionnaire_outcome(entry, state)
@@ -731,6 +820,19 @@ def _checked_case(
     try:
         case = validate_case(raw, state.knowledge)
     except CaseError as error:
+        if state.lenient:
+            # Set aside the findings the case check refused (listed) and read the rest.
+            refused = {p.field.split(".", 1)[-1].split("[")[0] for p in error.problems}
+            kept_now = [f for f in kept if f.name not in refused]
+            if len(kept_now) < len(kept) and all(
+                p.field.startswith("findings.") for p in error.problems
+            ):
+                for problem in error.problems:
+                    place = where.get(problem.field) or where.get(problem.field.split("[")[0])
+                    label = place[1] if place else "The bundle"
+                    field_name = problem.field.split(".", 1)[-1]
+                    state.ignored.append(f"{label}: {field_name} {problem.message} (not read)")
+                return _checked_case(patient, kept_now, where, state)
         for problem in error.problems:
             place = where.get(problem.field) or where.get(problem.field.split("[")[0])
             expression, label = place or ("Bundle", "The bundle")
@@ -743,13 +845,13 @@ def _checked_case(
     }
 
 
-def _operation_outcome(issues: Sequence[_Issue]) -> JSON:
+def _operation_outcome(issues: Sequence[_Issue], severity: str = "error") -> JSON:
     outcome = OperationOutcome.model_validate(
         {
             "resourceType": "OperationOutcome",
             "issue": [
                 {
-                    "severity": "error",
+                    "severity": severity,
                     "code": issue.code,
                     "diagnostics": issue.diagnostics,
                     "expression": [issue.expression],
@@ -762,13 +864,17 @@ def _operation_outcome(issues: Sequence[_Issue]) -> JSON:
     return dumped
 
 
-def import_bundle(bundle: Mapping[str, Any]) -> ImportResult:
+def import_bundle(bundle: Mapping[str, Any], *, lenient: bool = False) -> ImportResult:
     """Read a Bundle into a patient, the latest exam's findings and outcome scores.
 
-    Raises :class:`FhirImportError` (with an OperationOutcome listing every problem) when the
-    bundle is not a Bundle, has no Patient or several, or holds a resource weizhong cannot read.
+    Only what may be relied on is read: results that are final, amended or corrected (and
+    preliminary ones, listed in ``preliminary``) about the bundle's own patient; everything else
+    is listed in ``ignored``. Raises :class:`FhirImportError` (with an OperationOutcome listing
+    every problem) when the bundle is not a Bundle, has no Patient or several, or holds a resource
+    weizhong cannot read; with ``lenient`` (decision support) an unreadable resource is listed
+    in ``ignored`` instead and the rest is still read.
     """
-    state = _Import(load_knowledge())
+    state = _Import(load_knowledge(), lenient=lenient)
     checked = _entries(bundle, state)
     entries = [e for e, _ in checked]
     refs: dict[str, int] = {}
@@ -776,7 +882,13 @@ def import_bundle(bundle: Mapping[str, Any]) -> ImportResult:
         for key in _reference_keys(entry, full_url):
             refs.setdefault(key, entry.index)
     patient, patient_entry = _patient(entries, state)
-    read = _read_entries(entries, refs, state)
+    patient_refs = {
+        key
+        for entry, full_url in checked
+        if entry is not None and patient_entry is not None and entry.index == patient_entry.index
+        for key in _reference_keys(entry, full_url)
+    }
+    read = _read_entries(entries, refs, state, patient_refs)
     kept = _latest_exam(read.findings, state)
     patient["pregnant"] = read.pregnant
     patient["medications"] = [name for name, _ in read.medications]
@@ -785,4 +897,11 @@ def import_bundle(bundle: Mapping[str, Any]) -> ImportResult:
     findings = _checked_case(patient, kept, _expressions(kept, read, patient_entry), state)
     if state.issues:
         raise FhirImportError(_operation_outcome(state.issues))
-    return ImportResult(patient, findings, read.outcomes, state.ignored)
+    preliminary = sorted(
+        {
+            f.name
+            for f in kept
+            if f.entry.resource.get("status") == PRELIMINARY and f.name in findings
+        }
+    )
+    return ImportResult(patient, findings, read.outcomes, state.ignored, preliminary)

@@ -25,16 +25,23 @@ h1 { font-size: 17pt; margin: 0 0 1mm 0; color: #1f3a5f; }
 h2 { font-size: 12pt; margin: 4mm 0 2mm 0; color: #1f3a5f; border-bottom: 0.6pt solid #9fb3c8; }
 h3 { font-size: 10.5pt; margin: 0 0 1mm 0; }
 .meta { color: #444; font-size: 9pt; margin-bottom: 2mm; }
+.for { font-size: 11pt; margin: 0 0 0.5mm 0; }
 .urgent { border: 1.4pt solid #b00020; background: #fdecee; padding: 3mm; margin: 2mm 0;
           break-inside: avoid; }
 .urgent h2 { color: #b00020; border: none; margin-top: 0; }
-table.exercises { width: 182mm; table-layout: fixed; border-collapse: separate;
-                  border-spacing: 0 2.5mm; }
-table.exercises td { width: 89mm; vertical-align: top; border: 0.6pt solid #c9d3de;
-                     border-radius: 2mm; padding: 2mm; }
-table.exercises td + td { border-left-width: 0.6pt; }
-table.exercises td.gap { width: 4mm; border: none; padding: 0; }
-table.exercises tr { break-inside: avoid; }
+/* One card a line, the figure beside the words: short cards that fill the page (issue 13). */
+.card { display: flex; gap: 3mm; border: 0.6pt solid #c9d3de; border-radius: 2mm;
+        padding: 2mm; margin: 0 0 2mm 0; break-inside: avoid; }
+.card .figure { flex: 0 0 46mm; margin: 0; }
+.card .words { flex: 1 1 auto; }
+/* More than four exercises (added by hand): smaller figures and type keep two pages. */
+.dense .card { padding: 1.4mm; margin-bottom: 1.4mm; }
+.dense .card .figure { flex-basis: 34mm; }
+.dense .card .figure svg { width: 34mm; height: 22.1mm; }
+.dense .card, .dense .card h3 { font-size: 8pt; }
+.dense ol { margin-top: 0.4mm; margin-bottom: 0.4mm; }
+.dense li { margin-bottom: 0.2mm; }
+.week-block { break-inside: avoid; }
 .figure { text-align: center; margin-bottom: 1mm; }
 .dose { font-weight: bold; color: #1f3a5f; }
 ol { margin: 1mm 0 1mm 4.5mm; padding: 0; }
@@ -48,6 +55,9 @@ table.week td.name { text-align: left; }
 .off { color: #aab; }
 .footer { margin-top: 3mm; font-size: 8.5pt; color: #444; }
 """
+
+# Up to this many exercises (the planner proposes at most four) the cards are full size.
+DENSE_AFTER = 4
 
 URGENT_SYMPTOMS = (
     _("numbness between the legs or around the back passage"),
@@ -117,29 +127,56 @@ def _see_a_doctor_first(plan: dict[str, Any]) -> str:
     )
 
 
+MONTHS = (
+    _("January"), _("February"), _("March"), _("April"), _("May"), _("June"), _("July"),
+    _("August"), _("September"), _("October"), _("November"), _("December"),
+)  # fmt: skip
+
+
+def long_date(day: dt.date) -> str:
+    """'6 December 2026': a date a patient reads without thinking (never ISO)."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
 def handout_html(
-    plan: dict[str, Any], programme: dict[str, Any], clinic: str, today: dt.date | None = None
+    plan: dict[str, Any],
+    programme: dict[str, Any],
+    clinic: str,
+    today: dt.date | None = None,
+    *,
+    patient_name: str | None = None,
+    date_text: str | None = None,
 ) -> str:
-    """The handout as one HTML document (figures inline as SVG)."""
+    """The handout as one HTML document (figures inline as SVG). ``date_text`` is the date in
+    the clinic's own format; without it the date is written out in words."""
     library = load_exercises()
-    date = (today or dt.date.today()).isoformat()
-    parts = [
-        f"<h1>{escape(_('Your home programme'))}</h1>",
+    date = date_text or long_date(today or dt.date.today())
+    parts = [f"<h1>{escape(_('Your home programme'))}</h1>"]
+    if patient_name:
+        parts.append(f"<p class='for'>{escape(_('For {name}').format(name=patient_name))}</p>")
+    parts.append(
         f"<div class='meta'>{escape(clinic)} · {escape(_('prepared on {date}').format(date=date))}"
-        "</div>",
-    ]
+        "</div>"
+    )
     refer = plan.get("status") in ("refer_first", "screen_first")
     if refer:
         parts.append(_see_a_doctor_first(plan))
     exercises = programme["exercises"] if plan.get("exercises") else []
     if exercises:
-        parts.append(f"<h2>{escape(_('Your exercises'))}</h2><table class='exercises'>")
+        parts.append(f"<h2>{escape(_('Your exercises'))}</h2>")
         cards = [_card(library[item["id"]], item) for item in exercises]
-        for start in range(0, len(cards), 2):
-            pair = cards[start : start + 2] + ([""] if len(cards[start : start + 2]) == 1 else [])
-            parts.append(f"<tr><td>{pair[0]}</td><td class='gap'></td><td>{pair[1]}</td></tr>")
-        parts.append("</table>")
-        parts.append(f"<h2>{escape(_('This week'))}</h2>" + _week_table(exercises))
+        # A card never splits across pages, and there is never an empty card.
+        density = "cards dense" if len(cards) > DENSE_AFTER else "cards"
+        parts.append(
+            f"<div class='{density}'>"
+            + "".join(f"<div class='card'>{card}</div>" for card in cards)
+            + "</div>"
+        )
+        parts.append(
+            f"<div class='week-block'><h2>{escape(_('This week'))}</h2>"
+            + _week_table(exercises)
+            + "</div>"
+        )
     parts.append(
         "<div class='urgent'><h2>"
         + escape(_("Get urgent medical help today if you notice"))
@@ -175,16 +212,16 @@ def _card(exercise: Any, item: dict[str, Any]) -> str:
     pose = exercise_pose(exercise.pose, exercise.id)
     svg = render_pose_svg(pose, exercise.name, exercise.feel, ident=f"fig-{exercise.id}")
     svg = svg[svg.index("<svg") :]  # drop the XML declaration inside HTML
-    svg = re.sub(r'width="[^"]*" height="[^"]*"', 'width="66mm" height="42.9mm"', svg, count=1)
+    svg = re.sub(r'width="[^"]*" height="[^"]*"', 'width="46mm" height="29.9mm"', svg, count=1)
     steps = "".join(f"<li>{escape(step)}</li>" for step in exercise.steps)
     stop = "; ".join(exercise.stop_if)
     return (
-        f"<div class='figure'>{svg}</div>"
+        f"<div class='figure'>{svg}</div><div class='words'>"
         f"<h3>{escape(exercise.name)}</h3>"
         f"<div class='dose'>{escape(item['dose_text'])}</div>"
         f"<ol>{steps}</ol>"
         f"<div class='feel'><b>{escape(_('You should feel:'))}</b> {escape(exercise.feel)}</div>"
-        f"<div class='stop'><b>{escape(_('Stop if:'))}</b> {escape(stop)}</div>"
+        f"<div class='stop'><b>{escape(_('Stop if:'))}</b> {escape(stop)}</div></div>"
     )
 
 

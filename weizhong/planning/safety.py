@@ -94,6 +94,7 @@ class SafetyLists:
     pregnancy_gentle: frozenset[str]
     trigger_point_depth: dict[str, TriggerPointDepth]
     poor_fit_withhold: frozenset[str]
+    aaa_vascular_conditions: frozenset[str]
 
 
 def load_safety_rules(path: Path | None = None) -> dict[str, SafetyRule]:
@@ -175,6 +176,7 @@ def _load_safety(path: Path, configured: str) -> tuple[dict[str, SafetyRule], Sa
         pregnancy_gentle=frozenset(pregnancy.texts("gentle")),
         trigger_point_depth=depth,
         poor_fit_withhold=frozenset(top.table("poor_fit").texts("withhold_points")),
+        aaa_vascular_conditions=frozenset(top.table("aaa").texts("vascular_conditions")),
     )
     return rules, lists
 
@@ -355,8 +357,9 @@ def _red_flags(gates: _Gates, red_flags: list[dict[str, Any]]) -> None:
 
 
 def _aaa_palpation(gates: _Gates) -> None:
-    """Belly pain with back pain in an older smoker or a man of 65 or over: the abdomen is felt
-    before anything else (aaa_palpate_first), as the cauda equina questions are asked first."""
+    """Belly pain with back pain in an older smoker or a man of 65 or over, or back pain alone in
+    a man of 65 or over who smokes or has vascular disease: the abdomen is felt before anything
+    else (aaa_palpate_first), as the cauda equina questions are asked first."""
     view, out = gates.case.view, gates.out
     regions = view.get("pain_regions")
     age = view.get("age")
@@ -364,16 +367,27 @@ def _aaa_palpation(gates: _Gates) -> None:
         return
     if not isinstance(regions, frozenset) or not isinstance(age, int):
         return
-    if not regions & {"lower_abdomen", "upper_abdomen"}:
-        return
     risks = []
-    if age >= 50 and view.get("smoker") is True:
-        risks.append("a smoker over 50")
-    if age >= 65 and view.get("sex") == "male":
-        risks.append("a man of 65 or over")
+    if regions & {"lower_abdomen", "upper_abdomen"}:
+        pain = "Belly pain with back pain"
+        if age >= 50 and view.get("smoker") is True:
+            risks.append("a smoker over 50")
+        if age >= 65 and view.get("sex") == "male":
+            risks.append("a man of 65 or over")
+    elif "low_back" in regions and age >= 65 and view.get("sex") == "male":
+        # Issue 16: back pain alone in an older man with a vascular risk (the group in whom a
+        # felt widening of the aorta most often proves an aneurysm).
+        pain = "Back pain"
+        conditions = set(gates.case.patient.get("conditions", ()))
+        vascular = sorted(conditions & gates.lists.aaa_vascular_conditions)
+        if view.get("smoker") is True:
+            vascular.insert(0, "smoking")
+        if vascular:
+            words = ", ".join(v.replace("_", " ") for v in vascular)
+            risks.append(f"a man of 65 or over with {words}")
     if not risks:
         return
-    gates.warn("aaa_palpate_first", age=str(age), risk=" and ".join(risks))
+    gates.warn("aaa_palpate_first", pain=pain, age=str(age), risk=" and ".join(risks))
     gates.withhold(list(out.points), "aaa_palpate_first")
     out.no_needling = True
     out.home_programme_withheld = True
@@ -397,9 +411,21 @@ def _poor_fit(gates: _Gates, assessment: dict[str, Any]) -> None:
     if fit.get("rule") not in gates.lists.poor_fit_withhold:
         gates.warn("poor_fit_caution", why=why, condition=leader)
         return
-    chosen = [p for p in gates.out.points if p.get("for") or p.get("combination")]
-    if chosen and not gates.warn("poor_fit_no_condition_points", why=why, condition=leader):
-        gates.withhold(chosen, "poor_fit_no_condition_points")
+    # A sign of something the tool does not model: nothing is proposed until that cause has been
+    # examined for (issue 16: mimics got a lumbar plan). An override with a reason restores it.
+    if gates.warn("poor_fit_no_condition_points", why=why, condition=leader):
+        return
+    out = gates.out
+    message = gates.rules["poor_fit_no_condition_points"].message.format(why=why, condition=leader)
+    gates.withhold(list(out.points), "poor_fit_no_condition_points")
+    out.no_needling = True
+    out.home_programme_withheld = True
+    out.hands_on_withheld = out.hands_on_withheld or message
+    out.manipulation_blocked.append("the picture fits none of the modelled conditions")
+    out.manipulation_rules.append("poor_fit_no_condition_points")
+    out.screen_rules.append("poor_fit_no_condition_points")
+    if out.status == "treat":
+        out.status = "screen_first"
 
 
 def _cauda_equina_screen(gates: _Gates, screen: dict[str, Any]) -> None:
