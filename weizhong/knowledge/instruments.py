@@ -10,7 +10,6 @@ reasoning.
 from __future__ import annotations
 
 import math
-import os
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from weizhong.errors import InputError, KnowledgeError
-from weizhong.knowledge.registry import BUNDLED_DIR, ENVIRONMENT_VARIABLE, knowledge_path
+from weizhong.knowledge.registry import BUNDLED_DIR, configuration, knowledge_path
 from weizhong.knowledge.tables import Table
 from weizhong.numbers import number
 
@@ -529,7 +528,7 @@ def load_instruments(path: Path | None = None) -> InstrumentLibrary:
     """The instruments at ``path``, else where the knowledge registry finds instruments.toml;
     read and checked once per file."""
     if path is None:
-        return _configured(os.environ.get(ENVIRONMENT_VARIABLE) or "")
+        return _configured(configuration())
     return _load(path)
 
 

@@ -7,7 +7,6 @@ it without reading this code.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tomllib
 from collections.abc import Callable, Collection
@@ -47,7 +46,7 @@ from weizhong.knowledge.records import (
     RulePopulation,
     Vocabulary,
 )
-from weizhong.knowledge.registry import BUNDLED_DIR, ENVIRONMENT_VARIABLE, knowledge_path
+from weizhong.knowledge.registry import BUNDLED_DIR, configuration, knowledge_path
 from weizhong.knowledge.tables import Table
 
 __all__ = ["DATA_DIR", "KnowledgeError", "case_name_checker", "load_knowledge", "name_checker"]
@@ -647,7 +646,7 @@ def load_knowledge(data_dir: Path | None = None) -> Knowledge:
     Loaded and validated once per set of files; raises KnowledgeError on the first problem.
     """
     if data_dir is None:  # callers that pass no knowledge ask for it once per case
-        return _load_configured(os.environ.get(ENVIRONMENT_VARIABLE) or "")
+        return _load_configured(configuration())
     return _load_files(tuple(data_dir / f"{name}.toml" for name in (*FILES, *VERSIONED_ONLY)))
 
 

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "data"
-ENVIRONMENT_VARIABLE = "WEIZHONG_KNOWLEDGE_DIR"
+ENVIRONMENT_VARIABLE = "WEIZHONG_KNOWLEDGE_DIR"  # read by configuration(), named in messages
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def registered(name: str) -> KnowledgeFile:
 def knowledge_path(name: str) -> Path:
     """Where ``name`` is read from: the clinic's copy when ``$WEIZHONG_KNOWLEDGE_DIR`` has one,
     else the bundled file. ``name`` is a registered file or folder (``atlas``)."""
-    folder = os.environ.get(ENVIRONMENT_VARIABLE)
+    folder = configuration()
     if folder:
         copy = Path(folder) / name
         if copy.exists():
@@ -135,9 +135,10 @@ def knowledge_path(name: str) -> Path:
 
 
 def configuration() -> str:
-    """The knowledge setting as text: part of the cache key of every loader that checks its
-    file against another (a plan's rules against the core knowledge and the atlas)."""
-    return os.environ.get(ENVIRONMENT_VARIABLE) or ""
+    """``$WEIZHONG_KNOWLEDGE_DIR`` as text ('' when unset). The cached loaders key on it, so a
+    loader that checks its file against another (a plan's rules against the core knowledge and
+    the atlas) reads again when the setting changes."""
+    return os.environ.get("WEIZHONG_KNOWLEDGE_DIR") or ""  # the one place that reads it
 
 
 def load_whole_atlas() -> object:
