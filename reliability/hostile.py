@@ -689,8 +689,8 @@ def main() -> int:
     setup_django(data_dir("hostile"))
     from django.test import Client
 
-    from weizhong.clinic.api import new_token
-    from weizhong.clinic.models import Clinic, Staff
+    from weizhong.clinic.actions import do_create_api_token, do_create_clinic
+    from weizhong.clinic.models import Staff
 
     captured = Tracebacks()
     logger = logging.getLogger("django.request")
@@ -701,9 +701,8 @@ def main() -> int:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     f = fixtures()
-    clinic = Clinic.objects.create(name="Riverside", slug="riverside")
-    doc = f.make_staff(clinic, "hostile-doc", Staff.CLINICIAN)
-    Staff.objects.filter(user=doc).update(is_admin=True, npi="1234567893")
+    clinic = do_create_clinic(name="Riverside", slug="riverside")
+    doc = f.make_staff(clinic, "hostile-doc", Staff.CLINICIAN, is_admin=True, npi="1234567893")
     base = f.make_patient(clinic)
     exam = f.make_exam(base, doc)
     visit = f.make_visit(base, f.make_plan(exam, doc), doc)
@@ -720,7 +719,7 @@ def main() -> int:
     except ImportError:
         pass
     api = Client(raise_request_exception=False)
-    p = Prober(page, api, new_token(doc, "hostile")[1])
+    p = Prober(page, api, do_create_api_token(user=doc, name="hostile")[1])
 
     print("hostile: sizes", flush=True)
     sizes(p, base.pk)

@@ -61,9 +61,9 @@ def test_sign_ins_and_failures_are_recorded(clinician: Any) -> None:
 
 def test_api_and_portal_reads_are_recorded(clinician: Any, patient: Any, plan: Any) -> None:
     from weizhong.clinic import portal
-    from weizhong.clinic.api import new_token
+    from weizhong.clinic.actions import do_create_api_token
 
-    key = new_token(clinician, "t")[1]
+    key = do_create_api_token(user=clinician, name="t")[1]
     Client().get(f"/api/v1/patients/{patient.pk}", headers={"Authorization": f"Bearer {key}"})
     assert (last().what, last().patient_id) == ("api:get_patient", patient.pk)
     patient.portal_active, patient.portal_version = True, 1

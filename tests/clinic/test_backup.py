@@ -27,7 +27,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from weizhong.clinic import backup, services
+from weizhong.clinic import actions, backup
 from weizhong.clinic.backup import (
     FORMAT,
     BackupError,
@@ -114,7 +114,7 @@ def clinic_data(clinic: Clinic, clinician: User) -> dict[str, Any]:
     plan = make_plan(exam, clinician)
     first = make_visit(ada, plan, clinician)
     make_visit(ada, plan, clinician, needle_minutes=20)
-    services.sign_note(first.note, clinician)
+    actions.do_sign_note(note=first.note, signer=clinician)
     Amendment.objects.create(note=first.note, author=clinician, text="Pain 3/10 on leaving.")
     bo = make_patient(clinic, given_name="Bo", family_name="Walker", email="bo@example.org")
     return {"ada": ada, "bo": bo, "visit": first, "plan": plan, "clinician": clinician}
@@ -124,7 +124,7 @@ def change_everything(data: dict[str, Any]) -> None:
     """Edit, sign, add: what a clinic day does to the data after a backup."""
     Patient.objects.filter(pk=data["ada"].pk).update(family_name="Renamed")
     second = Visit.objects.exclude(pk=data["visit"].pk).get(patient=data["ada"])
-    services.sign_note(second.note, data["clinician"])
+    actions.do_sign_note(note=second.note, signer=data["clinician"])
     make_visit(data["bo"], None, data["clinician"])
     make_patient(data["ada"].clinic, given_name="Zed", email="zed@example.org")
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from weizhong.clinic.api import new_token
+from weizhong.clinic.actions import do_create_api_token
 from weizhong.clinic.audit import AuditEvent
 from weizhong.clinic.models import Staff
 from weizhong.clinic.twofactor import VERIFIED, Authenticator, new_recovery_codes
@@ -92,7 +92,7 @@ def test_deactivating_ends_sessions_and_refuses_tokens(
 ) -> None:
     session = sign_in("mei")
     assert session.get(reverse("dashboard")).status_code == 200
-    key = new_token(clinician, "t")[1]
+    key = do_create_api_token(user=clinician, name="t")[1]
     api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert api.get(f"/api/v1/patients/{patient.pk}").status_code == 200
     admin.post(reverse("staff"), {"action": "deactivate", "user": clinician.pk})

@@ -66,12 +66,12 @@ def test_administrators_must_set_one_up(clinician: Any) -> None:
 
 
 def test_the_api_token_is_its_own_credential(clinician: Any, patient: Any) -> None:
-    from weizhong.clinic.api import new_token
+    from weizhong.clinic.actions import do_create_api_token
 
     Authenticator.objects.create(
         user=clinician, secret=pyotp.random_base32(), confirmed=timezone.now()
     )
-    key = new_token(clinician, "t")[1]
+    key = do_create_api_token(user=clinician, name="t")[1]
     response = Client().get(
         f"/api/v1/patients/{patient.pk}", headers={"Authorization": f"Bearer {key}"}
     )

@@ -14,14 +14,11 @@ OpenAPI: ``/api/v1/openapi.json``; interactive docs at ``/api/v1/docs`` (served 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import secrets
 import uuid
 from typing import Any, Literal
 
 import orjson
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -39,24 +36,14 @@ from weizhong.planning.safety import OverrideError, parse_overrides
 from weizhong.reasoning.assessment import assess
 from weizhong.reasoning.instruments import InstrumentError
 
-from . import history, research, services
+from . import actions, history, queries, research, rules, services
 from .access import CLINICIAN, EmergencyAccessRequired, check_care
 from .audit import note_access
-from .forms import PatientForm, VisitForm
+from .forms import PatientForm, VisitForm, fields_of
 from .models import ApiToken, Exam, Note, Outcome, Patient, Plan, Staff, Visit
 
-TOKEN_PREFIX = "wz_"
-
-
-def digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def new_token(user: Any, name: str) -> tuple[ApiToken, str]:
-    """Make a token; the key is returned once and only its digest is kept."""
-    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name[:80], prefix=key[:10], digest=digest(key))
-    return token, key
+TOKEN_PREFIX = actions.TOKEN_PREFIX
+digest = actions.token_digest
 
 
 class TokenAuth(HttpBearer):
@@ -73,9 +60,7 @@ class TokenAuth(HttpBearer):
         request.staff = staff  # type: ignore[attr-defined]
         request.clinic = staff.clinic if staff else None  # type: ignore[attr-defined]
         request.role = staff.role if staff else None  # type: ignore[attr-defined]
-        now = timezone.now()
-        if found.last_used is None or now - found.last_used > dt.timedelta(minutes=5):
-            ApiToken.objects.filter(pk=found.pk).update(last_used=now)
+        actions.do_note_token_used(token=found)
         return found
 
 
@@ -147,6 +132,17 @@ def _record(request: HttpRequest, model: Any, pk: int) -> Any:
     note_access(request, found.patient_id, f"{model._meta.model_name} {pk}")
     check_care(request, found.patient)
     return found
+
+
+KEY_USED_ELSEWHERE = "this idempotency key was used for another patient; send a new one"
+
+
+def _voided_earlier(kind: str, record: Any) -> str:
+    """Why a retried request with the key of a voided record stores nothing."""
+    return (
+        f"the {kind} sent earlier with this idempotency key ({kind} {record.pk}) was voided "
+        f"(reason: {record.void_reason}); send a new idempotency key to record it again"
+    )
 
 
 def unprocessable(problems: list[tuple[list[str | int], str]]) -> Status[dict[str, Any]]:
@@ -355,7 +351,8 @@ class NoteIn(Schema):
 
 
 class AmendmentIn(Schema):
-    text: str = Field(min_length=5, max_length=20000)
+    # The length after blanks are removed is checked by the same rule as the page's.
+    text: str = Field(max_length=20000, description="what is corrected and why")
 
 
 Instrument = Literal["odi", "rmdq", "startback", "nprs", "psfs", "lefs", "fabq"]
@@ -431,9 +428,7 @@ def list_patients(
 ) -> list[dict[str, Any]]:
     """Patients of your clinic, by family name; ``q`` matches name, phone or e-mail."""
     _role(request)
-    found = Patient.objects.filter(clinic=request.clinic)  # type: ignore[attr-defined]
-    for word in q.split():
-        found = found.filter(family_name__icontains=word) | found.filter(given_name__icontains=word)
+    found = queries.find_patients(request.clinic, q)  # type: ignore[attr-defined]
     rows = found.order_by("family_name", "given_name", "pk")[offset : offset + limit]
     return [_patient_out(p) for p in rows]
 
@@ -444,10 +439,11 @@ def create_patient(request: HttpRequest, data: PatientIn) -> Status[Any]:
     form = PatientForm(_patient_form_data(data), instance=Patient(clinic=request.clinic))  # type: ignore[attr-defined]
     if not form.is_valid():
         return _form_problems(form)
-    with transaction.atomic():
-        patient = form.save(commit=False)
-        patient.clinic = request.clinic  # type: ignore[attr-defined]
-        patient.save()
+    patient = actions.do_create_patient(
+        clinic=request.clinic,  # type: ignore[attr-defined]
+        fields=fields_of(form),
+        by=request.user,
+    )
     return Status(201, _patient_out(patient))
 
 
@@ -522,8 +518,11 @@ def _save_details(
     if not form.is_valid():
         return _form_problems(form)
     try:
-        services.save_patient(form, int(match.group(1)))
-    except services.StaleCopy as stale:
+        actions.do_update_patient(
+            patient=form.instance, fields=fields_of(form), after_version=int(match.group(1)),
+            by=request.user,
+        )  # fmt: skip
+    except actions.StaleCopy as stale:
         response["ETag"] = patient_etag(patient.pk, stale.current.version if stale.current else 0)
         return Status(412, {"detail": "the details changed since you read them; read again"})
     response["ETag"] = patient_etag(patient.pk, history.version_number("patient", patient.pk))
@@ -546,7 +545,7 @@ def assess_case(request: HttpRequest, case: PublicCase) -> Status[Any]:
 
 @api.post(
     "/patients/{patient_id}/cases",
-    response={201: ExamOut, 200: ExamOut, 422: Problems},
+    response={201: ExamOut, 200: ExamOut, 409: Message, 422: Problems},
     tags=["cases"],
 )
 def create_case(request: HttpRequest, patient_id: int, data: CaseIn) -> Status[Any]:
@@ -559,9 +558,17 @@ def create_case(request: HttpRequest, patient_id: int, data: CaseIn) -> Status[A
         return unprocessable([(["body", "findings", n], " ".join(m)) for n, m in problems.items()])
     repeated = (
         data.idempotency_key
-        and Exam.objects.filter(submit_token=data.idempotency_key, patient=patient).exists()
+        and Exam.all_objects.filter(submit_token=data.idempotency_key, patient=patient).exists()
     )
-    exam = services.save_exam(patient, request.user, case, raw, data.idempotency_key)
+    try:
+        exam = actions.do_save_exam(
+            patient=patient, clinician=request.user, case=case, raw=raw,
+            submit_token=data.idempotency_key, refuse_voided=True,
+        )  # fmt: skip
+    except actions.EarlierRecordVoided as earlier:
+        return Status(409, {"detail": _voided_earlier("case", earlier.record)})
+    except actions.KeyUsedElsewhere:
+        return Status(409, {"detail": KEY_USED_ELSEWHERE})
     return Status(200 if repeated else 201, exam)
 
 
@@ -598,8 +605,9 @@ def create_plan(request: HttpRequest, exam_id: int, data: PlanIn) -> Status[Any]
         )
     except (OverrideError, PlanSettingError) as error:
         return unprocessable([(["body"], str(error))])
-    saved = services.save_plan(
-        exam, request.user, plan, edits=edits, overrides=overrides, guideline=data.guideline,
+    saved = actions.do_save_plan(
+        exam=exam, author=request.user, plan=plan, edits=edits, overrides=overrides,
+        guideline=data.guideline,
         visits_per_week=data.visits_per_week or clinic.visits_per_week,
         planned_visits=data.planned_visits or clinic.rounds_before_reevaluation, note=data.note,
     )  # fmt: skip
@@ -623,7 +631,7 @@ def list_plans(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
 
 @api.post(
     "/patients/{patient_id}/visits",
-    response={201: VisitOut, 200: VisitOut, 422: Problems},
+    response={201: VisitOut, 200: VisitOut, 409: Message, 422: Problems},
     tags=["visits"],
 )
 def create_visit(request: HttpRequest, patient_id: int, data: VisitIn) -> Status[Any]:
@@ -636,15 +644,17 @@ def create_visit(request: HttpRequest, patient_id: int, data: VisitIn) -> Status
     if not form.is_valid():
         return _form_problems(form)
     token = data.idempotency_key or uuid.uuid4()
-    if done := Visit.objects.filter(submit_token=token, patient=patient).first():
-        return Status(200, _visit_out(done))
-    visit = form.save(commit=False)
-    visit.patient = patient
-    visit.plan = services.active_plan(patient)
-    visit.clinician = request.user
-    visit.submit_token = token
-    visit = services.record_visit(visit)
-    return Status(201, _visit_out(visit))
+    repeated = Visit.all_objects.filter(submit_token=token, patient=patient).exists()
+    try:
+        visit = actions.do_record_visit(
+            patient=patient, clinician=request.user, fields=fields_of(form),
+            plan=services.active_plan(patient), submit_token=token, refuse_voided=True,
+        )  # fmt: skip
+    except actions.EarlierRecordVoided as earlier:
+        return Status(409, {"detail": _voided_earlier("visit", earlier.record)})
+    except actions.KeyUsedElsewhere:
+        return Status(409, {"detail": KEY_USED_ELSEWHERE})
+    return Status(200 if repeated else 201, _visit_out(visit))
 
 
 @api.get("/patients/{patient_id}/visits", response=list[VisitOut], tags=["visits"])
@@ -686,12 +696,14 @@ def edit_note(
     if match is None:
         return Status(412, {"detail": "If-Match does not name a version of this note"})
     try:
-        saved = services.save_note(note, request.user, int(match.group(1)), data.model_dump())
-    except services.NoteLocked:
+        saved = actions.do_save_note(
+            note=note, author=request.user, version=int(match.group(1)), fields=data.model_dump()
+        )
+    except actions.NoteLocked:
         return Status(409, {"detail": "the note is signed: add an amendment instead"})
-    except services.RecordVoided:
+    except actions.RecordVoided:
         return Status(409, {"detail": "the visit is voided: its note cannot change"})
-    except services.StaleCopy as stale:
+    except actions.StaleCopy as stale:
         response["ETag"] = etag(stale.current)
         return Status(412, {"detail": "the note changed since you read it; read it again"})
     response["ETag"] = etag(saved)
@@ -702,23 +714,31 @@ def edit_note(
 def sign(request: HttpRequest, visit_id: int) -> Status[Any]:
     visit = _record(request, Visit, visit_id)
     try:
-        services.sign_note(visit.note, request.user)
-    except services.NoteLocked:
+        actions.do_sign_note(note=visit.note, signer=request.user)
+    except actions.NoteLocked:
         return Status(409, {"detail": "the note is already signed"})
-    except services.RecordVoided:
+    except actions.RecordVoided:
         return Status(409, {"detail": "the visit is voided: its note cannot be signed"})
     return Status(200, _visit_out(visit))
 
 
-@api.post("/visits/{visit_id}/amendments", response={201: VisitOut, 409: Message}, tags=["visits"])
+@api.post(
+    "/visits/{visit_id}/amendments",
+    response={201: VisitOut, 409: Message, 422: Problems},
+    tags=["visits"],
+)
 def amend(request: HttpRequest, visit_id: int, data: AmendmentIn) -> Status[Any]:
+    """Add an amendment to the signed note (the same rule as the page: at least a few
+    characters besides blanks, saying what is corrected and why)."""
     visit = _record(request, Visit, visit_id)
-    if visit.voided:
+    try:
+        actions.do_add_amendment(note=visit.note, author=request.user, text=data.text)
+    except rules.Refused as refused:
+        return unprocessable([(["body", refused.field], refused.message)])
+    except actions.RecordVoided:
         return Status(409, {"detail": "the visit is voided: its note cannot be amended"})
-    if not visit.note.signed:
+    except actions.NoteIsDraft:
         return Status(409, {"detail": "the note is a draft: edit it instead"})
-    with transaction.atomic():
-        visit.note.amendments.create(author=request.user, text=data.text.strip())
     return Status(201, _visit_out(visit))
 
 
@@ -734,9 +754,10 @@ def create_outcome(request: HttpRequest, patient_id: int, data: OutcomeIn) -> St
     if data.taken and data.taken > timezone.now() + dt.timedelta(minutes=5):
         return unprocessable([(["body", "taken"], "a score cannot be taken in the future")])
     try:
-        outcome = services.score_outcome(
-            patient, data.instrument, list(data.answers), user=request.user, taken=data.taken
-        )
+        outcome = actions.do_score_outcome(
+            patient=patient, instrument=data.instrument, answers=list(data.answers),
+            entered_by=request.user, taken=data.taken,
+        )  # fmt: skip
     except InstrumentError as error:
         return unprocessable([(["body", "answers"], str(error))])
     return Status(201, outcome)
@@ -771,10 +792,10 @@ class VersionOut(Schema):
 def _void(request: HttpRequest, model: Any, pk: int, data: VoidIn) -> Status[Any]:
     record = _record(request, model, pk)
     try:
-        history.void_record(record, request.user, data.reason)
+        actions.do_void_record(record=record, by=request.user, reason=data.reason)
     except ValueError as problem:
         return unprocessable([(["body", "reason"], str(problem))])
-    except history.AlreadyVoided as done:
+    except actions.AlreadyVoided as done:
         when = done.record.voided_at.isoformat()
         return Status(409, {"detail": f"already voided at {when}: {done.record.void_reason}"})
     record = model._base_manager.get(pk=pk)
@@ -868,7 +889,11 @@ def fhir_import(request: HttpRequest, bundle: dict[str, Any] = BUNDLE) -> Status
         imported = import_bundle(bundle)
     except FhirImportError as error:
         return Status(422, error.outcome)
-    patient, exam = services.import_patient(request.clinic, request.user, imported)  # type: ignore[attr-defined]
+    patient, exam = actions.do_import_patient(
+        clinic=request.clinic,  # type: ignore[attr-defined]
+        importer=request.user,
+        imported=imported,
+    )
     unscored = [
         f"{o['instrument']}: a score without its answers is not stored"
         for o in imported.outcomes

@@ -23,14 +23,13 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import models, transaction
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from . import history
 from .appendonly import AppendOnly, AppendOnlyModel
+from .audit_events import READ, SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, WRITE, EventName
 
 __all__ = ["AppendOnly", "AuditEvent", "AuditHead", "record", "verify_chain"]
 
@@ -88,8 +87,12 @@ def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + body).hexdigest()
 
 
-def record(**fields: Any) -> AuditEvent:
-    """Append one event to the chain (its own transaction, or the caller's)."""
+def record(event: EventName | None = None, **fields: Any) -> AuditEvent:
+    """Append one event to the chain (its own transaction, or the caller's). ``event`` (from
+    ``audit_events``) gives the action and what; a request's event passes them itself (the
+    action ``READ`` or ``WRITE``, the route's name)."""
+    if event is not None:
+        fields = {**fields, "action": event.action, "what": event.what}
     with transaction.atomic():
         head, _created = AuditHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(seq=head.seq + 1, at=timezone.now(), prev_hash=head.last_hash, **fields)
@@ -224,7 +227,7 @@ class AuditMiddleware:
             role=getattr(request, "role", None) or ("patient" if "token" in kwargs else ""),
             clinic_id=getattr(getattr(request, "clinic", None), "pk", None),
             patient_id=patient_id,
-            action="read" if request.method in ("GET", "HEAD") else "write",
+            action=READ if request.method in ("GET", "HEAD") else WRITE,
             what=route[:60],
             target=target[:120],
             method=request.method or "",
@@ -238,26 +241,23 @@ class AuditMiddleware:
         return response
 
 
-@receiver(user_logged_in)
-def _signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    record(user=user, username=user.get_username(), action="sign-in", what="login",
+def signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    record(SIGN_IN, user=user, username=user.get_username(),
            path=request.path[:300], ip=client_ip(request), method=request.method or "",
            status=200, allowed=True)  # fmt: skip
 
 
-@receiver(user_login_failed)
-def _sign_in_failed(
+def sign_in_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any
 ) -> None:
-    record(username=str(credentials.get("username", ""))[:150], action="sign-in failed",
-           what="login", path=getattr(request, "path", "")[:300],
+    record(SIGN_IN_FAILED, username=str(credentials.get("username", ""))[:150],
+           path=getattr(request, "path", "")[:300],
            ip=client_ip(request) if request is not None else None,
            method=getattr(request, "method", "") or "", status=401, allowed=False)  # fmt: skip
 
 
-@receiver(user_logged_out)
-def _signed_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+def signed_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        record(user=user, username=user.get_username(), action="sign-out", what="logout",
+        record(SIGN_OUT, user=user, username=user.get_username(),
                path=request.path[:300], ip=client_ip(request), method=request.method or "",
                status=200, allowed=True)  # fmt: skip

@@ -18,7 +18,9 @@ Observations, and gets back cards from the reasoning core.
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -65,15 +67,39 @@ DISCOVERY = {
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
-    response = HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
-    origins = getattr(settings, "WEIZHONG_CDS_ORIGINS", "*")
-    response["Access-Control-Allow-Origin"] = origins
-    response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-    response["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
-    response["Access-Control-Max-Age"] = "86400"
-    if origins != "*":
-        response["Vary"] = "Origin"
-    return response
+    return HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
+
+
+def allowed_origin(origin: str, allowed: tuple[str, ...]) -> str | None:
+    """The ``Access-Control-Allow-Origin`` to send for a request from ``origin``: ``*`` when
+    any origin may call (the default), the origin itself when it is listed, else none (the
+    browser then keeps the answer from the page)."""
+    if "*" in allowed:
+        return "*"
+    return origin if origin and origin in allowed else None
+
+
+def with_cors(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """CORS for browser-based EHRs, from ``WEIZHONG_CDS_ORIGINS`` (comma-separated origins
+    such as ``https://ehr.example.org``; default ``*``, any)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        allowed: tuple[str, ...] = settings.WEIZHONG_CDS_ORIGINS
+        origin = allowed_origin(request.headers.get("Origin", ""), allowed)
+        if origin is not None:
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
+            response["Access-Control-Max-Age"] = "86400"
+        if "*" not in allowed:
+            response["Vary"] = "Origin"
+        return response
+
+    return wrapped
 
 
 def _error(message: str, status: int = 400) -> HttpResponse:
@@ -81,6 +107,7 @@ def _error(message: str, status: int = 400) -> HttpResponse:
 
 
 @csrf_exempt
+@with_cors
 def discovery(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
         return _json({}, 200)
@@ -90,6 +117,7 @@ def discovery(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+@with_cors
 def service(request: HttpRequest, service_id: str) -> HttpResponse:
     if service_id != SERVICE_ID:
         return _error(f"no service '{service_id[:60]}'; this server offers '{SERVICE_ID}'", 404)

@@ -29,7 +29,7 @@ from weizhong.progress import Progress
 from weizhong.reasoning.assessment import assess
 from weizhong.reasoning.instruments import score_instrument
 
-from . import history, services
+from . import actions, history, services
 from .models import Clinic, Exam, HomeLog, Note, Outcome, PainLog, Patient, Plan, Staff, Visit
 
 DEMO_PASSWORDS = {
@@ -186,7 +186,7 @@ def ensure_demo_clinic(stdout: Any = sys.stdout) -> bool:
     if Clinic.objects.filter(slug="demo").exists():
         return False
     with transaction.atomic():
-        clinic = Clinic.objects.create(
+        clinic = actions.do_create_clinic(
             name="Riverside Acupuncture & Chiropractic",
             slug="demo",
             address="12 River Street, Springfield",
@@ -203,11 +203,11 @@ def ensure_demo_clinic(stdout: Any = sys.stdout) -> bool:
 
 def _user(clinic: Clinic, login: str, first: str, last: str, title: str) -> User:
     username, password = DEMO_PASSWORDS[login]
-    user = User.objects.create_user(username, password=password, first_name=first, last_name=last)
     role = Staff.FRONT_DESK if login == "front_desk" else Staff.CLINICIAN
-    Staff.objects.create(
-        user=user, clinic=clinic, role=role, title=title, is_admin=login == "administrator"
-    )
+    user: User = actions.do_add_staff(
+        clinic=clinic, username=username, role=role, password=password, first_name=first,
+        last_name=last, title=title, is_admin=login == "administrator",
+    )  # fmt: skip
     return user
 
 
@@ -216,14 +216,18 @@ def seed_clinic(patients: int, name: str, seed: int = 1, stdout: Any = sys.stdou
     for the emergency patients, who are referred)."""
     slug = f"load-{uuid.uuid4().hex[:8]}"
     with transaction.atomic():
-        clinic = Clinic.objects.create(name=name, slug=slug)
-        clinicians = []
-        for n in range(1, 4):
-            user = User.objects.create_user(
-                f"{slug}-clinician{n}", password=None, first_name="Load", last_name=f"Test {n}"
+        clinic = actions.do_create_clinic(name=name, slug=slug)
+        clinicians = [
+            actions.do_add_staff(
+                clinic=clinic,
+                username=f"{slug}-clinician{n}",
+                role=Staff.CLINICIAN,
+                password=None,
+                first_name="Load",
+                last_name=f"Test {n}",
             )
-            Staff.objects.create(user=user, clinic=clinic, role=Staff.CLINICIAN)
-            clinicians.append(user)
+            for n in range(1, 4)
+        ]
     populate(clinic, clinicians, patients=patients, rng=random.Random(seed), demo=False)
     return clinic
 
@@ -297,7 +301,7 @@ def populate(
             Plan.objects.bulk_create(plans)
             _history(clinic, people, exams, plans, histories, rng, demo)
             for person in people:
-                services.refresh_summary(person)
+                actions.refresh_summary(person)
         progress.update(min(patients, start + batch))
     with transaction.atomic():  # bulk inserts skip the save signal: each record's first version
         history.baseline()

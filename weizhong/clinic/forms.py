@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,9 @@ from weizhong.planning.safety import load_safety_rules
 
 from . import services
 from .models import SPINAL_REGIONS, Amendment, Clinic, Note, Patient, Plan, Visit
+from .rules import Refused, amendment_text
+
+TEXT_LIMIT = 4000  # characters of a visit's free text (other office care, response notes)
 
 SECTION_TITLES = {
     "history": _("History"),
@@ -247,7 +251,10 @@ class PlanSettingsForm(forms.Form):
         choices=[("ACP2017", "ACP 2017 (USA)"), ("NICE_NG59", "NICE NG59 (UK)")],
     )
     note = forms.CharField(
-        label=_("Clinician's note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Clinician's note"),
+        required=False,
+        max_length=2000,  # as the API
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -323,6 +330,12 @@ class VisitForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in self.ZERO_IF_BLANK:
             self.fields[name].required = False
+        # The same limits as the API (and a note that stays readable).
+        for name in ("office_care", "response_notes"):
+            field = self.fields[name]
+            field.max_length = TEXT_LIMIT  # type: ignore[attr-defined]
+            field.validators.append(MaxLengthValidator(TEXT_LIMIT))
+            field.widget.attrs["maxlength"] = str(TEXT_LIMIT)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -367,11 +380,16 @@ class AmendmentForm(forms.ModelForm):
         fields = ["text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Blank is refused with the words of the rule, as the API says it.
+        self.fields["text"].error_messages["required"] = _("Write what is corrected and why.")
+
     def clean_text(self) -> str:
-        text: str = self.cleaned_data["text"].strip()
-        if len(text) < 5:
-            raise forms.ValidationError(_("Write what is corrected and why."))
-        return text
+        try:
+            return amendment_text(self.cleaned_data["text"])
+        except Refused as refused:
+            raise forms.ValidationError(refused.message) from None
 
 
 class ClinicSettingsForm(forms.ModelForm):
@@ -416,6 +434,13 @@ def answers_of(form: forms.Form) -> list[int | float | None]:
 
 
 __all__ = ["AmendmentForm", "ExamForm", "NoteForm", "PatientForm", "Plan", "VisitForm"]
+
+
+def fields_of(form: forms.ModelForm) -> dict[str, Any]:  # type: ignore[type-arg]
+    """A valid model form's values as the record would take them (what ``form.save()`` would
+    set), for an action to write: validation fills ``form.instance`` without saving it."""
+    names = form._meta.fields or []
+    return {name: getattr(form.instance, name) for name in names if name in form.fields}
 
 
 class ClinicFormRenderer(TemplatesSetting):

@@ -4,9 +4,11 @@ Each save of a tracked record (patient, exam, plan, visit, note, amendment, outc
 entry) appends a ``RecordVersion``: a snapshot of the record's own fields after the change, the
 fields that changed since the previous version, the action (created, edited, signed, voided),
 who did it (the signed-in user, the patient on the portal, or the system for commands) and,
-for a void, the reason. It is written by a ``post_save`` receiver, so a new way of saving a
-record is covered without remembering to call anything, inside the same transaction as the
-save (and, for a web request, the same transaction as its audit event).
+for a void, the reason. It is written by a ``post_save`` receiver connected in
+``ClinicConfig.ready()`` for each tracked model by name (``connect_receivers``), inside the same
+transaction as the save (and, for a web request, the same transaction as its audit event). The
+actions (``weizhong.clinic.actions``) say who acted and how with ``recording(...)``; nothing is
+steered through attributes set on the instance.
 
 Snapshots leave out what is derived and never edited: an exam's assessment, a plan's computed
 content and an outcome's scoring detail are kept on the record itself, which never changes
@@ -15,16 +17,20 @@ portal-link state are left out too; the audit trail records portal-link changes.
 
 Nothing is deleted: there are no delete views or endpoints, the models' foreign keys protect,
 and versions refuse to be changed or deleted. A record entered in error is voided
-(``void_record``): it leaves lists, counts, summaries and care decisions (``LiveManager``), but
-stays readable, marked voided, in the chart, its history and the audit trail.
+(``actions.do_void_record``): it leaves lists, counts, summaries and care decisions
+(``LiveManager``), but stays readable, marked voided, in the chart, its history and the audit trail.
 """
 
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models.signals import post_save
@@ -34,7 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .appendonly import AppendOnly, AppendOnlyModel
 
-__all__ = ["AppendOnly", "RecordVersion", "void_record"]
+__all__ = ["AppendOnly", "RecordVersion", "connect_receivers", "recording"]
 
 MIN_REASON = 10  # characters: a void needs a reason someone else can understand later
 
@@ -128,6 +134,31 @@ def done_serving(token: contextvars.Token[HttpRequest | None]) -> None:
     _request.reset(token)
 
 
+@dataclass(frozen=True)
+class Recording:
+    """Who acted and how, for the versions written while an action runs."""
+
+    user: Any = None
+    action: str | None = None  # None: "created" or "edited", as the save was
+    reason: str = ""
+
+
+_recording: contextvars.ContextVar[Recording | None] = contextvars.ContextVar(
+    "weizhong_history_recording", default=None
+)
+
+
+@contextmanager
+def recording(*, user: Any = None, action: str | None = None, reason: str = "") -> Iterator[None]:
+    """Versions written inside this block name ``user`` as the author, ``action`` (signed,
+    voided) instead of created/edited, and ``reason``."""
+    token = _recording.set(Recording(user=user, action=action, reason=reason))
+    try:
+        yield
+    finally:
+        _recording.reset(token)
+
+
 def snapshot(instance: models.Model) -> dict[str, Any]:
     _kind, left_out = TRACKED[instance._meta.model_name or ""]
     data = {
@@ -149,8 +180,7 @@ def _patient_id(instance: models.Model) -> int | None:
     return getattr(instance, "patient_id", None)
 
 
-def _author(instance: models.Model) -> tuple[Any, str]:
-    user = instance.__dict__.pop("_history_user", None)
+def _author(user: Any) -> tuple[Any, str]:
     request = _request.get()
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
@@ -162,12 +192,12 @@ def _author(instance: models.Model) -> tuple[Any, str]:
 
 
 def _saved(sender: type[models.Model], instance: models.Model, created: bool, **kw: Any) -> None:
-    if kw.get("raw") or (sender._meta.model_name or "") not in TRACKED:
+    if kw.get("raw"):
         return
     kind = TRACKED[sender._meta.model_name or ""][0]
     data = snapshot(instance)
-    action = instance.__dict__.pop("_history_action", None)
-    reason = instance.__dict__.pop("_history_reason", "")
+    how = _recording.get() or Recording()
+    action, reason = how.action, how.reason
     with transaction.atomic():
         if not created:  # concurrent edits of one record number their versions in turn
             sender._base_manager.select_for_update().filter(pk=instance.pk).exists()
@@ -179,7 +209,7 @@ def _saved(sender: type[models.Model], instance: models.Model, created: bool, **
         )
         if last is not None and last[1] == data and action is None:
             return  # nothing of the record itself changed (a summary or portal-link field did)
-        user, label = _author(instance)
+        user, label = _author(how.user)
         RecordVersion(
             kind=kind,
             record_id=instance.pk,
@@ -194,7 +224,12 @@ def _saved(sender: type[models.Model], instance: models.Model, created: bool, **
         ).save()
 
 
-post_save.connect(_saved, dispatch_uid="weizhong-record-history")
+def connect_receivers() -> None:
+    """Write a version on every save of a tracked model (called once, from the app's
+    ``ready()``); each model is connected by name, nothing else sends to this receiver."""
+    for name in TRACKED:
+        model = apps.get_model("clinic", name)
+        post_save.connect(_saved, sender=model, dispatch_uid=f"weizhong-record-history-{name}")
 
 
 # Who made a record and when, for a first version written after the fact.
@@ -208,8 +243,6 @@ def baseline() -> int:
     """Write a first version ("created") for every tracked record that has none: records made
     in bulk by the demo clinic and ``weizhong seed`` (bulk inserts send no save signals).
     Returns how many were written."""
-    from django.apps import apps
-
     written = 0
     for name, (kind, _left_out) in TRACKED.items():
         model = apps.get_model("clinic", name)
@@ -246,36 +279,6 @@ def baseline() -> int:
         RecordVersion.objects.bulk_create(batch)
         written += len(batch)
     return written
-
-
-# ------------------------------------------------------------------------------ voiding
-
-
-def void_record(record: Any, user: Any, reason: str) -> list[Any]:
-    """Void ``record`` (an exam, plan, visit or outcome) with ``reason``, in one transaction;
-    an exam's plans are voided with it. Returns what was voided. Raises ValueError for a
-    reason that is too short and AlreadyVoided when it was voided before."""
-    from .services import refresh_summary
-
-    reason = reason.strip()
-    if len(reason) < MIN_REASON:
-        raise ValueError(_("Give a reason of at least %(n)s characters.") % {"n": MIN_REASON})
-    model = type(record)
-    with transaction.atomic():
-        fresh = model.all_objects.select_for_update().get(pk=record.pk)
-        if fresh.voided:
-            raise AlreadyVoided(fresh)
-        targets = [fresh]
-        if model._meta.model_name == "exam":
-            targets += list(fresh.plans.all())
-        now = timezone.now()
-        for target in targets:
-            target.voided_at, target.voided_by, target.void_reason = now, user, reason
-            target._history_action, target._history_reason = "voided", reason
-            target._history_user = user
-            target.save(update_fields=["voided_at", "voided_by", "void_reason"])
-        refresh_summary(fresh.patient)
-    return targets
 
 
 def latest(kind: str, record_id: int) -> RecordVersion | None:

@@ -117,7 +117,7 @@ class Patient(models.Model):
     portal_active = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    # A summary kept current by services.refresh_summary(), so that the dashboard reads one row
+    # A summary kept current by actions.refresh_summary(), so that the dashboard reads one row
     # per patient instead of walking every patient's history.
     last_seen = models.DateTimeField(null=True, blank=True)
     red_flags = models.JSONField(default=list, blank=True)

@@ -24,8 +24,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
+from . import actions, audit_events
 from .access import admin_required, clinic_of, staff_required
 from .audit import client_ip, record
+from .audit_events import EventName
 from .models import Staff
 
 User = get_user_model()
@@ -66,9 +68,9 @@ def _locked_out() -> set[str]:
     )
 
 
-def _audit(request: HttpRequest, what: str, target: Any) -> None:
-    record(user=request.user, username=request.user.get_username(), role="admin",
-           clinic_id=clinic_of(request).pk, action="admin", what=what,
+def _audit(request: HttpRequest, event: EventName, target: Any) -> None:
+    record(event, user=request.user, username=request.user.get_username(), role="admin",
+           clinic_id=clinic_of(request).pk,
            target=f"user {target.pk} {target.get_username()}"[:120], method="POST",
            path=request.path[:300], ip=client_ip(request), status=302,
            allowed=True)  # fmt: skip
@@ -78,8 +80,8 @@ def _act(request: HttpRequest, action: str, member: Staff) -> str:
     """Carry out one administrative action on a colleague; the message to show."""
     from axes.utils import reset
 
-    from .security import UserSession, end_session
-    from .twofactor import Authenticator, RecoveryCode
+    from .security import UserSession
+    from .twofactor import forget_second_factor
 
     user = member.user
     name = user.get_full_name() or user.get_username()
@@ -88,27 +90,29 @@ def _act(request: HttpRequest, action: str, member: Staff) -> str:
         return _("%(name)s can sign in again.") % {"name": name}
     if action == "end_sessions":
         for entry in UserSession.objects.filter(user=user, ended__isnull=True):
-            end_session(entry)
+            actions.do_end_session(session=entry)
         return _("Every session of %(name)s is ended.") % {"name": name}
     if action == "reset_second_factor":
-        with transaction.atomic():
-            Authenticator.objects.filter(user=user).delete()
-            RecoveryCode.objects.filter(user=user).delete()
+        forget_second_factor(user)
         return _("%(name)s will set up an authenticator again at the next sign-in.") % {
             "name": name
         }
     if action in ("deactivate", "reactivate"):
-        user.is_active = action == "reactivate"
-        user.save(update_fields=["is_active"])
+        actions.do_set_user_active(user=user, active=action == "reactivate")
         if not user.is_active:
-            for entry in UserSession.objects.filter(user=user, ended__isnull=True):
-                end_session(entry)
             return _("%(name)s can no longer sign in or use API tokens.") % {"name": name}
         return _("%(name)s can sign in again.") % {"name": name}
     return ""
 
 
-ACTIONS = ("unlock", "end_sessions", "reset_second_factor", "deactivate", "reactivate")
+STAFF_EVENTS = {
+    "unlock": audit_events.STAFF_UNLOCKED,
+    "end_sessions": audit_events.STAFF_SESSIONS_ENDED,
+    "reset_second_factor": audit_events.STAFF_SECOND_FACTOR_RESET,
+    "deactivate": audit_events.STAFF_DEACTIVATED,
+    "reactivate": audit_events.STAFF_REACTIVATED,
+}
+ACTIONS = tuple(STAFF_EVENTS)
 
 
 @admin_required
@@ -127,14 +131,12 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             password = "-".join(secrets.token_urlsafe(4) for _n in range(4))
             with transaction.atomic():
-                user = User.objects.create_user(
-                    data["username"], email=data["email"], password=password,
-                    first_name=data["first_name"], last_name=data["last_name"],
+                user = actions.do_add_staff(
+                    clinic=clinic, username=data["username"], role=data["role"],
+                    password=password, first_name=data["first_name"],
+                    last_name=data["last_name"], email=data["email"], is_admin=data["is_admin"],
                 )  # fmt: skip
-                Staff.objects.create(
-                    user=user, clinic=clinic, role=data["role"], is_admin=data["is_admin"]
-                )
-                _audit(request, "staff added", user)
+                _audit(request, audit_events.STAFF_ADDED, user)
             created = {"username": user.get_username(), "password": password}
             form = NewStaffForm()
         else:
@@ -155,7 +157,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         else:
             with transaction.atomic():
                 text = _act(request, action, member)
-                _audit(request, action.replace("_", " "), member.user)
+                _audit(request, STAFF_EVENTS[action], member.user)
             messages.success(request, text)
         return redirect("staff")
     members = list(
@@ -206,10 +208,12 @@ def password_change(request: HttpRequest) -> HttpResponse:
     password's hash)."""
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = actions.do_change_password(
+            user=form.user, password=form.cleaned_data["new_password1"]
+        )
         update_session_auth_hash(request, user)
-        record(user=user, username=user.get_username(), action="write",
-               what="password changed", path=request.path[:300], ip=client_ip(request),
+        record(audit_events.PASSWORD_CHANGED, user=user, username=user.get_username(),
+               path=request.path[:300], ip=client_ip(request),
                method="POST", status=302, allowed=True)  # fmt: skip
         messages.success(request, _("Your password is changed."))
         return redirect("sessions")

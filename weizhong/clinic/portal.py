@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core import signing
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,10 +23,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from weizhong.reasoning.instruments import InstrumentError
 
-from . import services
+from . import actions, services
 from .audit import note_access
 from .forms import answers_of, outcome_form
-from .models import HomeLog, PainLog, Patient
+from .models import Patient
 
 SALT = "weizhong.portal"
 
@@ -122,21 +121,15 @@ def log(request: HttpRequest, token: str) -> HttpResponse:
         if exercise not in allowed:
             messages.error(request, _("That exercise is not on today's programme."))
         else:
-            try:
-                with transaction.atomic():
-                    HomeLog.objects.create(patient=patient, day=today, exercise=exercise)
-            except IntegrityError:
-                pass  # already ticked today: a double tap counts once
+            # already ticked today: a double tap counts once
+            actions.do_log_home_exercise(patient=patient, day=today, exercise=exercise)
             messages.success(request, _("Well done: session logged."))
     if "pain" in request.POST:
         raw = request.POST.get("pain", "")
         if not raw.isdigit() or not 0 <= int(raw) <= 10:
             messages.error(request, _("Pain must be a whole number from 0 (none) to 10 (worst)."))
         else:
-            with transaction.atomic():
-                PainLog.objects.update_or_create(
-                    patient=patient, day=today, defaults={"pain": int(raw)}
-                )
+            actions.do_log_pain(patient=patient, day=today, pain=int(raw))
             messages.success(request, _("Pain score saved. Thank you."))
     return redirect("portal", token)
 
@@ -148,9 +141,10 @@ def questionnaire(request: HttpRequest, token: str, request_id: int) -> HttpResp
     form = outcome_form(sent.instrument, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.score_outcome(
-                patient, sent.instrument, answers_of(form), source="portal", request=sent
-            )
+            actions.do_score_outcome(
+                patient=patient, instrument=sent.instrument, answers=answers_of(form),
+                source="portal", questionnaire=sent,
+            )  # fmt: skip
         except InstrumentError as error:
             form.add_error(None, str(error))
         else:

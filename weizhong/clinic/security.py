@@ -18,15 +18,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.db import models
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import audit_events
 from .audit import client_ip, record
+from .audit_events import EventName
 
 TOUCH_EVERY = 60  # seconds between writes of "last seen" (not one write per request)
 
@@ -63,8 +63,7 @@ class UserSession(models.Model):
         ordering = ["-last_seen"]
 
 
-@receiver(user_logged_in)
-def _remember(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+def remember_session(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     now = time.time()
     request.session["auth_at"] = now
     request.session["seen"] = now
@@ -83,14 +82,6 @@ def _remember(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> No
     )
 
 
-def end_session(entry: UserSession) -> None:
-    from importlib import import_module
-
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=entry.session_key)
-    store.delete()
-    UserSession.objects.filter(pk=entry.pk).update(ended=timezone.now())
-
-
 class SessionPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -103,27 +94,27 @@ class SessionPolicyMiddleware:
             if ended:
                 user = request.user
                 logout(request)
-                record(user=user, username=user.get_username(), action="sign-out", what=ended,
+                record(ended, user=user, username=user.get_username(),
                        path=request.path[:300], ip=client_ip(request),
                        method=request.method or "", status=302, allowed=True)  # fmt: skip
                 if request.path.startswith("/api/"):
                     return self.get_response(request)  # the API authenticates by token
-                messages.info(request, _("You were signed out: %(why)s.") % {"why": _(ended)})
+                messages.info(request, _("You were signed out: %(why)s.") % {"why": _(ended.what)})
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
-    def _expired(self, request: HttpRequest) -> str | None:
+    def _expired(self, request: HttpRequest) -> EventName | None:
         now = time.time()
         session = request.session
         auth_at = session.setdefault("auth_at", now)
         seen = session.get("seen", now)
         if now - seen > self.idle:
-            return "15 minutes without activity"
+            return audit_events.SIGNED_OUT_IDLE
         if now - auth_at > self.longest:
-            return "12 hours after signing in"
+            return audit_events.SIGNED_OUT_LONG
         key = session.session_key
         if key and UserSession.objects.filter(session_key=key, ended__isnull=False).exists():
-            return "the session was ended from another device"
+            return audit_events.SIGNED_OUT_ELSEWHERE
         if now - seen > TOUCH_EVERY:
             session["seen"] = now
             UserSession.objects.filter(session_key=key).update(

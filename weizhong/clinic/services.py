@@ -1,6 +1,6 @@
-"""The clinic's use of the core: assess a saved case, propose and save plans, record visits and
-draft their SOAP notes, score outcomes, and keep each patient's summary (red flags, re-evaluation
-due) current. Views stay thin; every write here is one transaction.
+"""The clinic's use of the core: assess a saved case, propose plans, draft the SOAP notes of
+visits, decide when re-evaluation is due, adherence, billing facts. Reads and
+computations only: every write is an action (``weizhong.clinic.actions``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from functools import cache, reduce
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,18 +21,15 @@ from weizhong.knowledge.atlas import Atlas, load_atlas
 from weizhong.knowledge.loader import load_knowledge
 from weizhong.knowledge.records import FindingDef, Knowledge
 from weizhong.planning.plan import PlanEdits, make_plan
-from weizhong.reasoning.assessment import assess
 from weizhong.reasoning.instruments import (
     InstrumentDefinition,
     important_change,
     instrument_definition,
     instrument_ids,
-    score_instrument,
 )
 from weizhong.reasoning.words import finding_label
 
-from .history import RecordVoided
-from .models import Exam, Note, Outcome, Patient, Plan, Visit
+from .models import Exam, Patient, Plan, Visit
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -72,30 +68,6 @@ def check_case(raw: dict[str, Any]) -> tuple[Case | None, dict[str, list[str]]]:
         return None, problems
 
 
-def save_exam(
-    patient: Patient, user: Any, case: Case, raw: dict[str, Any], token: Any = None
-) -> Exam:
-    """Store the case and its assessment; a resubmitted form (same token) returns the first."""
-    if token is not None and (done := Exam.all_objects.filter(submit_token=token).first()):
-        return done
-    result = assess(case, knowledge())
-    top = result["differential"][0] if result["differential"] else None
-    with transaction.atomic():
-        exam = Exam.objects.create(
-            patient=patient,
-            clinician=user,
-            case=raw,
-            assessment=result,
-            red_flags=[f["id"] for f in result["red_flags"]],
-            top_condition=top["condition"] if top else "",
-            top_probability=top["probability"] if top else None,
-            knowledge_version=result["knowledge_version"],
-            submit_token=token,
-        )
-        refresh_summary(patient)
-    return exam
-
-
 def exam_case(exam: Exam) -> Case:
     return validate_case(exam.case, knowledge())
 
@@ -111,56 +83,6 @@ def propose_plan(
     return make_plan(
         case, exam.assessment, edits=edits, overrides=overrides or {}, guideline=guideline
     )
-
-
-def save_plan(
-    exam: Exam,
-    user: Any,
-    plan: dict[str, Any],
-    *,
-    edits: PlanEdits,
-    overrides: dict[str, str],
-    guideline: str,
-    visits_per_week: int,
-    planned_visits: int,
-    note: str = "",
-    after_version: int | None = None,
-) -> Plan:
-    """Save the next plan version. With ``after_version`` (the active version when the editor
-    was opened, 0 for none), a plan saved by someone else meanwhile raises StaleCopy with it
-    and nothing is written."""
-    with transaction.atomic():
-        patient = Patient.objects.select_for_update().get(pk=exam.patient_id)
-        if after_version is not None:
-            active = patient.plans.select_related("created_by").order_by("-version").first()
-            if (active.version if active else 0) != after_version:
-                raise StaleCopy(active)
-        latest = (  # voided versions keep their numbers
-            Plan.all_objects.filter(patient=patient)
-            .order_by("-version")
-            .values_list("version", flat=True)
-            .first()
-        )
-        saved = Plan.objects.create(
-            patient=patient,
-            exam=exam,
-            version=(latest or 0) + 1,
-            created_by=user,
-            plan=plan,
-            edits={
-                "add_points": list(edits.add_points),
-                "remove_points": list(edits.remove_points),
-                "add_exercises": list(edits.add_exercises),
-                "remove_exercises": list(edits.remove_exercises),
-            },
-            overrides=overrides,
-            guideline=guideline,
-            visits_per_week=visits_per_week,
-            planned_visits=planned_visits,
-            note=note,
-        )
-        refresh_summary(patient)
-    return saved
 
 
 def edits_of(plan: Plan) -> PlanEdits:
@@ -189,17 +111,6 @@ def carried_points(patient: Patient, plan: Plan | None) -> list[str]:
 
 
 # ------------------------------------------------------------------------ visits and notes
-
-
-def record_visit(visit: Visit) -> Visit:
-    """Save a visit with its drafted note, once: a double submit returns the first visit."""
-    if done := Visit.all_objects.filter(submit_token=visit.submit_token).first():
-        return done
-    with transaction.atomic():
-        visit.save()
-        Note.objects.create(visit=visit, **draft_soap(visit))
-        refresh_summary(visit.patient)
-    return visit
 
 
 def _names(ids: list[str], labels: dict[str, str]) -> str:
@@ -346,93 +257,7 @@ class StaleCopy(Exception):
 NOTE_FIELDS = ("subjective", "objective", "assessment", "plan")
 
 
-def save_note(
-    note: Note, user: Any, version: int, fields: dict[str, str], sign: bool = False
-) -> Note:
-    """Save the note's text if ``version`` is still the stored one (else StaleCopy, nothing
-    written), and sign it when asked, in one transaction. A signed note raises NoteLocked,
-    a voided visit's note RecordVoided."""
-    with transaction.atomic():
-        current = Note.objects.select_for_update().get(pk=note.pk)
-        if current.visit.voided:
-            raise RecordVoided
-        if current.signed_at is not None:
-            raise NoteLocked
-        if current.version != version:
-            raise StaleCopy(current)
-        for name in NOTE_FIELDS:
-            setattr(current, name, fields.get(name, getattr(current, name)))
-        current.version += 1
-        current.updated_by = user
-        current.updated = timezone.now()
-        if sign:
-            current.signed_by = user
-            current.signed_at = current.updated
-            current._history_action = "signed"  # type: ignore[attr-defined]
-        current.save()
-    return current
-
-
-def save_patient(form: Any, version: int) -> Patient:
-    """Save a valid patient form if ``version`` (the details' history version the form was
-    read at) is still the newest; else StaleCopy with that newest version, nothing written."""
-    from .history import latest
-
-    with transaction.atomic():
-        Patient.objects.select_for_update().filter(pk=form.instance.pk).exists()
-        current = latest("patient", form.instance.pk)
-        if (current.version if current else 0) != version:
-            raise StaleCopy(current)
-        saved: Patient = form.save()
-    return saved
-
-
-def sign_note(note: Note, user: Any) -> None:
-    with transaction.atomic():
-        locked = Note.objects.select_for_update().get(pk=note.pk)
-        if locked.visit.voided:
-            raise RecordVoided
-        if locked.signed_at is not None:
-            raise NoteLocked
-        locked.signed_by = user
-        locked.signed_at = timezone.now()
-        locked._history_action = "signed"  # type: ignore[attr-defined]
-        locked.save(update_fields=["signed_by", "signed_at"])
-        note.signed_by, note.signed_at = locked.signed_by, locked.signed_at
-
-
 # ------------------------------------------------------------------------------ outcomes
-
-
-def score_outcome(
-    patient: Patient,
-    instrument: str,
-    answers: list[int | float | None],
-    *,
-    user: Any = None,
-    source: str = "clinic",
-    request: Any = None,
-    taken: dt.datetime | None = None,
-) -> Outcome:
-    """Score with the core (raises InstrumentError with a clear message) and store."""
-    result = score_instrument(instrument, answers)
-    with transaction.atomic():
-        outcome = Outcome.objects.create(
-            patient=patient,
-            instrument=instrument,
-            answers=answers,
-            score=result.score,
-            result=result.to_dict(),
-            source=source,
-            entered_by=user,
-            request=request,
-            taken=taken or timezone.now(),
-        )
-        if request is not None:
-            request.completed_at = outcome.taken
-            request.save(update_fields=["completed_at"])
-        refresh_summary(patient)
-    return outcome
 
 
 @dataclass(frozen=True)
@@ -518,28 +343,6 @@ def outcome_change(patient: Patient, since: dt.datetime) -> dict[str, Any] | Non
             continue
         return important_change(instrument, baseline, after[-1][1])
     return None
-
-
-def refresh_summary(patient: Patient) -> None:
-    """Recompute the patient's dashboard summary (inside the caller's transaction)."""
-    exam = patient.exams.order_by("-created").first()
-    last_visit = patient.visits.order_by("-date", "-created").first()
-    seen = [t for t in (exam and exam.created, last_visit and last_visit.created) if t]
-    status = reevaluation(patient)
-    patient.last_seen = max(seen) if seen else None
-    patient.red_flags = list(exam.red_flags) if exam else []
-    patient.flagged = bool(patient.red_flags)
-    patient.top_condition = exam.top_condition if exam else ""
-    patient.reeval_due = bool(status and status.due)
-    patient.reeval_reason = status.reason[:300] if status and status.due else ""
-    Patient.objects.filter(pk=patient.pk).update(
-        last_seen=patient.last_seen,
-        red_flags=patient.red_flags,
-        flagged=patient.flagged,
-        top_condition=patient.top_condition,
-        reeval_due=patient.reeval_due,
-        reeval_reason=patient.reeval_reason,
-    )
 
 
 # ------------------------------------------------------------------------------ adherence
@@ -696,37 +499,11 @@ def patient_record(patient: Patient) -> dict[str, Any]:
 
 
 def import_patient(clinic: Any, user: Any, imported: Any) -> tuple[Patient, Exam | None]:
-    """Store what a FHIR bundle gave as a new patient with a case and scores, in one
-    transaction (``imported`` is a ``weizhong.fhir.importer.ImportResult``)."""
-    facts = imported.patient
-    with transaction.atomic():
-        patient = Patient.objects.create(
-            clinic=clinic,
-            given_name=(facts.get("given_name") or "Unknown")[:100],
-            family_name=(facts.get("family_name") or "Unknown")[:100],
-            birth_date=dt.date.fromisoformat(facts["birth_date"]),
-            sex=facts.get("sex") or "unknown",
-            phone=(facts.get("phone") or "")[:40],
-            email=(facts.get("email") or "")[:254],
-            pregnant=bool(facts.get("pregnant")),
-            medications=list(facts.get("medications") or []),
-            devices=list(facts.get("devices") or []),
-            conditions=list(facts.get("conditions") or []),
-        )
-        exam = None
-        if imported.findings:
-            raw = build_case(patient, imported.findings)
-            case = validate_case(raw, knowledge())
-            exam = save_exam(patient, user, case, raw)
-        for item in imported.outcomes:
-            answers = item.get("answers")
-            if answers is None:
-                continue  # a score without its answers cannot be re-scored: reported as ignored
-            taken = dt.datetime.fromisoformat(item["taken"]) if item.get("taken") else None
-            score_outcome(patient, item["instrument"], answers, user=user,
-                          source=item.get("source") or "clinic", taken=taken)  # fmt: skip
-        refresh_summary(patient)
-    return patient, exam
+    """Kept for the command line (``weizhong fhir import``): the write is
+    ``actions.do_import_patient``."""
+    from .actions import do_import_patient
+
+    return do_import_patient(clinic=clinic, importer=user, imported=imported)
 
 
 # -------------------------------------------------------------------------------- billing

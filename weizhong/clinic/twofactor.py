@@ -37,6 +37,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from . import audit_events
 from .audit import client_ip, record
 
 VERIFIED = "second_factor_at"  # session key: when the code was accepted
@@ -84,6 +85,14 @@ def new_recovery_codes(user: Any) -> list[str]:
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 
 
+def forget_second_factor(user: Any) -> None:
+    """A lost phone: the authenticator and recovery codes go; the user sets one up again at
+    the next sign-in."""
+    with transaction.atomic():
+        Authenticator.objects.filter(user=user).delete()
+        RecoveryCode.objects.filter(user=user).delete()
+
+
 def use_recovery_code(user: Any, code: str) -> bool:
     """Accept an unused recovery code of the user's, once."""
     code = _normalised(code)
@@ -108,8 +117,9 @@ def _recent_failures(user: Any) -> int:
     from .audit import AuditEvent
 
     since = timezone.now() - dt.timedelta(seconds=FAILURE_WINDOW)
+    failed = audit_events.SECOND_FACTOR_FAILED
     return AuditEvent.objects.filter(
-        user=user, action="sign-in failed", what="second factor", at__gte=since
+        user=user, action=failed.action, what=failed.what, at__gte=since
     ).count()
 
 
@@ -198,9 +208,11 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         if by_recovery or check_code(device, given):
             request.session[VERIFIED] = timezone.now().isoformat()
             request.session.cycle_key()
-            what = "second factor (recovery code)" if by_recovery else "second factor"
-            record(user=request.user, username=request.user.get_username(), action="sign-in",
-                   what=what, path=request.path, ip=client_ip(request),
+            event = (
+                audit_events.SECOND_FACTOR_RECOVERY if by_recovery else audit_events.SECOND_FACTOR
+            )
+            record(event, user=request.user, username=request.user.get_username(),
+                   path=request.path, ip=client_ip(request),
                    method="POST", status=302, allowed=True)  # fmt: skip
             if by_recovery:
                 messages.warning(
@@ -218,8 +230,8 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             "That code is not right (or was already used). Codes change every 30 seconds; a "
             "recovery code works once."
         )
-        record(user=request.user, username=request.user.get_username(),
-               action="sign-in failed", what="second factor", path=request.path,
+        record(audit_events.SECOND_FACTOR_FAILED, user=request.user,
+               username=request.user.get_username(), path=request.path,
                ip=client_ip(request), method="POST", status=401, allowed=False)  # fmt: skip
     return render(
         request, "clinic/second_factor.html", {"error": error}, status=401 if error else 200
@@ -240,8 +252,8 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
         codes = None
         if request.method == "POST" and request.POST.get("action") == "new_codes":
             codes = new_recovery_codes(request.user)
-            record(user=request.user, username=request.user.get_username(),
-                   action="write", what="recovery codes", path=request.path,
+            record(audit_events.RECOVERY_CODES, user=request.user,
+                   username=request.user.get_username(), path=request.path,
                    ip=client_ip(request), method="POST", status=200, allowed=True)  # fmt: skip
         return render(
             request,

@@ -11,7 +11,6 @@ from typing import Any
 import orjson
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,7 +30,7 @@ from weizhong.planning.plan import PlanEdits, PlanSettingError
 from weizhong.planning.safety import OverrideError, parse_overrides
 from weizhong.reasoning.instruments import InstrumentError
 
-from . import figures, portal, services
+from . import actions, figures, portal, queries, services
 from .access import (
     ALL_STAFF,
     CLINICIAN,
@@ -50,10 +49,11 @@ from .forms import (
     PlanSettingsForm,
     VisitForm,
     answers_of,
+    fields_of,
     outcome_form,
     override_rules,
 )
-from .models import Exam, Note, Outcome, Patient, Plan, QuestionnaireRequest, Visit
+from .models import Exam, Note, Outcome, Patient, Plan, Visit
 
 PAGE = 25
 
@@ -109,14 +109,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @staff_required()
 def patient_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
-    found = Patient.objects.filter(clinic=clinic_of(request))
-    for word in q.split():
-        found = found.filter(
-            Q(family_name__icontains=word)
-            | Q(given_name__icontains=word)
-            | Q(phone__icontains=word)
-            | Q(email__icontains=word)
-        )
+    found = queries.find_patients(clinic_of(request), q)
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
@@ -140,10 +133,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 def patient_new(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST or None, instance=Patient(clinic=clinic_of(request)))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            patient = form.save(commit=False)
-            patient.clinic = clinic_of(request)
-            patient.save()
+        patient = actions.do_create_patient(
+            clinic=clinic_of(request), fields=fields_of(form), by=request.user
+        )
         messages.success(request, _("Patient added."))
         return redirect("patient", patient.pk)
     return render(
@@ -169,8 +161,11 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, _("The form is out of date; please reload the page."))
         elif form.is_valid():
             try:
-                services.save_patient(form, int(version))
-            except services.StaleCopy as stale:
+                actions.do_update_patient(
+                    patient=form.instance, fields=fields_of(form), after_version=int(version),
+                    by=request.user,
+                )  # fmt: skip
+            except actions.StaleCopy as stale:
                 conflict, status = stale.current, 409
                 form.add_error(None, _details_conflict(stale.current))
                 version = str(stale.current.version if stale.current else 0)
@@ -316,8 +311,15 @@ def exam_new(request: HttpRequest, pk: int) -> HttpResponse:
             raw = services.build_case(patient, form.findings())
             case, problems = services.check_case(raw)
             if case is not None:
-                exam = services.save_exam(patient, request.user, case, raw, token)
-                return redirect("exam", exam.pk)
+                try:
+                    exam = actions.do_save_exam(
+                        patient=patient, clinician=request.user, case=case, raw=raw,
+                        submit_token=token,
+                    )  # fmt: skip
+                except actions.KeyUsedElsewhere:
+                    token = uuid.uuid4()  # a form of another patient's page: send it again
+                else:
+                    return redirect("exam", exam.pk)
             for name, texts in problems.items():
                 form.add_error(name if name in form.fields else None, texts)
         messages.error(request, _("The exam was not saved: please correct the fields marked."))
@@ -517,10 +519,10 @@ def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if saving and not errors and settings_form.is_valid():
         try:
-            saved = services.save_plan(
-                exam,
-                request.user,
-                plan,
+            saved = actions.do_save_plan(
+                exam=exam,
+                author=request.user,
+                plan=plan,
                 edits=edits,
                 overrides=overrides,
                 guideline=guideline,
@@ -529,7 +531,7 @@ def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
                 note=settings_form.cleaned_data["note"],
                 after_version=int(after_version),
             )
-        except services.StaleCopy as stale:
+        except actions.StaleCopy as stale:
             errors.append(_plan_conflict(stale.current))
             status = 409
             after_version = str(stale.current.version if stale.current else 0)
@@ -560,7 +562,7 @@ def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
         "after_version": after_version,
     }
     template = "clinic/_plan_editor.html" if request.htmx else "clinic/plan_editor.html"  # type: ignore[attr-defined]
-    if status == 200 and errors and request.method == "POST":
+    if status == 200 and request.method == "POST" and (errors or not settings_form.is_valid()):
         status = 422
     return render(request, template, context, status=status)
 
@@ -677,14 +679,16 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
         form = VisitForm(request.POST)
         token = _token(request.POST.get("submit_token"))
         if form.is_valid() and token is not None:
-            visit = form.save(commit=False)
-            visit.patient = patient
-            visit.plan = plan
-            visit.clinician = request.user
-            visit.submit_token = token
-            visit = services.record_visit(visit)
-            messages.success(request, _("Visit recorded; the note is drafted below."))
-            return redirect("visit", visit.pk)
+            try:
+                visit = actions.do_record_visit(
+                    patient=patient, clinician=request.user, fields=fields_of(form), plan=plan,
+                    submit_token=token,
+                )  # fmt: skip
+            except actions.KeyUsedElsewhere:
+                token = None  # a form of another patient's page: send it again
+            else:
+                messages.success(request, _("Visit recorded; the note is drafted below."))
+                return redirect("visit", visit.pk)
         if token is None:
             form.add_error(None, _("The form expired; please submit it again."))
             token = uuid.uuid4()
@@ -750,17 +754,17 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             version = request.POST.get("version", "")
             if note_form.is_valid() and version.isdigit():
                 try:
-                    services.save_note(
-                        note, request.user, int(version), note_form.cleaned_data,
-                        sign=action == "sign",
+                    actions.do_save_note(
+                        note=note, author=request.user, version=int(version),
+                        fields=note_form.cleaned_data, sign=action == "sign",
                     )  # fmt: skip
-                except services.NoteLocked:
+                except actions.NoteLocked:
                     messages.error(request, _("This note was signed meanwhile."))
                     return redirect("visit", visit.pk)
-                except services.RecordVoided:
+                except actions.RecordVoided:
                     messages.error(request, _("This visit was voided meanwhile."))
                     return redirect("visit", visit.pk)
-                except services.StaleCopy as stale:
+                except actions.StaleCopy as stale:
                     who = stale.current.updated_by
                     note_form.add_error(
                         None,
@@ -794,11 +798,13 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("visit", visit.pk)
             amend_form = AmendmentForm(request.POST)
             if amend_form.is_valid():
-                with transaction.atomic():
-                    amendment = amend_form.save(commit=False)
-                    amendment.note = note
-                    amendment.author = request.user
-                    amendment.save()
+                try:
+                    actions.do_add_amendment(
+                        note=note, author=request.user, text=amend_form.cleaned_data["text"]
+                    )
+                except actions.RecordVoided:
+                    messages.error(request, _("This visit was voided meanwhile."))
+                    return redirect("visit", visit.pk)
                 messages.success(request, _("Amendment added; the signed note is unchanged."))
                 return redirect("visit", visit.pk)
         else:
@@ -905,7 +911,10 @@ def outcome_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = outcome_form(instrument, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.score_outcome(patient, instrument, answers_of(form), user=request.user)
+            actions.do_score_outcome(
+                patient=patient, instrument=instrument, answers=answers_of(form),
+                entered_by=request.user,
+            )  # fmt: skip
         except InstrumentError as error:
             form.add_error(None, str(error))
         else:
@@ -932,28 +941,23 @@ def outcome_new(request: HttpRequest, pk: int) -> HttpResponse:
 def portal_manage(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk)
     action = request.POST.get("action")
-    with transaction.atomic():
-        if action == "issue":
-            if not patient.portal_active:
-                patient.portal_version += 1
-                patient.portal_active = True
-                patient.save(update_fields=["portal_version", "portal_active"])
-            messages.success(request, _("Portal link ready: copy it or send it to the patient."))
-        elif action == "revoke":
-            patient.portal_active = False
-            patient.save(update_fields=["portal_active"])
-            messages.success(request, _("Portal link revoked; the old link no longer opens."))
-        elif action == "send" and request.role == CLINICIAN:  # type: ignore[attr-defined]
-            instrument = request.POST.get("instrument", "")
-            if instrument not in services.instruments():
-                messages.error(request, _("Choose a questionnaire to send."))
-            else:
-                QuestionnaireRequest.objects.create(
-                    patient=patient, instrument=instrument, sent_by=request.user
-                )
-                messages.success(request, _("Questionnaire sent to the portal."))
+    if action == "issue":
+        actions.do_issue_portal_link(patient=patient)
+        messages.success(request, _("Portal link ready: copy it or send it to the patient."))
+    elif action == "revoke":
+        actions.do_revoke_portal_link(patient=patient)
+        messages.success(request, _("Portal link revoked; the old link no longer opens."))
+    elif action == "send" and request.role == CLINICIAN:  # type: ignore[attr-defined]
+        instrument = request.POST.get("instrument", "")
+        if instrument not in services.instruments():
+            messages.error(request, _("Choose a questionnaire to send."))
         else:
-            messages.error(request, _("Unknown action."))
+            actions.do_send_questionnaire(
+                patient=patient, instrument=instrument, sent_by=request.user
+            )
+            messages.success(request, _("Questionnaire sent to the portal."))
+    else:
+        messages.error(request, _("Unknown action."))
     return redirect("patient", patient.pk)
 
 
@@ -965,8 +969,7 @@ def portal_manage(request: HttpRequest, pk: int) -> HttpResponse:
 def clinic_settings(request: HttpRequest) -> HttpResponse:
     form = ClinicSettingsForm(request.POST or None, instance=clinic_of(request))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
+        actions.do_update_clinic_settings(clinic=form.instance, fields=fields_of(form))
         messages.success(request, _("Clinic settings saved."))
         return redirect("dashboard")
     return render(request, "clinic/settings.html", {"form": form})
@@ -979,17 +982,13 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """The user's personal tokens for the JSON API: make one (shown once), revoke one."""
-    from .api import new_token
-
     key = None
     if request.method == "POST":
         if request.POST.get("action") == "create":
             name = request.POST.get("name", "").strip()[:80] or _("API token")
-            _token, key = new_token(request.user, name)
+            _token, key = actions.do_create_api_token(user=request.user, name=name)
         elif (pk := request.POST.get("revoke", "")).isdigit():
-            request.user.api_tokens.filter(pk=int(pk), revoked__isnull=True).update(  # type: ignore[attr-defined]
-                revoked=timezone.now()
-            )
+            actions.do_revoke_api_token(user=request.user, token_id=int(pk))
             messages.success(request, _("Token revoked."))
             return redirect("api_tokens")
     tokens = list(request.user.api_tokens.all()[:50])  # type: ignore[attr-defined]
@@ -1036,7 +1035,9 @@ def fhir_import(request: HttpRequest) -> HttpResponse:
             except FhirImportError as error:
                 issues = list(error.outcome["issue"])
             else:
-                patient, exam = services.import_patient(clinic_of(request), request.user, imported)
+                patient, exam = actions.do_import_patient(
+                    clinic=clinic_of(request), importer=request.user, imported=imported
+                )
                 messages.success(request, _("Imported as a new patient."))
                 return redirect("exam", exam.pk) if exam else redirect("patient", patient.pk)
     return render(
@@ -1163,18 +1164,18 @@ def _audit_csv(events: Any) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def sessions(request: HttpRequest) -> HttpResponse:
     """The user's signed-in sessions; end any but this one."""
-    from .security import UserSession, end_session
+    from .security import UserSession
 
     mine = UserSession.objects.filter(user=request.user, ended__isnull=True)
     if request.method == "POST":
         if (pk := request.POST.get("end", "")).isdigit():
             entry = mine.filter(pk=int(pk)).exclude(session_key=request.session.session_key).first()
             if entry is not None:
-                end_session(entry)
+                actions.do_end_session(session=entry)
                 messages.success(request, _("That session is ended."))
         elif request.POST.get("end") == "others":
             for entry in mine.exclude(session_key=request.session.session_key):
-                end_session(entry)
+                actions.do_end_session(session=entry)
             messages.success(request, _("Every other session is ended."))
         return redirect("sessions")
     return render(
@@ -1193,6 +1194,7 @@ def emergency_access(request: HttpRequest, pk: int) -> HttpResponse:
     """Open the record of a patient outside one's care team: a reason, recorded and flagged."""
     from .access import EMERGENCY, MIN_REASON
     from .audit import record
+    from .audit_events import EMERGENCY_ACCESS
 
     patient = get_object_or_404(Patient, pk=pk, clinic=clinic_of(request))
     target = request.GET.get("next") or reverse("patient", args=[patient.pk])
@@ -1207,9 +1209,9 @@ def emergency_access(request: HttpRequest, pk: int) -> HttpResponse:
             grants = dict(request.session.get(EMERGENCY, {}))
             grants[str(patient.pk)] = reason
             request.session[EMERGENCY] = grants
-            record(user=request.user, username=request.user.get_username(),
+            record(EMERGENCY_ACCESS, user=request.user, username=request.user.get_username(),
                    role=CLINICIAN, clinic_id=patient.clinic_id, patient_id=patient.pk,
-                   action="emergency", what="emergency_access", target=f"patient {patient.pk}",
+                   target=f"patient {patient.pk}",
                    method="POST", path=request.path[:300], status=302, allowed=True,
                    emergency=True, reason=reason)  # fmt: skip
             return redirect(target)
@@ -1375,8 +1377,7 @@ def record_history(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 def void_record(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """Void a record entered in error, with a reason: it leaves counts and decisions, stays
     readable (marked) and in its history. An exam's plans are voided with it."""
-    from .history import MIN_REASON, AlreadyVoided
-    from .history import void_record as void
+    from .history import MIN_REASON
 
     model = VOIDABLE[kind]
     record = record_for(request, model, pk)
@@ -1388,10 +1389,10 @@ def void_record(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     elif request.method == "POST":
         reason = request.POST.get("reason", "")[:2000]
         try:
-            voided = void(record, request.user, reason)
+            voided = actions.do_void_record(record=record, by=request.user, reason=reason)
         except ValueError as problem:
             error, status = str(problem), 422
-        except AlreadyVoided as done:
+        except actions.AlreadyVoided as done:
             record, status = done.record, 409
         else:
             text = _("Voided. It stays in the chart, marked, with your reason.")

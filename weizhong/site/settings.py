@@ -213,6 +213,13 @@ WEIZHONG_AUDIT = os.environ.get("WEIZHONG_AUDIT", "1") != "0"
 
 # Where links in e-mails point (the portal link in a reminder).
 WEIZHONG_BASE_URL = os.environ.get("WEIZHONG_BASE_URL", "http://127.0.0.1:8000")
+# Origins allowed to call the CDS Hooks service from a browser (comma-separated, e.g.
+# "https://ehr.example.org,https://ehr-test.example.org"); "*" (the default) allows any.
+WEIZHONG_CDS_ORIGINS = tuple(
+    o.strip().rstrip("/")
+    for o in os.environ.get("WEIZHONG_CDS_ORIGINS", "*").split(",")
+    if o.strip()
+) or ("*",)
 
 LOGGING = {
     "version": 1,

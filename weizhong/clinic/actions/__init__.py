@@ -1,0 +1,90 @@
+"""Every write of the clinic, one ``do_*`` function each (Zulip's ``zerver/actions``).
+
+An action takes typed keyword arguments, never a request; it runs in one transaction, checks
+what must hold when it writes, and writes the record together with its history version.
+Pages, the API, the portal, the command line, the demo and import all call these; a test
+(``tests/clinic/test_one_write_path.py``) fails when a page, API or portal module writes to a
+model itself.
+"""
+
+from __future__ import annotations
+
+from .accounts import (
+    TOKEN_PREFIX,
+    do_add_staff,
+    do_change_password,
+    do_create_api_token,
+    do_create_clinic,
+    do_end_session,
+    do_note_token_used,
+    do_revoke_api_token,
+    do_set_user_active,
+    do_update_clinic_settings,
+    token_digest,
+)
+from .portal import (
+    do_issue_portal_link,
+    do_log_home_exercise,
+    do_log_pain,
+    do_revoke_portal_link,
+    do_send_questionnaire,
+)
+from .records import (
+    AlreadyVoided,
+    EarlierRecordVoided,
+    KeyUsedElsewhere,
+    NoteIsDraft,
+    NoteLocked,
+    RecordVoided,
+    StaleCopy,
+    do_add_amendment,
+    do_create_patient,
+    do_import_patient,
+    do_record_visit,
+    do_save_exam,
+    do_save_note,
+    do_save_plan,
+    do_score_outcome,
+    do_sign_note,
+    do_update_patient,
+    do_void_record,
+    refresh_summary,
+)
+
+__all__ = [
+    "TOKEN_PREFIX",
+    "AlreadyVoided",
+    "EarlierRecordVoided",
+    "KeyUsedElsewhere",
+    "NoteIsDraft",
+    "NoteLocked",
+    "RecordVoided",
+    "StaleCopy",
+    "do_add_amendment",
+    "do_add_staff",
+    "do_change_password",
+    "do_create_api_token",
+    "do_create_clinic",
+    "do_create_patient",
+    "do_end_session",
+    "do_import_patient",
+    "do_issue_portal_link",
+    "do_log_home_exercise",
+    "do_log_pain",
+    "do_note_token_used",
+    "do_record_visit",
+    "do_revoke_api_token",
+    "do_revoke_portal_link",
+    "do_save_exam",
+    "do_save_note",
+    "do_save_plan",
+    "do_score_outcome",
+    "do_send_questionnaire",
+    "do_set_user_active",
+    "do_sign_note",
+    "do_update_clinic_settings",
+    "do_update_patient",
+    "do_void_record",
+    "refresh_summary",
+    "token_digest",
+]
