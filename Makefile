@@ -39,6 +39,7 @@ test-postgres: $(STAMP) $(BROWSER_STAMP)  ## the whole suite again on this machi
 lint: $(STAMP)  ## ruff everywhere; mypy --strict on the domain core
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict weizhong
+	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## figures: assessment, plans, handouts; the web app and CDS Hooks under load
 	$(BIN)/python bench/bench_assess.py; core=$$?; \

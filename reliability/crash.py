@@ -175,8 +175,8 @@ def main() -> int:
     from django.db import connections
 
     from weizhong.clinic.actions import do_create_api_token
-    from weizhong.clinic.audit import AuditEvent, verify_chain
-    from weizhong.clinic.history import RecordVersion
+    from weizhong.clinic.audit.trail import AuditEvent, verify_chain
+    from weizhong.clinic.history.versions import RecordVersion
     from weizhong.clinic.models import Outcome, Visit
 
     clinic, doc, f = make_clinic("Crash")

@@ -471,7 +471,7 @@ def inject(p: Prober, f: Any, doc: Any, clinic: Any) -> dict[str, Any]:
         json.dumps(api_patient),
         "application/json",
     )
-    from weizhong.clinic.history import version_number
+    from weizhong.clinic.history.versions import version_number
 
     p.send(
         "script: patient API",
@@ -711,7 +711,7 @@ def main() -> int:
     try:  # administrators must give a second factor: the session says it was given
         from django.utils import timezone
 
-        from weizhong.clinic.twofactor import VERIFIED
+        from weizhong.clinic.accounts.second_factor import VERIFIED
 
         session = page.session
         session[VERIFIED] = timezone.now().isoformat()

@@ -299,7 +299,7 @@ def bodies(data: ClinicData) -> dict[str, Callable[[], dict[str, Any]]]:
     """Valid input for the writes, so that a wrongly admitted write would succeed (a refused
     write must be refused for who asks, not for what is sent). Built per request: a note's
     version changes with every save."""
-    from weizhong.clinic.history import version_number
+    from weizhong.clinic.history.versions import version_number
     from weizhong.clinic.models import Note
 
     patient_form = {
@@ -473,7 +473,7 @@ def signed_in(user: Any) -> Any:
     client = Client()
     client.force_login(user)
     try:
-        from weizhong.clinic.twofactor import VERIFIED
+        from weizhong.clinic.accounts.second_factor import VERIFIED
     except ImportError:  # an installation without a second factor
         return client
     session = client.session
@@ -536,7 +536,7 @@ def current_etag(url: str) -> str:
 
 
 def patient_etag(url: str) -> str:
-    from weizhong.clinic.history import version_number
+    from weizhong.clinic.history.versions import version_number
 
     match = re.search(r"/patients/(\d+)", url)
     pk = int(match.group(1)) if match else 0

@@ -13,8 +13,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from weizhong.clinic import actions, services
+from weizhong.clinic import actions
 from weizhong.clinic.models import Clinic, Exam, Patient, Plan, Staff, Visit
+from weizhong.clinic.records import services
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2] / "weizhong" / "examples" / "runner_tight_hamstrings.json"

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from weizhong.clinic.audit import AppendOnly, AuditEvent, verify_chain
+from weizhong.clinic.audit.trail import AppendOnly, AuditEvent, verify_chain
 from weizhong.clinic.models import Staff
 
 from .conftest import PASSWORD, logged_in
@@ -111,7 +111,7 @@ def test_a_deleted_event_breaks_the_chain(doc: Client, patient: Any) -> None:
 def test_admin_page_filters_and_exports(
     clinic: Any, clinician: Any, doc: Client, exam: Any, desk_client: Client
 ) -> None:
-    from weizhong.clinic.twofactor import VERIFIED
+    from weizhong.clinic.accounts.second_factor import VERIFIED
 
     Staff.objects.filter(user=clinician).update(is_admin=True)
     admin = logged_in(clinician)

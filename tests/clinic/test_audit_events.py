@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from weizhong.clinic import audit_events
-from weizhong.clinic.audit_events import EVENTS, DuplicateEvent, EventRegistry
+from weizhong.clinic.audit import events as audit_events
+from weizhong.clinic.audit.events import EVENTS, DuplicateEvent, EventRegistry
 
 CLINIC = Path(__file__).resolve().parents[2] / "weizhong" / "clinic"
 

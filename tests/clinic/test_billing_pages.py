@@ -94,7 +94,7 @@ def test_medicare_limits_are_warned(
     patient.save()
     for _n in range(12):
         billed_visit(patient, plan, clinician)
-    from weizhong.clinic import services
+    from weizhong.clinic.records import services
 
     bill = services.superbill_for(Visit.objects.order_by("-date", "-created").first())
     ids = {w["id"] for w in bill["warnings"]}

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from weizhong.clinic.actions import do_create_api_token
-from weizhong.clinic.audit import AuditEvent
+from weizhong.clinic.audit.trail import AuditEvent
 
 from .conftest import logged_in, make_exam, make_patient, make_staff
 

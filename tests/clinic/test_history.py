@@ -11,11 +11,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from weizhong.clinic import actions, services
+from weizhong.clinic import actions
 from weizhong.clinic.actions import do_create_api_token
-from weizhong.clinic.audit import AuditEvent
-from weizhong.clinic.history import AppendOnly, RecordVersion, version_number
+from weizhong.clinic.audit.trail import AuditEvent
+from weizhong.clinic.history.versions import AppendOnly, RecordVersion, version_number
 from weizhong.clinic.models import Exam, Outcome, Patient, Plan, Visit
+from weizhong.clinic.records import services
 
 from .conftest import make_exam, make_plan, make_visit, runner_findings
 
@@ -259,7 +260,7 @@ def test_a_resubmitted_visit_form_after_a_void_returns_the_voided_visit(
 def test_voided_records_leave_the_fhir_export_and_the_research_rows(
     clinician: Any, patient: Patient, plan: Plan, visit: Visit
 ) -> None:
-    from weizhong.clinic import research
+    from weizhong.clinic.interop import research
 
     second = make_visit(patient, plan, clinician)
     actions.do_score_outcome(patient=patient, instrument="nprs", answers=[6], entered_by=clinician)

@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from weizhong.case import validate_case
-from weizhong.clinic import actions, services
+from weizhong.clinic import actions
 from weizhong.clinic.models import Amendment, Exam, Note, Outcome, Patient, Plan, Visit
+from weizhong.clinic.records import services
 from weizhong.reasoning.assessment import assess
 
 from .conftest import form_data, make_exam, make_plan, make_visit, runner_findings

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from weizhong.clinic import actions, services
+from weizhong.clinic import actions
 from weizhong.clinic.models import Clinic, HomeLog, Note, Patient, Plan, Staff, Visit
+from weizhong.clinic.records import services
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop vs the ORM
 CHROMIUM = os.environ.get("WEIZHONG_CHROMIUM", "/usr/bin/chromium")

@@ -13,15 +13,17 @@ class ClinicConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
-        from . import audit, history, security
+        from weizhong.clinic.accounts import sessions
+        from weizhong.clinic.audit import trail
+        from weizhong.clinic.history import versions
 
-        history.connect_receivers()
+        versions.connect_receivers()
         user = get_user_model()
-        user_logged_in.connect(audit.signed_in, sender=user, dispatch_uid="weizhong-sign-in")
+        user_logged_in.connect(trail.signed_in, sender=user, dispatch_uid="weizhong-sign-in")
         user_logged_in.connect(
-            security.remember_session, sender=user, dispatch_uid="weizhong-session"
+            sessions.remember_session, sender=user, dispatch_uid="weizhong-session"
         )
-        user_logged_out.connect(audit.signed_out, sender=user, dispatch_uid="weizhong-sign-out")
+        user_logged_out.connect(trail.signed_out, sender=user, dispatch_uid="weizhong-sign-out")
         # Django sends a failed sign-in with the name of its auth module as the sender (a
         # string, not a class): every sender is taken.
-        user_login_failed.connect(audit.sign_in_failed, dispatch_uid="weizhong-sign-in-failed")
+        user_login_failed.connect(trail.sign_in_failed, dispatch_uid="weizhong-sign-in-failed")

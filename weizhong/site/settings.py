@@ -72,12 +72,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "weizhong.clinic.security.SessionPolicyMiddleware",
-    "weizhong.clinic.twofactor.SecondFactorMiddleware",
-    "weizhong.clinic.access.ClinicMiddleware",
-    "weizhong.clinic.audit.AuditMiddleware",
-    "weizhong.clinic.api.JsonBodyMiddleware",
-    "weizhong.clinic.security.SecurityHeadersMiddleware",
+    "weizhong.clinic.accounts.sessions.SessionPolicyMiddleware",
+    "weizhong.clinic.accounts.second_factor.SecondFactorMiddleware",
+    "weizhong.clinic.accounts.access.ClinicMiddleware",
+    "weizhong.clinic.audit.trail.AuditMiddleware",
+    "weizhong.clinic.api.auth.JsonBodyMiddleware",
+    "weizhong.clinic.accounts.sessions.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 AUTHENTICATION_BACKENDS = [
@@ -95,7 +95,7 @@ AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
 AXES_VERBOSE = False
 
 ROOT_URLCONF = "weizhong.site.urls"
-FORM_RENDERER = "weizhong.clinic.forms.ClinicFormRenderer"
+FORM_RENDERER = "weizhong.clinic.web.forms.ClinicFormRenderer"
 WSGI_APPLICATION = "weizhong.site.wsgi.application"
 
 TEMPLATES = [
@@ -108,7 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "weizhong.clinic.access.clinic_context",
+                "weizhong.clinic.accounts.access.clinic_context",
             ],
         },
     }

@@ -9,27 +9,29 @@ model itself.
 
 from __future__ import annotations
 
-from .accounts import (
+from weizhong.clinic.actions.accounts import (
     TOKEN_PREFIX,
     do_add_staff,
     do_change_password,
     do_create_api_token,
     do_create_clinic,
     do_end_session,
+    do_note_session_seen,
     do_note_token_used,
+    do_remember_session,
     do_revoke_api_token,
     do_set_user_active,
     do_update_clinic_settings,
     token_digest,
 )
-from .portal import (
+from weizhong.clinic.actions.portal import (
     do_issue_portal_link,
     do_log_home_exercise,
     do_log_pain,
     do_revoke_portal_link,
     do_send_questionnaire,
 )
-from .records import (
+from weizhong.clinic.actions.records import (
     AlreadyVoided,
     EarlierRecordVoided,
     KeyUsedElsewhere,
@@ -50,8 +52,18 @@ from .records import (
     do_void_record,
     refresh_summary,
 )
+from weizhong.clinic.actions.second_factor import (
+    RECOVERY_CODES,
+    do_accept_code,
+    do_confirm_authenticator,
+    do_forget_second_factor,
+    do_replace_recovery_codes,
+    do_start_authenticator,
+    do_use_recovery_code,
+)
 
 __all__ = [
+    "RECOVERY_CODES",
     "TOKEN_PREFIX",
     "AlreadyVoided",
     "EarlierRecordVoided",
@@ -60,19 +72,25 @@ __all__ = [
     "NoteLocked",
     "RecordVoided",
     "StaleCopy",
+    "do_accept_code",
     "do_add_amendment",
     "do_add_staff",
     "do_change_password",
+    "do_confirm_authenticator",
     "do_create_api_token",
     "do_create_clinic",
     "do_create_patient",
     "do_end_session",
+    "do_forget_second_factor",
     "do_import_patient",
     "do_issue_portal_link",
     "do_log_home_exercise",
     "do_log_pain",
+    "do_note_session_seen",
     "do_note_token_used",
     "do_record_visit",
+    "do_remember_session",
+    "do_replace_recovery_codes",
     "do_revoke_api_token",
     "do_revoke_portal_link",
     "do_save_exam",
@@ -82,8 +100,10 @@ __all__ = [
     "do_send_questionnaire",
     "do_set_user_active",
     "do_sign_note",
+    "do_start_authenticator",
     "do_update_clinic_settings",
     "do_update_patient",
+    "do_use_recovery_code",
     "do_void_record",
     "refresh_summary",
     "token_digest",

@@ -15,8 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import ApiToken, Clinic, Staff
-from ..security import UserSession
+from weizhong.clinic.models import ApiToken, Clinic, Staff, UserSession
 
 __all__ = [
     "TOKEN_PREFIX",
@@ -25,7 +24,9 @@ __all__ = [
     "do_create_api_token",
     "do_create_clinic",
     "do_end_session",
+    "do_note_session_seen",
     "do_note_token_used",
+    "do_remember_session",
     "do_revoke_api_token",
     "do_set_user_active",
     "do_update_clinic_settings",
@@ -120,6 +121,23 @@ def do_note_token_used(*, token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used is None or now - token.last_used > TOKEN_TOUCH:
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+
+
+def do_remember_session(*, user: Any, session_key: str, ip: str | None, user_agent: str) -> None:
+    """A signed-in session, listed on its owner's "Sessions" page."""
+    now = timezone.now()
+    with transaction.atomic():
+        UserSession.objects.update_or_create(
+            session_key=session_key,
+            defaults={"user": user, "ip": ip, "user_agent": user_agent[:200], "created": now,
+                      "last_seen": now, "ended": None},
+        )  # fmt: skip
+
+
+def do_note_session_seen(*, session_key: str, ip: str | None) -> None:
+    """When and from where a session was last used (written every few minutes, not on every
+    request)."""
+    UserSession.objects.filter(session_key=session_key).update(last_seen=timezone.now(), ip=ip)
 
 
 def do_end_session(*, session: UserSession) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from ..history import recording
-from ..models import HomeLog, PainLog, Patient, QuestionnaireRequest
+from weizhong.clinic.history.versions import recording
+from weizhong.clinic.models import HomeLog, PainLog, Patient, QuestionnaireRequest
 
 __all__ = [
     "do_issue_portal_link",

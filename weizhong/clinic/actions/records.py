@@ -19,13 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from weizhong.case import Case, validate_case
-from weizhong.planning.plan import PlanEdits
-from weizhong.reasoning.assessment import assess
-from weizhong.reasoning.instruments import score_instrument
-
-from .. import history, rules
-from ..history import MIN_REASON, AlreadyVoided, RecordVoided, recording
-from ..models import (
+from weizhong.clinic import history
+from weizhong.clinic.history.versions import MIN_REASON, AlreadyVoided, RecordVoided, recording
+from weizhong.clinic.models import (
     Amendment,
     Clinic,
     Exam,
@@ -36,7 +32,18 @@ from ..models import (
     QuestionnaireRequest,
     Visit,
 )
-from ..services import NoteLocked, StaleCopy, build_case, draft_soap, knowledge, reevaluation
+from weizhong.clinic.records import rules
+from weizhong.clinic.records.services import (
+    NoteLocked,
+    StaleCopy,
+    build_case,
+    draft_soap,
+    knowledge,
+    reevaluation,
+)
+from weizhong.planning.plan import PlanEdits
+from weizhong.reasoning.assessment import assess
+from weizhong.reasoning.instruments import score_instrument
 
 __all__ = [
     "AlreadyVoided",
