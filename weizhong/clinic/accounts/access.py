@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
-from weizhong.clinic.audit.trail import note_access
+from weizhong.clinic.accounts.http import clinic_request
 from weizhong.clinic.models import Clinic, Patient, Staff
 
 CLINICIAN = Staff.CLINICIAN
@@ -44,9 +44,10 @@ class ClinicMiddleware:
         staff = None
         if request.user.is_authenticated:
             staff = Staff.objects.select_related("clinic").filter(user=request.user).first()
-        request.staff = staff  # type: ignore[attr-defined]
-        request.clinic = staff.clinic if staff else None  # type: ignore[attr-defined]
-        request.role = staff.role if staff else None  # type: ignore[attr-defined]
+        clinical = clinic_request(request)
+        clinical.staff = staff
+        clinical.clinic = staff.clinic if staff else None
+        clinical.role = staff.role if staff else None
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
@@ -101,8 +102,19 @@ def staff_required(*roles: str) -> Callable[[View], View]:
 
 
 def clinic_of(request: HttpRequest) -> Clinic:
-    clinic: Clinic = request.clinic  # type: ignore[attr-defined]
+    """The user's clinic (views behind ``staff_required`` always have one)."""
+    clinic = clinic_request(request).clinic
+    assert clinic is not None, "a staff view without a clinic"
     return clinic
+
+
+def note_access(request: HttpRequest, patient_id: int | None, target: str = "") -> None:
+    """Called by the access helpers when a request reaches a patient's data: the audit trail
+    records which patient (``AuditMiddleware`` reads these)."""
+    clinical = clinic_request(request)
+    clinical.audit_patient = patient_id
+    if target:
+        clinical.audit_target = target
 
 
 class EmergencyAccessRequired(Exception):
@@ -140,8 +152,9 @@ def check_care(request: HttpRequest, patient: Patient) -> None:
         reason = request.headers.get("X-Emergency-Reason", "").strip()[:500]
     if len(reason) < MIN_REASON:
         raise EmergencyAccessRequired(patient)
-    request.audit_emergency = True  # type: ignore[attr-defined]
-    request.audit_reason = reason  # type: ignore[attr-defined]
+    clinical = clinic_request(request)
+    clinical.audit_emergency = True
+    clinical.audit_reason = reason
 
 
 def patient_for(request: HttpRequest, patient_id: int) -> Patient:
@@ -154,7 +167,7 @@ def patient_for(request: HttpRequest, patient_id: int) -> Patient:
 def clinic_records(request: HttpRequest, model: type[M]) -> QuerySet[M]:
     """``model`` rows whose patient belongs to the user's clinic, voided ones included (a
     voided record stays readable, marked)."""
-    return model._base_manager.filter(patient__clinic=clinic_of(request))  # type: ignore[misc]
+    return model._base_manager.filter(patient__clinic=clinic_of(request))
 
 
 def record_for(request: HttpRequest, model: type[M], pk: int) -> M:

@@ -138,7 +138,7 @@ def do_save_exam(
     result = assess(case, knowledge())
     top = result["differential"][0] if result["differential"] else None
     with transaction.atomic(), recording(user=clinician):
-        exam = Exam.objects.create(
+        exam: Exam = Exam.objects.create(
             patient=patient,
             clinician=clinician,
             case=raw,
@@ -184,7 +184,7 @@ def do_save_plan(
             .values_list("version", flat=True)
             .first()
         )
-        saved = Plan.objects.create(
+        saved: Plan = Plan.objects.create(
             patient=patient,
             exam=exam,
             version=(latest or 0) + 1,
@@ -310,7 +310,7 @@ def do_score_outcome(
     questionnaire sent to the portal is marked completed with it."""
     result = score_instrument(instrument, list(answers))
     with transaction.atomic(), recording(user=entered_by):
-        outcome = Outcome.objects.create(
+        outcome: Outcome = Outcome.objects.create(
             patient=patient,
             instrument=instrument,
             answers=list(answers),

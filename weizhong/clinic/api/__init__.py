@@ -43,7 +43,7 @@ for part in (patients, cases, plans, visits, outcomes, voids, fhir, reports):
     api.add_router("", part.router)
 
 
-def _emergency(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _emergency(request: HttpRequest, exc: object) -> HttpResponse:
     return api.create_response(
         request,
         {
@@ -57,7 +57,7 @@ def _emergency(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_exception_handler(EmergencyAccessRequired, _emergency)
 
 
-def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _not_found(request: HttpRequest, exc: object) -> HttpResponse:
     return api.create_response(request, {"detail": "not found"}, status=404)
 
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja.security import HttpBearer
 
 from weizhong.clinic import actions
+from weizhong.clinic.accounts.http import clinic_request
 from weizhong.clinic.models import ApiToken, Staff
 
 TOKEN_PREFIX = actions.TOKEN_PREFIX
@@ -27,9 +28,10 @@ class TokenAuth(HttpBearer):
             return None
         staff = Staff.objects.select_related("clinic").filter(user=found.user).first()
         request.user = found.user
-        request.staff = staff  # type: ignore[attr-defined]
-        request.clinic = staff.clinic if staff else None  # type: ignore[attr-defined]
-        request.role = staff.role if staff else None  # type: ignore[attr-defined]
+        clinical = clinic_request(request)
+        clinical.staff = staff
+        clinical.clinic = staff.clinic if staff else None
+        clinical.role = staff.role if staff else None
         actions.do_note_token_used(token=found)
         return found
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router
 from ninja.responses import Status
 
 from weizhong.case import CaseError, validate_case
 from weizhong.clinic import actions
 from weizhong.clinic.accounts.access import CLINICIAN
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.common import (
     KEY_USED_ELSEWHERE,
     _patient,
@@ -31,7 +31,7 @@ router = Router()
 
 
 @router.post("/assess", response={200: dict[str, Any], 422: Problems}, tags=["cases"])
-def assess_case(request: HttpRequest, case: PublicCase) -> Status[Any]:
+def assess_case(request: ClinicRequest, case: PublicCase) -> Status[Any]:
     """Assess a case in the public format without storing anything."""
     _role(request, CLINICIAN)
     try:
@@ -46,7 +46,7 @@ def assess_case(request: HttpRequest, case: PublicCase) -> Status[Any]:
     response={201: ExamOut, 200: ExamOut, 409: Message, 422: Problems},
     tags=["cases"],
 )
-def create_case(request: HttpRequest, patient_id: int, data: CaseIn) -> Status[Any]:
+def create_case(request: ClinicRequest, patient_id: int, data: CaseIn) -> Status[Any]:
     """Store a case (the patient block comes from the chart) and return its assessment."""
     patient = _patient(request, patient_id)
     _role(request, CLINICIAN)
@@ -71,12 +71,12 @@ def create_case(request: HttpRequest, patient_id: int, data: CaseIn) -> Status[A
 
 
 @router.get("/patients/{patient_id}/cases", response=list[ExamOut], tags=["cases"])
-def list_cases(request: HttpRequest, patient_id: int) -> Any:
+def list_cases(request: ClinicRequest, patient_id: int) -> Any:
     patient = _patient(request, patient_id)
     _role(request, CLINICIAN)
     return list(patient.exams.order_by("-created")[:100])
 
 
 @router.get("/cases/{exam_id}", response=ExamOut, tags=["cases"])
-def get_case(request: HttpRequest, exam_id: int) -> Any:
+def get_case(request: ClinicRequest, exam_id: int) -> Any:
     return _record(request, Exam, exam_id)

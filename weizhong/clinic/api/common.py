@@ -5,36 +5,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, QueryDict
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from ninja.errors import HttpError
 from ninja.responses import Status
 
-from weizhong.clinic.accounts.access import CLINICIAN, check_care
+from weizhong.clinic.accounts.access import CLINICIAN, check_care, note_access
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.schemas import PatientOut, VisitOut
-from weizhong.clinic.audit.trail import note_access
 from weizhong.clinic.models import Note, Patient, Plan, Staff, Visit
 
 
-def _role(request: HttpRequest, *roles: str) -> None:
+def _role(request: ClinicRequest, *roles: str) -> None:
     if getattr(request, "role", None) not in (roles or (CLINICIAN, Staff.FRONT_DESK)):
         raise HttpError(403, "your role in this clinic does not include this")
 
 
-def _patient(request: HttpRequest, pk: int) -> Patient:
+def _patient(request: ClinicRequest, pk: int) -> Patient:
     _role(request)
-    patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)  # type: ignore[attr-defined]
+    patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)
     note_access(request, patient.pk, f"patient {patient.pk}")
     check_care(request, patient)
     return patient
 
 
-def _record(request: HttpRequest, model: Any, pk: int) -> Any:
+def _record(request: ClinicRequest, model: Any, pk: int) -> Any:
     _role(request, CLINICIAN)
     found = get_object_or_404(
         model._base_manager.select_related("patient"),  # voided records stay readable
         pk=pk,
-        patient__clinic=request.clinic,  # type: ignore[attr-defined]
+        patient__clinic=request.clinic,
     )
     note_access(request, found.patient_id, f"{model._meta.model_name} {pk}")
     check_care(request, found.patient)

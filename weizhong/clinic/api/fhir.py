@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
 from weizhong.clinic import actions
-from weizhong.clinic.accounts.access import CLINICIAN
+from weizhong.clinic.accounts.access import CLINICIAN, clinic_of
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.common import _patient, _role
 from weizhong.clinic.api.schemas import BUNDLE, ImportOut
 from weizhong.clinic.records import services
@@ -24,7 +25,7 @@ router = Router()
 
 
 @router.get("/patients/{patient_id}/fhir", tags=["fhir"])
-def fhir_export(request: HttpRequest, patient_id: int) -> HttpResponse:
+def fhir_export(request: ClinicRequest, patient_id: int) -> HttpResponse:
     """The patient's record as a FHIR R4 Bundle (collection)."""
     patient = _patient(request, patient_id)
     _role(request, CLINICIAN)
@@ -33,7 +34,7 @@ def fhir_export(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @router.post("/fhir/import", response={201: ImportOut, 422: dict[str, Any]}, tags=["fhir"])
-def fhir_import(request: HttpRequest, bundle: dict[str, Any] = BUNDLE) -> Status[Any]:
+def fhir_import(request: ClinicRequest, bundle: dict[str, Any] = BUNDLE) -> Status[Any]:
     """A Bundle with a Patient and Observations (and QuestionnaireResponses) becomes a new
     patient with a case and scores. A bundle that cannot be imported gets an OperationOutcome
     naming each problem (422), and nothing is stored."""
@@ -43,7 +44,7 @@ def fhir_import(request: HttpRequest, bundle: dict[str, Any] = BUNDLE) -> Status
     except FhirImportError as error:
         return Status(422, error.outcome)
     patient, exam = actions.do_import_patient(
-        clinic=request.clinic,  # type: ignore[attr-defined]
+        clinic=clinic_of(request),
         importer=request.user,
         imported=imported,
     )
@@ -63,5 +64,5 @@ def fhir_import(request: HttpRequest, bundle: dict[str, Any] = BUNDLE) -> Status
     )
 
 
-def _fhir_base(request: HttpRequest) -> str:
+def _fhir_base(request: ClinicRequest) -> str:
     return request.build_absolute_uri("/fhir").rstrip("/")

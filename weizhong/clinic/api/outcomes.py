@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
 from ninja.responses import Status
 
 from weizhong.clinic import actions
 from weizhong.clinic.accounts.access import CLINICIAN
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.common import _patient, _role, unprocessable
 from weizhong.clinic.api.schemas import OutcomeIn, OutcomeOut, Problems
 from weizhong.clinic.models import Outcome
@@ -26,7 +26,7 @@ router = Router()
 @router.post(
     "/patients/{patient_id}/outcomes", response={201: OutcomeOut, 422: Problems}, tags=["outcomes"]
 )
-def create_outcome(request: HttpRequest, patient_id: int, data: OutcomeIn) -> Status[Any]:
+def create_outcome(request: ClinicRequest, patient_id: int, data: OutcomeIn) -> Status[Any]:
     patient = _patient(request, patient_id)
     _role(request, CLINICIAN)
     if data.taken and data.taken > timezone.now() + dt.timedelta(minutes=5):
@@ -42,7 +42,7 @@ def create_outcome(request: HttpRequest, patient_id: int, data: OutcomeIn) -> St
 
 
 @router.get("/patients/{patient_id}/outcomes", response=list[OutcomeOut], tags=["outcomes"])
-def list_outcomes(request: HttpRequest, patient_id: int) -> Any:
+def list_outcomes(request: ClinicRequest, patient_id: int) -> Any:
     patient = _patient(request, patient_id)
     _role(request, CLINICIAN)
     return list(Outcome.objects.filter(patient=patient).order_by("taken")[:500])

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest, HttpResponse, QueryDict
-from ninja import Query, Router, Schema
+from django.http import HttpResponse, QueryDict
+from ninja import Router, Schema
 from ninja.errors import HttpError
+from ninja.params import functions as param
 from ninja.responses import Status
 from pydantic import ValidationError, create_model
 
 from weizhong.clinic import actions, history
+from weizhong.clinic.accounts.access import clinic_of
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.common import (
     _form_problems,
     _patient,
@@ -42,26 +45,26 @@ def _patient_form_data(data: PatientIn) -> QueryDict:
 
 @router.get("/patients", response=list[PatientOut], tags=["patients"])
 def list_patients(
-    request: HttpRequest,
-    q: str = Query("", max_length=100),
-    limit: int = Query(25, ge=1, le=200),
-    offset: int = Query(0, ge=0, le=1_000_000),
+    request: ClinicRequest,
+    q: str = param.Query("", max_length=100),
+    limit: int = param.Query(25, ge=1, le=200),
+    offset: int = param.Query(0, ge=0, le=1_000_000),
 ) -> list[dict[str, Any]]:
     """Patients of your clinic, by family name; ``q`` matches name, phone or e-mail."""
     _role(request)
-    found = queries.find_patients(request.clinic, q)  # type: ignore[attr-defined]
+    found = queries.find_patients(clinic_of(request), q)
     rows = found.order_by("family_name", "given_name", "pk")[offset : offset + limit]
     return [_patient_out(p) for p in rows]
 
 
 @router.post("/patients", response={201: PatientOut, 422: Problems}, tags=["patients"])
-def create_patient(request: HttpRequest, data: PatientIn) -> Status[Any]:
+def create_patient(request: ClinicRequest, data: PatientIn) -> Status[Any]:
     _role(request)
-    form = PatientForm(_patient_form_data(data), instance=Patient(clinic=request.clinic))  # type: ignore[attr-defined]
+    form = PatientForm(_patient_form_data(data), instance=Patient(clinic=clinic_of(request)))
     if not form.is_valid():
         return _form_problems(form)
     patient = actions.do_create_patient(
-        clinic=request.clinic,  # type: ignore[attr-defined]
+        clinic=clinic_of(request),
         fields=fields_of(form),
         by=request.user,
     )
@@ -69,7 +72,7 @@ def create_patient(request: HttpRequest, data: PatientIn) -> Status[Any]:
 
 
 @router.get("/patients/{patient_id}", response=PatientOut, tags=["patients"])
-def get_patient(request: HttpRequest, patient_id: int, response: HttpResponse) -> dict[str, Any]:
+def get_patient(request: ClinicRequest, patient_id: int, response: HttpResponse) -> dict[str, Any]:
     """The patient's details, with an ``ETag`` to send back in ``If-Match`` when updating."""
     patient = _patient(request, patient_id)
     response["ETag"] = patient_etag(patient.pk, history.version_number("patient", patient.pk))
@@ -82,7 +85,7 @@ def get_patient(request: HttpRequest, patient_id: int, response: HttpResponse) -
     tags=["patients"],
 )
 def update_patient(
-    request: HttpRequest, patient_id: int, data: PatientIn, response: HttpResponse
+    request: ClinicRequest, patient_id: int, data: PatientIn, response: HttpResponse
 ) -> Status[Any]:
     """Replace the patient's details (a field left out takes its default: use PATCH to change
     some fields only). Requires ``If-Match`` with the ETag of GET /patients/{id}: a copy that
@@ -91,11 +94,14 @@ def update_patient(
 
 
 # Every field of PatientIn, optional: only the fields sent change.
-PatientPatch = create_model(  # type: ignore[call-overload]
-    "PatientPatch",
-    __base__=Schema,
-    **{name: (field.annotation | None, None) for name, field in PatientIn.model_fields.items()},
-)
+if TYPE_CHECKING:  # made at run time from PatientIn; to the type checker, a schema
+    PatientPatch = Schema
+else:
+    PatientPatch = create_model(
+        "PatientPatch",
+        __base__=Schema,
+        **{name: (field.annotation | None, None) for name, field in PatientIn.model_fields.items()},
+    )
 
 
 @router.patch(
@@ -104,7 +110,7 @@ PatientPatch = create_model(  # type: ignore[call-overload]
     tags=["patients"],
 )
 def patch_patient(
-    request: HttpRequest, patient_id: int, data: PatientPatch, response: HttpResponse
+    request: ClinicRequest, patient_id: int, data: PatientPatch, response: HttpResponse
 ) -> Status[Any]:
     """Change only the fields sent (``"primary_clinician": null`` clears it; a field left out
     keeps its value). Requires ``If-Match`` like PUT."""
@@ -121,7 +127,7 @@ def patch_patient(
 
 
 def _save_details(
-    request: HttpRequest, patient: Patient, data: PatientIn, response: HttpResponse
+    request: ClinicRequest, patient: Patient, data: PatientIn, response: HttpResponse
 ) -> Status[Any]:
     """Check ``If-Match`` against the details' history version, validate with the page's form
     and save in one transaction; the new ETag on the answer."""

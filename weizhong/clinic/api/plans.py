@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router
 from ninja.responses import Status
 
 from weizhong.clinic import actions
-from weizhong.clinic.accounts.access import CLINICIAN
+from weizhong.clinic.accounts.access import CLINICIAN, clinic_of
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.common import _patient, _plan_out, _record, _role, unprocessable
 from weizhong.clinic.api.schemas import PlanIn, PlanOut, Problems
 from weizhong.clinic.models import Exam, Plan
@@ -24,10 +24,10 @@ router = Router()
 
 
 @router.post("/cases/{exam_id}/plans", response={201: PlanOut, 422: Problems}, tags=["plans"])
-def create_plan(request: HttpRequest, exam_id: int, data: PlanIn) -> Status[Any]:
+def create_plan(request: ClinicRequest, exam_id: int, data: PlanIn) -> Status[Any]:
     """Propose a plan from the case with your edits and overrides, and save it as a version."""
     exam = _record(request, Exam, exam_id)
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = clinic_of(request)
     edits = PlanEdits(
         add_points=tuple(data.add_points),
         remove_points=tuple(data.remove_points),
@@ -51,12 +51,12 @@ def create_plan(request: HttpRequest, exam_id: int, data: PlanIn) -> Status[Any]
 
 
 @router.get("/plans/{plan_id}", response=PlanOut, tags=["plans"])
-def get_plan(request: HttpRequest, plan_id: int) -> dict[str, Any]:
+def get_plan(request: ClinicRequest, plan_id: int) -> dict[str, Any]:
     return _plan_out(_record(request, Plan, plan_id))
 
 
 @router.get("/patients/{patient_id}/plans", response=list[PlanOut], tags=["plans"])
-def list_plans(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+def list_plans(request: ClinicRequest, patient_id: int) -> list[dict[str, Any]]:
     patient = _patient(request, patient_id)
     _role(request, CLINICIAN)
     return [_plan_out(p) for p in patient.plans.order_by("-version")[:50]]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
-from weizhong.clinic.accounts.access import CLINICIAN
+from weizhong.clinic.accounts.access import CLINICIAN, clinic_of
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.common import _record, _role, unprocessable
 from weizhong.clinic.api.schemas import Message, Problems
 from weizhong.clinic.interop import research
@@ -19,10 +20,10 @@ router = Router()
 
 
 @router.get("/research/outcomes.csv", tags=["research"])
-def research_outcomes(request: HttpRequest) -> HttpResponse:
+def research_outcomes(request: ClinicRequest) -> HttpResponse:
     """De-identified outcomes per episode of care (one row per plan version and questionnaire)."""
     _role(request, CLINICIAN)
-    rows = research.outcome_rows(request.clinic)  # type: ignore[attr-defined]
+    rows = research.outcome_rows(clinic_of(request))
     response = HttpResponse(research.to_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="weizhong-outcomes.csv"'
     return response
@@ -34,7 +35,7 @@ def research_outcomes(request: HttpRequest) -> HttpResponse:
     tags=["billing"],
 )
 def visit_superbill(
-    request: HttpRequest, visit_id: int, format: Literal["json", "csv", "pdf"] = "json"
+    request: ClinicRequest, visit_id: int, format: Literal["json", "csv", "pdf"] = "json"
 ) -> Any:
     """The visit's superbill: ICD-10-CM diagnoses with pointers, CPT lines with units and how
     they were computed, and every warning a payer may raise (JSON, CSV or PDF)."""

@@ -6,7 +6,8 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from ninja import Body, Schema
+from ninja import Schema
+from ninja.params import functions as param
 from pydantic import Field
 
 # ------------------------------------------------------------------------------- schemas
@@ -225,7 +226,7 @@ class VersionOut(Schema):
     data: dict[str, Any]
 
 
-BUNDLE = Body(..., description="a FHIR R4 Bundle")
+BUNDLE = param.Body(..., description="a FHIR R4 Bundle")
 
 
 class ImportOut(Schema):

@@ -6,13 +6,14 @@ import re
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Router
 from ninja.responses import Status
 
 from weizhong.clinic import actions
 from weizhong.clinic.accounts.access import CLINICIAN
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.common import (
     KEY_USED_ELSEWHERE,
     _form_problems,
@@ -41,7 +42,7 @@ router = Router()
     response={201: VisitOut, 200: VisitOut, 409: Message, 422: Problems},
     tags=["visits"],
 )
-def create_visit(request: HttpRequest, patient_id: int, data: VisitIn) -> Status[Any]:
+def create_visit(request: ClinicRequest, patient_id: int, data: VisitIn) -> Status[Any]:
     """Record a visit (its SOAP note is drafted); the same idempotency key stores it once."""
     patient = _patient(request, patient_id)
     _role(request, CLINICIAN)
@@ -65,14 +66,14 @@ def create_visit(request: HttpRequest, patient_id: int, data: VisitIn) -> Status
 
 
 @router.get("/patients/{patient_id}/visits", response=list[VisitOut], tags=["visits"])
-def list_visits(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+def list_visits(request: ClinicRequest, patient_id: int) -> list[dict[str, Any]]:
     patient = _patient(request, patient_id)
     _role(request, CLINICIAN)
     return [_visit_out(v) for v in patient.visits.select_related("note")[:100]]
 
 
 @router.get("/visits/{visit_id}", response=VisitOut, tags=["visits"])
-def get_visit(request: HttpRequest, visit_id: int, response: HttpResponse) -> dict[str, Any]:
+def get_visit(request: ClinicRequest, visit_id: int, response: HttpResponse) -> dict[str, Any]:
     """The visit with its note. The ETag names the note's version: send it back as If-Match
     when you change the note."""
     visit = _record(request, Visit, visit_id)
@@ -86,7 +87,7 @@ def get_visit(request: HttpRequest, visit_id: int, response: HttpResponse) -> di
     tags=["visits"],
 )
 def edit_note(
-    request: HttpRequest, visit_id: int, data: NoteIn, response: HttpResponse
+    request: ClinicRequest, visit_id: int, data: NoteIn, response: HttpResponse
 ) -> Status[Any]:
     """Replace the draft note's text. Requires ``If-Match`` with the ETag you read: a copy
     that is no longer current gets 412 and nothing is written (no lost updates)."""
@@ -114,7 +115,7 @@ def edit_note(
 
 
 @router.post("/visits/{visit_id}/sign", response={200: VisitOut, 409: Message}, tags=["visits"])
-def sign(request: HttpRequest, visit_id: int) -> Status[Any]:
+def sign(request: ClinicRequest, visit_id: int) -> Status[Any]:
     visit = _record(request, Visit, visit_id)
     try:
         actions.do_sign_note(note=visit.note, signer=request.user)
@@ -130,7 +131,7 @@ def sign(request: HttpRequest, visit_id: int) -> Status[Any]:
     response={201: VisitOut, 409: Message, 422: Problems},
     tags=["visits"],
 )
-def amend(request: HttpRequest, visit_id: int, data: AmendmentIn) -> Status[Any]:
+def amend(request: ClinicRequest, visit_id: int, data: AmendmentIn) -> Status[Any]:
     """Add an amendment to the signed note (the same rule as the page: at least a few
     characters besides blanks, saying what is corrected and why)."""
     visit = _record(request, Visit, visit_id)

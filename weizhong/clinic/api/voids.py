@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router
 from ninja.responses import Status
 
 from weizhong.clinic import actions
 from weizhong.clinic.accounts.access import CLINICIAN
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.common import (
     _patient,
     _plan_out,
@@ -36,7 +36,7 @@ router = Router()
 # --------------------------------------------------------------------- history and voids
 
 
-def _void(request: HttpRequest, model: Any, pk: int, data: VoidIn) -> Status[Any]:
+def _void(request: ClinicRequest, model: Any, pk: int, data: VoidIn) -> Status[Any]:
     record = _record(request, model, pk)
     try:
         actions.do_void_record(record=record, by=request.user, reason=data.reason)
@@ -59,30 +59,30 @@ VOID_DOC = (
 
 @router.post("/cases/{exam_id}/void", response={200: ExamOut, 409: Message, 422: Problems},
           tags=["history"], description=VOID_DOC)  # fmt: skip
-def void_case(request: HttpRequest, exam_id: int, data: VoidIn) -> Status[Any]:
+def void_case(request: ClinicRequest, exam_id: int, data: VoidIn) -> Status[Any]:
     return _void(request, Exam, exam_id, data)
 
 
 @router.post("/plans/{plan_id}/void", response={200: PlanOut, 409: Message, 422: Problems},
           tags=["history"], description=VOID_DOC)  # fmt: skip
-def void_plan(request: HttpRequest, plan_id: int, data: VoidIn) -> Status[Any]:
+def void_plan(request: ClinicRequest, plan_id: int, data: VoidIn) -> Status[Any]:
     return _void(request, Plan, plan_id, data)
 
 
 @router.post("/visits/{visit_id}/void", response={200: VisitOut, 409: Message, 422: Problems},
           tags=["history"], description=VOID_DOC)  # fmt: skip
-def void_visit(request: HttpRequest, visit_id: int, data: VoidIn) -> Status[Any]:
+def void_visit(request: ClinicRequest, visit_id: int, data: VoidIn) -> Status[Any]:
     return _void(request, Visit, visit_id, data)
 
 
 @router.post("/outcomes/{outcome_id}/void", response={200: OutcomeOut, 409: Message, 422: Problems},
           tags=["history"], description=VOID_DOC)  # fmt: skip
-def void_outcome(request: HttpRequest, outcome_id: int, data: VoidIn) -> Status[Any]:
+def void_outcome(request: ClinicRequest, outcome_id: int, data: VoidIn) -> Status[Any]:
     return _void(request, Outcome, outcome_id, data)
 
 
 @router.get("/patients/{patient_id}/history", response=list[VersionOut], tags=["history"])
-def patient_history(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+def patient_history(request: ClinicRequest, patient_id: int) -> list[dict[str, Any]]:
     """Every version of every record of the patient (details, cases, plans, visits, notes,
     amendments, outcomes, portal pain entries), oldest first: the action, who, when, the
     fields changed and the record's fields after the change."""

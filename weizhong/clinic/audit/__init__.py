@@ -8,7 +8,6 @@ from .trail import (
     ChainCheck,
     client_ip,
     event_hash,
-    note_access,
     record,
     verify_chain,
 )
@@ -20,7 +19,6 @@ __all__ = [
     "EventName",
     "client_ip",
     "event_hash",
-    "note_access",
     "record",
     "verify_chain",
 ]

@@ -47,11 +47,11 @@ def record(event: EventName | None = None, **fields: Any) -> AuditEvent:
         fields = {**fields, "action": event.action, "what": event.what}
     with transaction.atomic():
         head, _created = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(seq=head.seq + 1, at=timezone.now(), prev_hash=head.last_hash, **fields)
-        event.hash = event_hash(head.last_hash, event.content())
-        event.save()
-        AuditHead.objects.filter(pk=1).update(seq=event.seq, last_hash=event.hash)
-    return event
+        row = AuditEvent(seq=head.seq + 1, at=timezone.now(), prev_hash=head.last_hash, **fields)
+        row.hash = event_hash(head.last_hash, row.content())
+        row.save()
+        AuditHead.objects.filter(pk=1).update(seq=row.seq, last_hash=row.hash)
+    return row
 
 
 @dataclass(frozen=True)
@@ -96,13 +96,6 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def note_access(request: HttpRequest, patient_id: int | None, target: str = "") -> None:
-    """Called by the access helpers when a request reaches a patient's data."""
-    request.audit_patient = patient_id  # type: ignore[attr-defined]
-    if target:
-        request.audit_target = target  # type: ignore[attr-defined]
-
-
 # Routes that are about patient data even when the helpers never ran (a denied request).
 PATIENT_ROUTES = frozenset(
     {
@@ -136,7 +129,8 @@ def _route(request: HttpRequest) -> str | None:
         return None
     if match.namespace and match.namespace.startswith("api"):
         return f"api:{match.url_name}"
-    return match.url_name
+    name: str | None = match.url_name
+    return name
 
 
 class AuditMiddleware:

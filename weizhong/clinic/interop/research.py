@@ -83,7 +83,9 @@ def outcome_rows(clinic: Clinic) -> list[dict[str, Any]]:
     return rows
 
 
-def _episode_rows(plan: Plan, end: Any, scores: list[tuple[Any, str, float]]) -> list[dict]:
+def _episode_rows(
+    plan: Plan, end: Any, scores: list[tuple[Any, str, float]]
+) -> list[dict[str, Any]]:
     patient = plan.patient
     base = {
         "episode": pseudonym("episode", plan.pk),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -16,11 +16,12 @@ from weizhong.clinic.accounts.access import (
     patient_for,
     staff_required,
 )
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.records import services
 
 
 @staff_required(CLINICIAN)
-def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_fhir(request: ClinicRequest, pk: int) -> HttpResponse:
     from weizhong.fhir.export import export_bundle
 
     patient = patient_for(request, pk)
@@ -36,14 +37,14 @@ def patient_fhir(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
-def fhir_import(request: HttpRequest) -> HttpResponse:
+def fhir_import(request: ClinicRequest) -> HttpResponse:
     """Upload a FHIR Bundle (a referral from another system): a new patient with a case."""
     from weizhong.fhir.importer import FhirImportError, import_bundle
 
     issues: list[dict[str, str]] = []
     if request.method == "POST":
         upload = request.FILES.get("bundle")
-        if upload is None or upload.size > 5_000_000:
+        if upload is None or (upload.size or 0) > 5_000_000:
             issues.append({"diagnostics": _("Choose a JSON file of at most 5 MB.")})
         else:
             try:
@@ -68,7 +69,7 @@ def fhir_import(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(CLINICIAN)
-def research_csv(request: HttpRequest) -> HttpResponse:
+def research_csv(request: ClinicRequest) -> HttpResponse:
     from weizhong.clinic.interop import research
 
     rows = research.outcome_rows(clinic_of(request))

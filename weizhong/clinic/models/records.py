@@ -114,7 +114,7 @@ class Patient(models.Model):
         }
 
 
-class LiveManager(models.Manager):
+class LiveManager(models.Manager[Any]):
     """Rows that are not voided: what lists, counts, summaries and care decisions see.
     ``all_objects`` sees every row (the chart's voided section, history, the audit)."""
 

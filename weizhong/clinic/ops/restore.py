@@ -155,16 +155,18 @@ def _restore_backup(
     archive: Path, replace: bool, sqlite_target: Path | str | None
 ) -> RestoreResult:
     from django.db import connection, connections
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 
     from weizhong.clinic.models import Patient
 
     started = time.perf_counter()
+    target: Path | None
     if sqlite_target is not None:
         engine, target = "sqlite", Path(sqlite_target)
     else:
         engine = _engine_of(connection)
         target = Path(connection.settings_dict["NAME"]) if engine == "sqlite" else None
-        if engine == "sqlite" and connection.is_in_memory_db():
+        if isinstance(connection, SQLiteWrapper) and connection.is_in_memory_db():
             raise BackupError("the database is in memory: there is nothing to restore into")
     if target is not None and not target.parent.is_dir():
         raise BackupError(f"no folder {target.parent} to restore {target.name} into")

@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from weizhong.clinic import actions
+from weizhong.clinic.accounts.access import note_access
+from weizhong.clinic.accounts.http import clinic_request
 from weizhong.clinic.accounts.portal_links import patient_from
-from weizhong.clinic.audit.trail import note_access
 from weizhong.clinic.models import Patient
 from weizhong.clinic.records import services
 from weizhong.clinic.web.forms import answers_of, outcome_form
@@ -32,7 +33,7 @@ def portal_patient(request: HttpRequest, token: str) -> Patient:
     """The link's patient, with the access noted for the audit trail."""
     patient = patient_from(token)
     note_access(request, patient.pk, "portal")
-    request.clinic = patient.clinic  # type: ignore[attr-defined]
+    clinic_request(request).clinic = patient.clinic
     return patient
 
 

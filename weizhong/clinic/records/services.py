@@ -9,7 +9,7 @@ import datetime as dt
 import operator
 from dataclasses import dataclass
 from functools import cache, reduce
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Max, Q
@@ -32,6 +32,9 @@ from weizhong.reasoning.instruments import (
 from weizhong.reasoning.words import finding_label
 
 User = AbstractBaseUser | AnonymousUser
+
+if TYPE_CHECKING:
+    from weizhong.billing import Bill
 
 # Instruments whose change decides whether care is working, in order of preference.
 CHANGE_INSTRUMENTS = ("odi", "rmdq", "nprs", "psfs", "lefs")
@@ -329,7 +332,8 @@ def outcome_change(patient: Patient, since: dt.datetime) -> dict[str, Any] | Non
     for instrument, taken, score in rows.order_by("taken").values_list(
         "instrument", "taken", "score"
     ):
-        by_instrument.setdefault(instrument, []).append((taken, score))
+        if score is not None:  # the query leaves them out; the type does not know
+            by_instrument.setdefault(instrument, []).append((taken, score))
     for instrument in CHANGE_INSTRUMENTS:
         scores = by_instrument.get(instrument, [])
         if len(scores) < 2:
@@ -547,7 +551,7 @@ def suggested_diagnoses(patient: Patient) -> list[dict[str, Any]]:
     return [s for s in found if s.get("verified")]
 
 
-def superbill_for(visit: Visit) -> dict[str, Any]:
+def superbill_for(visit: Visit) -> Bill:
     """The visit's superbill (raises weizhong.billing.BillingError naming what blocks it)."""
     from weizhong.billing import Payer, Provider, VisitFacts, superbill
 
@@ -582,7 +586,7 @@ def superbill_for(visit: Visit) -> dict[str, Any]:
     )
     change = outcome_change(patient, since=visit.plan.created) if visit.plan else None
     improving = None if change is None else bool(change["important_improvement"])
-    bill: dict[str, Any] = superbill(
+    bill: Bill = superbill(
         facts,
         billing_patient(patient, visit.date),
         provider,

@@ -4,7 +4,7 @@ sessions."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -15,6 +15,7 @@ from weizhong.clinic.accounts.access import (
     clinic_of,
     staff_required,
 )
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.web.forms import (
     ClinicSettingsForm,
     fields_of,
@@ -23,7 +24,7 @@ from weizhong.clinic.web.forms import (
 
 @staff_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
-def clinic_settings(request: HttpRequest) -> HttpResponse:
+def clinic_settings(request: ClinicRequest) -> HttpResponse:
     form = ClinicSettingsForm(request.POST or None, instance=clinic_of(request))
     if request.method == "POST" and form.is_valid():
         actions.do_update_clinic_settings(clinic=form.instance, fields=fields_of(form))
@@ -34,7 +35,7 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
 
 @staff_required()
 @require_http_methods(["GET", "POST"])
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: ClinicRequest) -> HttpResponse:
     """The user's personal tokens for the JSON API: make one (shown once), revoke one."""
     key = None
     if request.method == "POST":
@@ -45,7 +46,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             actions.do_revoke_api_token(user=request.user, token_id=int(pk))
             messages.success(request, _("Token revoked."))
             return redirect("api_tokens")
-    tokens = list(request.user.api_tokens.all()[:50])  # type: ignore[attr-defined]
+    tokens = list(request.user.api_tokens.all()[:50])
     response = render(request, "clinic/api_tokens.html", {"tokens": tokens, "key": key})
     response["Cache-Control"] = "no-store"
     return response
@@ -53,9 +54,9 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 @staff_required()
 @require_http_methods(["GET", "POST"])
-def sessions(request: HttpRequest) -> HttpResponse:
+def sessions(request: ClinicRequest) -> HttpResponse:
     """The user's signed-in sessions; end any but this one."""
-    from weizhong.clinic.accounts.sessions import UserSession
+    from weizhong.clinic.models import UserSession
 
     mine = UserSession.objects.filter(user=request.user, ended__isnull=True)
     if request.method == "POST":

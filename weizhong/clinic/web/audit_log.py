@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -15,10 +15,11 @@ from weizhong.clinic.accounts.access import (
     admin_required,
     clinic_of,
 )
+from weizhong.clinic.accounts.http import ClinicRequest
 
 
 @admin_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: ClinicRequest) -> HttpResponse:
     """The clinic's audit trail, filtered; CSV with ?format=csv (the filtered rows)."""
     from weizhong.clinic.audit.trail import AuditEvent, verify_chain
 

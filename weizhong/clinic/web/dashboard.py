@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -13,11 +13,12 @@ from weizhong.clinic.accounts.access import (
     clinic_of,
     staff_required,
 )
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import Patient, Visit
 from weizhong.clinic.records import services
 
 
-def server_error(request: HttpRequest) -> HttpResponse:
+def server_error(request: ClinicRequest) -> HttpResponse:
     """500: JSON for programs (the API, CDS Hooks), the page for people. Nothing is half-saved:
     every write is one transaction."""
     if request.path.startswith(("/api/", "/cds-services")):
@@ -29,12 +30,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
+def healthz(request: ClinicRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
 @staff_required()
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: ClinicRequest) -> HttpResponse:
     clinic = clinic_of(request)
     today = timezone.localdate()
     mine = Patient.objects.filter(clinic=clinic)
@@ -45,7 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     recent = list(mine.exclude(last_seen=None).order_by("-last_seen")[:12])
     context: dict[str, Any] = {"todays": todays, "recent": recent, "today": today}
-    if request.role == CLINICIAN:  # type: ignore[attr-defined]
+    if request.role == CLINICIAN:
         context["flagged"] = list(mine.filter(flagged=True).order_by("-last_seen")[:20])
         context["due"] = list(mine.filter(reeval_due=True).order_by("-last_seen")[:20])
         context["adherence"] = services.adherence(recent)

@@ -8,7 +8,7 @@ from functools import cache
 
 import orjson
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,6 +24,7 @@ from weizhong.clinic.accounts.access import (
     record_for,
     staff_required,
 )
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import Exam
 from weizhong.clinic.records import services
 from weizhong.clinic.web import figures
@@ -35,7 +36,7 @@ from weizhong.clinic.web.forms import (
 
 @staff_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
-def exam_new(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_new(request: ClinicRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk)
     sections = None
     if request.method == "POST":
@@ -72,7 +73,7 @@ def exam_new(request: HttpRequest, pk: int) -> HttpResponse:
         if not initial:  # a blank form is the same for everyone: render its 68 fields once
             sections = _blank_exam_sections(get_language() or "")
     regions = (
-        form.data.getlist("pain_regions") if form.is_bound else form.initial.get("pain_regions")
+        request.POST.getlist("pain_regions") if form.is_bound else form.initial.get("pain_regions")
     ) or []
     context = {
         "patient": patient,
@@ -94,7 +95,7 @@ def _blank_exam_sections(language: str) -> str:
 
 @staff_required(CLINICIAN)
 @require_POST
-def exam_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_preview(request: ClinicRequest, pk: int) -> HttpResponse:
     """The live assessment beside the exam form (htmx, on every change)."""
     patient = patient_for(request, pk)
     form = ExamForm(request.POST)
@@ -107,7 +108,7 @@ def exam_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
             result = services.decorate(assess(case, services.knowledge()))
     else:
-        problems = {name: list(errors) for name, errors in form.errors.items()}
+        problems = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
     labels = {fid: str(f.label) for fid, f in form.fields.items()}
     problem_list = [
         {"field": name, "label": labels.get(name, name), "messages": texts}
@@ -121,7 +122,7 @@ def exam_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required(CLINICIAN)
-def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_detail(request: ClinicRequest, pk: int) -> HttpResponse:
     exam = record_for(request, Exam, pk)
     result = services.decorate(exam.assessment)
     return render(
@@ -141,7 +142,7 @@ def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required(CLINICIAN)
-def exam_case_json(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_case_json(request: ClinicRequest, pk: int) -> HttpResponse:
     exam = record_for(request, Exam, pk)
     response = HttpResponse(
         orjson.dumps(exam.case, option=orjson.OPT_INDENT_2), content_type="application/json"

@@ -4,7 +4,7 @@ and the command line can never disagree about what may be recorded."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import MaxLengthValidator
@@ -17,6 +17,16 @@ from weizhong.clinic.records import services
 from weizhong.clinic.records.rules import Refused, amendment_text
 from weizhong.knowledge.records import FindingDef
 from weizhong.planning.safety import load_safety_rules
+
+if TYPE_CHECKING:  # django-stubs makes ModelForm generic in its model; Django's is not, at run time
+    PatientModelForm = forms.ModelForm[Patient]
+    VisitModelForm = forms.ModelForm[Visit]
+    NoteModelForm = forms.ModelForm[Note]
+    AmendmentModelForm = forms.ModelForm[Amendment]
+    ClinicModelForm = forms.ModelForm[Clinic]
+else:
+    PatientModelForm = VisitModelForm = NoteModelForm = forms.ModelForm
+    AmendmentModelForm = ClinicModelForm = forms.ModelForm
 
 TEXT_LIMIT = 4000  # characters of a visit's free text (other office care, response notes)
 
@@ -81,12 +91,16 @@ class ExamForm(forms.Form):
                 number_attrs["max"] = d.maximum
             if d.type == "number":
                 number_attrs["step"] = "any"
-            cls = forms.IntegerField if d.type == "int" else forms.FloatField
-            return cls(
-                required=False,
-                min_value=d.minimum,
-                max_value=d.maximum,
-                widget=forms.NumberInput(attrs=number_attrs),
+            widget = forms.NumberInput(attrs=number_attrs)
+            if d.type == "int":
+                return forms.IntegerField(
+                    required=False,
+                    min_value=None if d.minimum is None else int(d.minimum),
+                    max_value=None if d.maximum is None else int(d.maximum),
+                    widget=widget,
+                )
+            return forms.FloatField(
+                required=False, min_value=d.minimum, max_value=d.maximum, widget=widget
             )
         if d.type == "enum":
             return forms.ChoiceField(choices=[NOT_EXAMINED, *_choices(d.values)], required=False)
@@ -176,7 +190,7 @@ def _clinicians(clinic: Any) -> Any:
     return users.filter(staff__clinic=clinic) if clinic is not None else users.none()
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(PatientModelForm):
     medications = MultiTextField(
         label=_("Medications"),
         required=False,
@@ -208,7 +222,8 @@ class PatientForm(forms.ModelForm):
         self.fields["devices"].choices = _choices(vocabulary.devices)  # type: ignore[attr-defined]
         self.fields["conditions"].choices = _choices(vocabulary.conditions)  # type: ignore[attr-defined]
         self.fields["payer"].required = False  # blank means self-pay
-        clinic = kwargs.get("instance").clinic if kwargs.get("instance") else None
+        instance = kwargs.get("instance")
+        clinic = instance.clinic if instance is not None else None
         self.fields["primary_clinician"].queryset = _clinicians(clinic)  # type: ignore[attr-defined]
 
     def clean_payer(self) -> str:
@@ -263,7 +278,7 @@ def override_rules() -> dict[str, str]:
     return {rule.id: rule.message for rule in load_safety_rules().values() if rule.overridable}
 
 
-class VisitForm(forms.ModelForm):
+class VisitForm(VisitModelForm):
     points = MultiTextField(
         label=_("Points needled"),
         required=False,
@@ -367,14 +382,14 @@ class VisitForm(forms.ModelForm):
         return day
 
 
-class NoteForm(forms.ModelForm):
+class NoteForm(NoteModelForm):
     class Meta:
         model = Note
         fields = ["subjective", "objective", "assessment", "plan"]
         widgets = {f: forms.Textarea(attrs={"rows": 5}) for f in fields}
 
 
-class AmendmentForm(forms.ModelForm):
+class AmendmentForm(AmendmentModelForm):
     class Meta:
         model = Amendment
         fields = ["text"]
@@ -392,7 +407,7 @@ class AmendmentForm(forms.ModelForm):
             raise forms.ValidationError(refused.message) from None
 
 
-class ClinicSettingsForm(forms.ModelForm):
+class ClinicSettingsForm(ClinicModelForm):
     class Meta:
         model = Clinic
         fields = [
@@ -445,7 +460,7 @@ def submit_token_of(value: str | None) -> uuid.UUID | None:
         return None
 
 
-def fields_of(form: forms.ModelForm) -> dict[str, Any]:  # type: ignore[type-arg]
+def fields_of(form: forms.ModelForm[Any]) -> dict[str, Any]:
     """A valid model form's values as the record would take them (what ``form.save()`` would
     set), for an action to write: validation fills ``form.instance`` without saving it."""
     names = form._meta.fields or []

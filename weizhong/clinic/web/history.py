@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from weizhong.clinic.accounts.access import (
     record_for,
     staff_required,
 )
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import Exam, Note, Outcome, Patient, Plan, Visit
 
 VOIDABLE: dict[str, type[Any]] = {"exam": Exam, "plan": Plan, "visit": Visit, "outcome": Outcome}
@@ -127,7 +128,7 @@ def _version_rows(model: Any, versions: list[Any]) -> list[dict[str, Any]]:
 
 
 @staff_required()
-def record_history(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def record_history(request: ClinicRequest, pk: int, kind: str) -> HttpResponse:
     """Every version of a record, newest first: who, when, what changed, and voids' reasons.
     A visit's page shows its note's versions and amendments too. Patient details: all staff;
     clinical records: clinicians."""
@@ -139,7 +140,7 @@ def record_history(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         patient, model = record, Patient
         sections = [(KIND_NAMES["patient"], _version_rows(Patient, versions_for("patient", pk)))]
     else:
-        if request.role != CLINICIAN:  # type: ignore[attr-defined]
+        if request.role != CLINICIAN:
             raise PermissionDenied
         model = VOIDABLE[kind]
         record = record_for(request, model, pk)
@@ -174,7 +175,7 @@ def record_history(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 @staff_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
-def void_record(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def void_record(request: ClinicRequest, pk: int, kind: str) -> HttpResponse:
     """Void a record entered in error, with a reason: it leaves counts and decisions, stays
     readable (marked) and in its history. An exam's plans are voided with it."""
     from weizhong.clinic.history.versions import MIN_REASON

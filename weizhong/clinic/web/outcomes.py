@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from weizhong.clinic.accounts.access import (
     patient_for,
     staff_required,
 )
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.records import services
 from weizhong.clinic.web import figures
 from weizhong.clinic.web.forms import (
@@ -25,14 +26,16 @@ from weizhong.reasoning.instruments import InstrumentError
 
 
 @staff_required(CLINICIAN)
-def outcomes(request: HttpRequest, pk: int) -> HttpResponse:
+def outcomes(request: ClinicRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk)
     charts = []
     rows = list(patient.outcomes.filter(score__isnull=False).order_by("taken"))
     for instrument, definition in services.instruments().items():
         series = [
-            (o.taken.strftime("%d %b"), float(o.score)) for o in rows if o.instrument == instrument
-        ]  # type: ignore[arg-type]
+            (o.taken.strftime("%d %b"), float(o.score))
+            for o in rows
+            if o.instrument == instrument and o.score is not None
+        ]
         if not series:
             continue
         mcid = definition.mcid.points if definition.mcid else None
@@ -95,7 +98,7 @@ def outcomes(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
-def outcome_new(request: HttpRequest, pk: int) -> HttpResponse:
+def outcome_new(request: ClinicRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk)
     instrument = request.GET.get("instrument") or request.POST.get("instrument") or "nprs"
     if instrument not in services.instruments():

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from weizhong.clinic.accounts.access import (
     patient_for,
     staff_required,
 )
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import Patient
 from weizhong.clinic.records import queries, services
 from weizhong.clinic.web.forms import (
@@ -36,7 +37,7 @@ PAGE = 25  # patients a page
 
 
 @staff_required()
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: ClinicRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     found = queries.find_patients(clinic_of(request), q)
     try:
@@ -52,14 +53,14 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "has_next": len(rows) > PAGE,
     }
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "clinic/_patient_rows.html", context)
     return render(request, "clinic/patient_list.html", context)
 
 
 @staff_required()
 @require_http_methods(["GET", "POST"])
-def patient_new(request: HttpRequest) -> HttpResponse:
+def patient_new(request: ClinicRequest) -> HttpResponse:
     form = PatientForm(request.POST or None, instance=Patient(clinic=clinic_of(request)))
     if request.method == "POST" and form.is_valid():
         patient = actions.do_create_patient(
@@ -77,7 +78,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 
 @staff_required()
 @require_http_methods(["GET", "POST"])
-def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_edit(request: ClinicRequest, pk: int) -> HttpResponse:
     from weizhong.clinic.history.versions import version_number
 
     patient = patient_for(request, pk)
@@ -132,9 +133,9 @@ def _details_conflict(newer: Any) -> str:
 
 
 @staff_required()
-def patient_chart(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_chart(request: ClinicRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk)
-    clinician = request.role == CLINICIAN  # type: ignore[attr-defined]
+    clinician = request.role == CLINICIAN
     # The timeline needs each visit's date, response and whether its note is signed: not the
     # plan (15 KB of JSON each) nor the clinician.
     visits = list(patient.visits.select_related("note")[:100])
@@ -230,7 +231,7 @@ def _medication_matches(patient: Patient) -> list[dict[str, Any]]:
 
 @staff_required(*ALL_STAFF)
 @require_POST
-def portal_manage(request: HttpRequest, pk: int) -> HttpResponse:
+def portal_manage(request: ClinicRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk)
     action = request.POST.get("action")
     if action == "issue":
@@ -239,7 +240,7 @@ def portal_manage(request: HttpRequest, pk: int) -> HttpResponse:
     elif action == "revoke":
         actions.do_revoke_portal_link(patient=patient)
         messages.success(request, _("Portal link revoked; the old link no longer opens."))
-    elif action == "send" and request.role == CLINICIAN:  # type: ignore[attr-defined]
+    elif action == "send" and request.role == CLINICIAN:
         instrument = request.POST.get("instrument", "")
         if instrument not in services.instruments():
             messages.error(request, _("Choose a questionnaire to send."))
@@ -255,7 +256,7 @@ def portal_manage(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
-def emergency_access(request: HttpRequest, pk: int) -> HttpResponse:
+def emergency_access(request: ClinicRequest, pk: int) -> HttpResponse:
     """Open the record of a patient outside one's care team: a reason, recorded and flagged."""
     from weizhong.clinic.accounts.access import EMERGENCY, MIN_REASON
     from weizhong.clinic.audit.events import EMERGENCY_ACCESS

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from weizhong.clinic.accounts.access import (
     record_for,
     staff_required,
 )
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import Exam, Plan
 from weizhong.clinic.records import services
 from weizhong.clinic.web import figures
@@ -74,7 +75,7 @@ def _edits_from(data: Any) -> PlanEdits:
 
 @staff_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
-def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_editor(request: ClinicRequest, pk: int) -> HttpResponse:
     """Propose a plan from an exam; the clinician edits, overrides with a reason, saves."""
     exam = record_for(request, Exam, pk)
     if exam.voided:
@@ -145,7 +146,7 @@ def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
             after_version = str(stale.current.version if stale.current else 0)
         else:
             messages.success(request, _("Plan v%(version)s saved.") % {"version": saved.version})
-            if request.htmx:  # type: ignore[attr-defined]
+            if request.htmx:
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = reverse("plan", args=[saved.pk])
                 return response
@@ -169,7 +170,7 @@ def plan_editor(request: HttpRequest, pk: int) -> HttpResponse:
         "base": base,
         "after_version": after_version,
     }
-    template = "clinic/_plan_editor.html" if request.htmx else "clinic/plan_editor.html"  # type: ignore[attr-defined]
+    template = "clinic/_plan_editor.html" if request.htmx else "clinic/plan_editor.html"
     if status == 200 and request.method == "POST" and (errors or not settings_form.is_valid()):
         status = 422
     return render(request, template, context, status=status)
@@ -221,7 +222,7 @@ def _atlas_search(query: str) -> list[Any]:
 
 
 @staff_required(CLINICIAN)
-def atlas_search(request: HttpRequest) -> HttpResponse:
+def atlas_search(request: ClinicRequest) -> HttpResponse:
     return render(
         request,
         "clinic/_atlas_results.html",
@@ -230,7 +231,7 @@ def atlas_search(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(CLINICIAN)
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: ClinicRequest, pk: int) -> HttpResponse:
     plan = record_for(request, Plan, pk)
     data = plan.plan
     exercises = [
@@ -259,7 +260,7 @@ def _point_entry(code: str) -> dict[str, Any] | None:
 
 
 @staff_required(CLINICIAN)
-def plan_handout(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_handout(request: ClinicRequest, pk: int) -> HttpResponse:
     plan = record_for(request, Plan, pk)
     html = handout_html(
         plan.plan, {"exercises": plan.plan.get("exercises", [])}, clinic_of(request).name

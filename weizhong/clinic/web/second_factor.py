@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyotp
 import segno
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from weizhong.clinic import actions
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.accounts.second_factor import (
     ISSUER,
     MAX_CODE_FAILURES,
@@ -29,7 +30,7 @@ from weizhong.clinic.models import Authenticator
 
 
 @require_http_methods(["GET", "POST"])
-def second_factor(request: HttpRequest) -> HttpResponse:
+def second_factor(request: ClinicRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
     device = Authenticator.objects.filter(user=request.user, confirmed__isnull=False).first()
@@ -81,7 +82,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def second_factor_setup(request: HttpRequest) -> HttpResponse:
+def second_factor_setup(request: ClinicRequest) -> HttpResponse:
     """Add an authenticator: scan the code, type the first code to confirm."""
     if not request.user.is_authenticated:
         return redirect("login")

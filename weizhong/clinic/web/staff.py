@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 
 from weizhong.clinic import actions
 from weizhong.clinic.accounts.access import admin_required, clinic_of, staff_required
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.audit import events as audit_events
 from weizhong.clinic.audit.events import EventName
 from weizhong.clinic.audit.trail import client_ip, record
@@ -69,7 +70,7 @@ def _locked_out() -> set[str]:
     )
 
 
-def _audit(request: HttpRequest, event: EventName, target: Any) -> None:
+def _audit(request: ClinicRequest, event: EventName, target: Any) -> None:
     record(event, user=request.user, username=request.user.get_username(), role="admin",
            clinic_id=clinic_of(request).pk,
            target=f"user {target.pk} {target.get_username()}"[:120], method="POST",
@@ -77,11 +78,11 @@ def _audit(request: HttpRequest, event: EventName, target: Any) -> None:
            allowed=True)  # fmt: skip
 
 
-def _act(request: HttpRequest, action: str, member: Staff) -> str:
+def _act(request: ClinicRequest, action: str, member: Staff) -> str:
     """Carry out one administrative action on a colleague; the message to show."""
     from axes.utils import reset
 
-    from weizhong.clinic.accounts.sessions import UserSession
+    from weizhong.clinic.models import UserSession
 
     user = member.user
     name = user.get_full_name() or user.get_username()
@@ -117,9 +118,8 @@ ACTIONS = tuple(STAFF_EVENTS)
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def staff_list(request: HttpRequest) -> HttpResponse:
-    from weizhong.clinic.accounts.second_factor import Authenticator, RecoveryCode
-    from weizhong.clinic.accounts.sessions import UserSession
+def staff_list(request: ClinicRequest) -> HttpResponse:
+    from weizhong.clinic.models import Authenticator, RecoveryCode, UserSession
 
     clinic = clinic_of(request)
     form = NewStaffForm()
@@ -202,7 +202,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required()
 @require_http_methods(["GET", "POST"])
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: ClinicRequest) -> HttpResponse:
     """Change one's own password (12 characters or more, not a common one). This session
     stays signed in; every other session of the user ends (Django signs sessions with the
     password's hash)."""

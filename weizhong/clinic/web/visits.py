@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from weizhong.clinic.accounts.access import (
     record_for,
     staff_required,
 )
+from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import Note, Patient, Visit
 from weizhong.clinic.records import services
 from weizhong.clinic.web.forms import (
@@ -33,7 +34,7 @@ from weizhong.clinic.web.forms import (
 
 @staff_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
-def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_new(request: ClinicRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk)
     plan = services.active_plan(patient)
     suggested = services.suggested_diagnoses(patient)
@@ -97,7 +98,7 @@ def _electro_text(electro: dict[str, Any] | None) -> str:
 
 @staff_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
-def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_detail(request: ClinicRequest, pk: int) -> HttpResponse:
     visit = record_for(request, Visit, pk)
     note: Note = visit.note
     note_form = None
@@ -203,7 +204,7 @@ def _bill_context(visit: Visit) -> dict[str, Any]:
 
 
 @staff_required(CLINICIAN)
-def visit_superbill(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def visit_superbill(request: ClinicRequest, pk: int, fmt: str) -> HttpResponse:
     from weizhong.billing import BillingError, superbill_csv, superbill_pdf
 
     visit = record_for(request, Visit, pk)

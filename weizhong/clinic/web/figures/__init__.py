@@ -15,13 +15,13 @@ The parts: ``body`` (the figure and the clickable chart), ``points`` (points on 
 and ``charts`` (outcome and angle charts).
 """
 
+from weizhong.clinic.records.regions import REGION_NAMES
 from weizhong.knowledge.atlas import MUSCLE_REGIONS
 
 from .body import (
     REGION_CENTRES,
     REGION_GROUPS,
     REGION_IDS,
-    REGION_NAMES,
     ROLE_NAMES,
     VIEWS,
     body_chart_html,
