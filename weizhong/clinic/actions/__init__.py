@@ -1,10 +1,17 @@
 """Every write of the clinic, one ``do_*`` function each (Zulip's ``zerver/actions``).
 
 An action takes typed keyword arguments, never a request; it runs in one transaction, checks
-what must hold when it writes, and writes the record together with its history version.
-Pages, the API, the portal, the command line, the demo and import all call these; a test
-(``tests/clinic/test_one_write_path.py``) fails when a page, API or portal module writes to a
-model itself.
+what must hold when it writes, and writes the record together with its history version
+(``history.recording`` names who acted and how). On the web the request's audit event commits
+in the same transaction: ``AuditMiddleware`` wraps every write request in one.
+
+Modules by area: ``records`` (patients, exams, plans, visits, notes, amendments, outcomes,
+voids, FHIR import), ``portal``, ``accounts`` (clinics, staff, passwords, API tokens,
+sessions, settings) and ``second_factor``. Pages, the API, the portal, the command line, the
+demo clinic, the tests' fixtures and the reliability harness call these; the one exception is
+the demo's and ``weizhong seed``'s bulk insert of thousands of records (``ops/demo.py``), whose
+first versions ``history.baseline()`` writes afterwards. ``tests/clinic/test_one_write_path.py``
+fails when a page, API, portal, command or harness module writes to a model itself.
 """
 
 from __future__ import annotations
