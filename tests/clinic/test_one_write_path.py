@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -323,6 +324,28 @@ def _form_value(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Answer:
+    accepted: bool
+    fields: frozenset[str]  # what a refusal names
+
+
+def _page(response: Any, stored: bool, form: str | None = "form") -> Answer:
+    assert response.status_code in (302, 422), response.status_code
+    if stored or form is None:
+        return Answer(stored, frozenset())
+    return Answer(stored, frozenset(response.context[form].errors))
+
+
+def _api(response: Any, ok: int) -> Answer:
+    assert response.status_code in (ok, 422), response.status_code
+    if response.status_code == ok:
+        return Answer(True, frozenset())
+    return Answer(
+        False, frozenset(str(p) for problem in response.json()["detail"] for p in problem["loc"])
+    )
+
+
 class Both:
     """One write done through the page and through the API, on fresh records each time."""
 
@@ -332,28 +355,25 @@ class Both:
     def patient(self) -> Patient:
         return make_patient(self.clinic, given_name="Ada", family_name=uuid.uuid4().hex[:8])
 
-    def by_page(self, write: str, field: str, value: Any) -> bool:
+    def by_page(self, write: str, field: str, value: Any) -> Answer:
         return getattr(self, f"page_{write}")(field, value)  # type: ignore[no-any-return]
 
-    def by_api(self, write: str, field: str, value: Any) -> bool:
+    def by_api(self, write: str, field: str, value: Any) -> Answer:
         return getattr(self, f"api_{write}")(field, value)  # type: ignore[no-any-return]
 
     # -- patients
-    def page_patient(self, field: str, value: Any) -> bool:
+    def page_patient(self, field: str, value: Any) -> Answer:
         data = {**VALID_PATIENT, field: value}
         if isinstance(value, list) and field == "medications":
             data[field] = ", ".join(value)
         data = {k: _form_value(v) for k, v in data.items()}
         response = self.doc.post(reverse("patient_new"), data)
-        assert response.status_code in (302, 422), response.status_code
-        return response.status_code == 302
+        return _page(response, response.status_code == 302)
 
-    def api_patient(self, field: str, value: Any) -> bool:
-        response = self.api.post("/patients", {**VALID_PATIENT, field: value})
-        assert response.status_code in (201, 422), response.status_code
-        return response.status_code == 201
+    def api_patient(self, field: str, value: Any) -> Answer:
+        return _api(self.api.post("/patients", {**VALID_PATIENT, field: value}), 201)
 
-    def page_patient_edit(self, field: str, value: Any) -> bool:
+    def page_patient_edit(self, field: str, value: Any) -> Answer:
         from weizhong.clinic.history.versions import version_number
 
         patient = self.patient()
@@ -363,36 +383,32 @@ class Both:
             "record_version": version_number("patient", patient.pk),
         }
         response = self.doc.post(reverse("patient_edit", args=[patient.pk]), data)
-        assert response.status_code in (302, 422), response.status_code
-        return response.status_code == 302
+        return _page(response, response.status_code == 302)
 
-    def api_patient_edit(self, field: str, value: Any) -> bool:
+    def api_patient_edit(self, field: str, value: Any) -> Answer:
         patient = self.patient()
         etag = self.api.get(f"/patients/{patient.pk}")["ETag"]
-        response = self.api.put(f"/patients/{patient.pk}", {**VALID_PATIENT, field: value}, etag)
-        assert response.status_code in (200, 422), response.status_code
-        return response.status_code == 200
+        body = {**VALID_PATIENT, field: value}
+        return _api(self.api.put(f"/patients/{patient.pk}", body, etag), 200)
 
     # -- amendments
     def _signed(self) -> Visit:
         return _signed_visit(self.patient(), self.clinician)
 
-    def page_amendment(self, field: str, value: Any) -> bool:
+    def page_amendment(self, field: str, value: Any) -> Answer:
         visit = self._signed()
         response = self.doc.post(
             reverse("visit", args=[visit.pk]), {"action": "amend", field: value}
         )
-        assert response.status_code in (302, 422), response.status_code
-        return Amendment.objects.filter(note__visit=visit).exists()
+        stored = Amendment.objects.filter(note__visit=visit).exists()
+        return _page(response, stored, "amend_form")
 
-    def api_amendment(self, field: str, value: Any) -> bool:
+    def api_amendment(self, field: str, value: Any) -> Answer:
         visit = self._signed()
-        response = self.api.post(f"/visits/{visit.pk}/amendments", {field: value})
-        assert response.status_code in (201, 422), response.status_code
-        return response.status_code == 201
+        return _api(self.api.post(f"/visits/{visit.pk}/amendments", {field: value}), 201)
 
     # -- visits
-    def page_visit(self, field: str, value: Any) -> bool:
+    def page_visit(self, field: str, value: Any) -> Answer:
         patient = self.patient()
         data: dict[str, Any] = {"date": "2026-01-01", "response": "not_assessed",
                                 "submit_token": str(uuid.uuid4()), field: value}  # fmt: skip
@@ -400,61 +416,58 @@ class Both:
             if isinstance(data.get(name), list):
                 data[name] = ", ".join(data[name])
         response = self.doc.post(reverse("visit_new", args=[patient.pk]), data)
-        assert response.status_code in (302, 422), response.status_code
-        return Visit.objects.filter(patient=patient).exists()
+        return _page(response, Visit.objects.filter(patient=patient).exists())
 
-    def api_visit(self, field: str, value: Any) -> bool:
+    def api_visit(self, field: str, value: Any) -> Answer:
         patient = self.patient()
-        response = self.api.post(f"/patients/{patient.pk}/visits", {field: value})
-        assert response.status_code in (201, 422), response.status_code
-        return response.status_code == 201
+        return _api(self.api.post(f"/patients/{patient.pk}/visits", {field: value}), 201)
 
-    # -- outcomes
-    def page_outcome(self, instrument: str, answers: list[int]) -> bool:
+    # -- outcomes (the page has a field per item, the API one list of answers)
+    def page_outcome(self, instrument: str, answers: list[int]) -> Answer:
         patient = self.patient()
         data = {f"item_{n}": a for n, a in enumerate(answers, start=1)}
         url = reverse("outcome_new", args=[patient.pk]) + f"?instrument={instrument}"
         response = self.doc.post(url, data)
-        assert response.status_code in (302, 422), response.status_code
-        return Outcome.objects.filter(patient=patient).exists()
+        return _page(response, Outcome.objects.filter(patient=patient).exists())
 
-    def api_outcome(self, instrument: str, answers: list[int]) -> bool:
+    def api_outcome(self, instrument: str, answers: list[int]) -> Answer:
         patient = self.patient()
         body = {"instrument": instrument, "answers": answers}
-        response = self.api.post(f"/patients/{patient.pk}/outcomes", body)
-        assert response.status_code in (201, 422), response.status_code
-        return response.status_code == 201
+        return _api(self.api.post(f"/patients/{patient.pk}/outcomes", body), 201)
 
     # -- plans
-    def page_plan(self, field: str, value: Any) -> bool:
+    def page_plan(self, field: str, value: Any) -> Answer:
         exam = make_exam(self.patient(), self.clinician)
         data = {"action": "save", "after_version": "0", "visits_per_week": 2,
                 "planned_visits": 6, "guideline": "ACP2017", "note": "", field: value}  # fmt: skip
         response = self.doc.post(reverse("plan_editor", args=[exam.pk]), data)
-        assert response.status_code in (302, 422), response.status_code
-        return Plan.objects.filter(exam=exam).exists()
+        return _page(response, Plan.objects.filter(exam=exam).exists(), "settings_form")
 
-    def api_plan(self, field: str, value: Any) -> bool:
+    def api_plan(self, field: str, value: Any) -> Answer:
         exam = make_exam(self.patient(), self.clinician)
-        response = self.api.post(f"/cases/{exam.pk}/plans", {field: value})
-        assert response.status_code in (201, 422), response.status_code
-        return response.status_code == 201
+        return _api(self.api.post(f"/cases/{exam.pk}/plans", {field: value}), 201)
 
-    # -- voids
+    # -- voids (the page has one reason box: its error is about the reason)
     def _visit(self) -> Visit:
         return make_visit(self.patient(), None, self.clinician)
 
-    def page_void(self, field: str, value: Any) -> bool:
+    def page_void(self, field: str, value: Any) -> Answer:
         visit = self._visit()
         response = self.doc.post(reverse("visit_void", args=[visit.pk]), {field: value})
-        assert response.status_code in (302, 422), response.status_code
-        return Visit.all_objects.get(pk=visit.pk).voided
+        voided = Visit.all_objects.get(pk=visit.pk).voided
+        if not voided:
+            assert response.context["error"]
+            return Answer(False, frozenset({"reason"}))
+        return _page(response, voided, None)
 
-    def api_void(self, field: str, value: Any) -> bool:
+    def api_void(self, field: str, value: Any) -> Answer:
         visit = self._visit()
-        response = self.api.post(f"/visits/{visit.pk}/void", {field: value})
-        assert response.status_code in (200, 422), response.status_code
-        return response.status_code == 200
+        return _api(self.api.post(f"/visits/{visit.pk}/void", {field: value}), 200)
+
+
+# The name each side gives the field, where the page and the API differ.
+PAGE_FIELD = {("outcome", "nprs"): "item_1"}
+API_FIELD = {("outcome", "nprs"): "answers"}
 
 
 @pytest.mark.parametrize(("write", "field", "value", "accepted"), CASES)
@@ -463,8 +476,12 @@ def test_the_page_and_the_api_accept_and_refuse_the_same_input(
     write: str, field: str, value: Any, accepted: bool,
 ) -> None:  # fmt: skip
     both = Both(doc, api, clinic, clinician)
-    assert both.by_page(write, field, value) is accepted, "the page"
-    assert both.by_api(write, field, value) is accepted, "the API"
+    page, api_answer = both.by_page(write, field, value), both.by_api(write, field, value)
+    assert page.accepted is accepted, "the page"
+    assert api_answer.accepted is accepted, "the API"
+    if not accepted:  # and both name the field they refuse
+        assert PAGE_FIELD.get((write, field), field) in page.fields, page.fields
+        assert API_FIELD.get((write, field), field) in api_answer.fields, api_answer.fields
 
 
 def test_every_write_offered_by_both_has_parity_cases() -> None:
