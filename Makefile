@@ -36,7 +36,7 @@ test: $(STAMP) $(BROWSER_STAMP)  ## the whole suite, end-to-end browser tests in
 test-postgres: $(STAMP) $(BROWSER_STAMP)  ## the whole suite again on this machine's PostgreSQL
 	DATABASE_URL=$$(scripts/postgres-ci.sh) $(BIN)/pytest
 
-lint: $(STAMP)  ## ruff everywhere; mypy --strict on the domain core; the import contracts
+lint: $(STAMP)  ## ruff everywhere; mypy --strict over the whole package; the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check weizhong tests accuracy
 	$(BIN)/mypy --strict weizhong

@@ -223,7 +223,7 @@ def check_exam_form(fields: list[tuple[str, str]]) -> int:
     """The findings the form accepts (fails loudly if the example no longer fits the form)."""
     from django.http import QueryDict
 
-    from weizhong.clinic.forms import ExamForm
+    from weizhong.clinic.web.forms import ExamForm
 
     data = QueryDict(mutable=True)
     for name, value in fields:

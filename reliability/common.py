@@ -181,12 +181,13 @@ def make_clinic(name: str) -> tuple[Any, Any, Any]:
     """A fresh clinic named ``name`` with one clinician: (clinic, clinician, the fixtures)."""
     import uuid
 
-    from weizhong.clinic.models import Clinic, Staff
+    from weizhong.clinic.actions import do_create_clinic
+    from weizhong.clinic.models import Staff
 
     f = fixtures()
     tag = uuid.uuid4().hex[:8]
     slug = f"{name.lower()}-{tag}"
-    clinic = Clinic.objects.create(name=f"{name} {tag}", slug=slug)
+    clinic = do_create_clinic(name=f"{name} {tag}", slug=slug)
     return clinic, f.make_staff(clinic, slug, Staff.CLINICIAN), f
 
 

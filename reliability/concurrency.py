@@ -123,7 +123,7 @@ def main() -> int:
     from bench_web import free_port
     from django.db import connections
 
-    from weizhong.clinic.api import new_token
+    from weizhong.clinic.actions import do_create_api_token
     from weizhong.clinic.models import Note
 
     clinic, doc, f = make_clinic("Concurrency")
@@ -132,7 +132,7 @@ def main() -> int:
     phases = -(-ROUNDS // PHASE)
     visits = [f.make_visit(patient, plan, doc).pk for _n in range(phases)]
     first_version = {v: Note.objects.get(visit_id=v).version for v in visits}
-    token = new_token(doc, "concurrency")[1]
+    token = do_create_api_token(user=doc, name="concurrency")[1]
     connections.close_all()
 
     server = Server(free_port(), path / "gunicorn.log")

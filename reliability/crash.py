@@ -174,14 +174,14 @@ def main() -> int:
     from bench_web import free_port
     from django.db import connections
 
-    from weizhong.clinic.api import new_token
-    from weizhong.clinic.audit import AuditEvent, verify_chain
-    from weizhong.clinic.history import RecordVersion
+    from weizhong.clinic.actions import do_create_api_token
+    from weizhong.clinic.audit.trail import AuditEvent, verify_chain
+    from weizhong.clinic.history.versions import RecordVersion
     from weizhong.clinic.models import Outcome, Visit
 
     clinic, doc, f = make_clinic("Crash")
     patients = [f.make_patient(clinic, given_name=f"C{n}").pk for n in range(PATIENTS)]
-    token = new_token(doc, "crash")[1]
+    token = do_create_api_token(user=doc, name="crash")[1]
     connections.close_all()
 
     server = Server(free_port(), path / "gunicorn.log")

@@ -69,20 +69,20 @@ class Tracebacks(logging.Handler):
 
 def seed_data() -> str:
     """Two clinics with records; the token of clinic A's clinician."""
-    from weizhong.clinic.api import new_token
-    from weizhong.clinic.models import Clinic, Staff
+    from weizhong.clinic.actions import do_create_api_token, do_create_clinic
+    from weizhong.clinic.models import Staff
 
     f = fixtures()
     token = ""
     for slug in ("riverside", "hillside"):
-        clinic = Clinic.objects.create(name=slug.title(), slug=slug)
+        clinic = do_create_clinic(name=slug.title(), slug=slug)
         doc = f.make_staff(clinic, f"{slug}-doc", Staff.CLINICIAN)
         for n in range(3):
             patient = f.make_patient(clinic, given_name=f"P{n}")
             plan = f.make_plan(f.make_exam(patient, doc), doc)
             f.make_visit(patient, plan, doc, needle_minutes=20, contact_minutes=20)
         if not token:
-            token = new_token(doc, "fuzz")[1]
+            token = do_create_api_token(user=doc, name="fuzz")[1]
     return token
 
 

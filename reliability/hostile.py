@@ -471,7 +471,7 @@ def inject(p: Prober, f: Any, doc: Any, clinic: Any) -> dict[str, Any]:
         json.dumps(api_patient),
         "application/json",
     )
-    from weizhong.clinic.history import version_number
+    from weizhong.clinic.history.versions import version_number
 
     p.send(
         "script: patient API",
@@ -689,8 +689,8 @@ def main() -> int:
     setup_django(data_dir("hostile"))
     from django.test import Client
 
-    from weizhong.clinic.api import new_token
-    from weizhong.clinic.models import Clinic, Staff
+    from weizhong.clinic.actions import do_create_api_token, do_create_clinic
+    from weizhong.clinic.models import Staff
 
     captured = Tracebacks()
     logger = logging.getLogger("django.request")
@@ -701,9 +701,8 @@ def main() -> int:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     f = fixtures()
-    clinic = Clinic.objects.create(name="Riverside", slug="riverside")
-    doc = f.make_staff(clinic, "hostile-doc", Staff.CLINICIAN)
-    Staff.objects.filter(user=doc).update(is_admin=True, npi="1234567893")
+    clinic = do_create_clinic(name="Riverside", slug="riverside")
+    doc = f.make_staff(clinic, "hostile-doc", Staff.CLINICIAN, is_admin=True, npi="1234567893")
     base = f.make_patient(clinic)
     exam = f.make_exam(base, doc)
     visit = f.make_visit(base, f.make_plan(exam, doc), doc)
@@ -712,7 +711,7 @@ def main() -> int:
     try:  # administrators must give a second factor: the session says it was given
         from django.utils import timezone
 
-        from weizhong.clinic.twofactor import VERIFIED
+        from weizhong.clinic.accounts.second_factor import VERIFIED
 
         session = page.session
         session[VERIFIED] = timezone.now().isoformat()
@@ -720,7 +719,7 @@ def main() -> int:
     except ImportError:
         pass
     api = Client(raise_request_exception=False)
-    p = Prober(page, api, new_token(doc, "hostile")[1])
+    p = Prober(page, api, do_create_api_token(user=doc, name="hostile")[1])
 
     print("hostile: sizes", flush=True)
     sizes(p, base.pk)

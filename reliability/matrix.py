@@ -153,15 +153,14 @@ class ClinicData:
 
 
 def make_clinic(name: str, slug: str) -> tuple[ClinicData, dict[str, Any]]:
-    from weizhong.clinic import services
-    from weizhong.clinic.models import Clinic, QuestionnaireRequest, Staff
+    from weizhong.clinic import actions
+    from weizhong.clinic.models import Staff
 
     f = fixtures()
-    clinic = Clinic.objects.create(name=name, slug=slug)
+    clinic = actions.do_create_clinic(name=name, slug=slug)
     clinician = f.make_staff(clinic, f"{slug}-doc", Staff.CLINICIAN)
     desk = f.make_staff(clinic, f"{slug}-desk", Staff.FRONT_DESK)
-    admin = f.make_staff(clinic, f"{slug}-admin", Staff.FRONT_DESK)
-    Staff.objects.filter(user=admin).update(is_admin=True)
+    admin = f.make_staff(clinic, f"{slug}-admin", Staff.FRONT_DESK, is_admin=True)
     colleague = f.make_staff(clinic, f"{slug}-colleague", Staff.CLINICIAN)
     patient = f.make_patient(
         clinic, portal_active=True, portal_version=1, primary_clinician=clinician
@@ -170,10 +169,10 @@ def make_clinic(name: str, slug: str) -> tuple[ClinicData, dict[str, Any]]:
     plan = f.make_plan(exam, clinician)
     visit = f.make_visit(patient, plan, clinician, needle_minutes=20, contact_minutes=20)
     f.make_visit(patient, plan, clinician)  # a second visit so the first can be edited freely
-    outcome = services.score_outcome(patient, "nprs", [5], user=clinician)
-    request = QuestionnaireRequest.objects.create(
-        patient=patient, instrument="nprs", sent_by=clinician
+    outcome = actions.do_score_outcome(
+        patient=patient, instrument="nprs", answers=[5], entered_by=clinician
     )
+    request = actions.do_send_questionnaire(patient=patient, instrument="nprs", sent_by=clinician)
     users = {"clinician": clinician, "front desk": desk, "admin": admin, "colleague": colleague}
     return ClinicData(clinic, patient, exam, plan, visit, outcome, request), users
 
@@ -300,7 +299,7 @@ def bodies(data: ClinicData) -> dict[str, Callable[[], dict[str, Any]]]:
     """Valid input for the writes, so that a wrongly admitted write would succeed (a refused
     write must be refused for who asks, not for what is sent). Built per request: a note's
     version changes with every save."""
-    from weizhong.clinic.history import version_number
+    from weizhong.clinic.history.versions import version_number
     from weizhong.clinic.models import Note
 
     patient_form = {
@@ -400,7 +399,7 @@ def main() -> int:
     from django.test import Client
 
     from weizhong.clinic import portal
-    from weizhong.clinic.api import new_token
+    from weizhong.clinic.actions import do_create_api_token
 
     a, users_a = make_clinic("Riverside", "riverside")
     b, users_b = make_clinic("Hillside", "hillside")
@@ -428,7 +427,7 @@ def main() -> int:
         ("colleague", users_a["colleague"], a, b),
     ):
         client = signed_in(user)
-        setups[role] = (client, new_token(user, "matrix")[1], own, other, user)
+        setups[role] = (client, do_create_api_token(user=user, name="matrix")[1], own, other, user)
 
     all_routes = routes()
     unlisted = sorted({r.name for r in all_routes if r.name not in POLICY and not r.api})
@@ -474,7 +473,7 @@ def signed_in(user: Any) -> Any:
     client = Client()
     client.force_login(user)
     try:
-        from weizhong.clinic.twofactor import VERIFIED
+        from weizhong.clinic.accounts.second_factor import VERIFIED
     except ImportError:  # an installation without a second factor
         return client
     session = client.session
@@ -537,7 +536,7 @@ def current_etag(url: str) -> str:
 
 
 def patient_etag(url: str) -> str:
-    from weizhong.clinic.history import version_number
+    from weizhong.clinic.history.versions import version_number
 
     match = re.search(r"/patients/(\d+)", url)
     pk = int(match.group(1)) if match else 0

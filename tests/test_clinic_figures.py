@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import pytest
 
-from weizhong.clinic.figures import (
+from weizhong.clinic.web.figures import (
     REGION_CENTRES,
     REGION_GROUPS,
     REGION_IDS,

@@ -13,8 +13,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from weizhong.clinic import services
+from weizhong.clinic import actions
 from weizhong.clinic.models import Clinic, Exam, Patient, Plan, Staff, Visit
+from weizhong.clinic.records import services
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2] / "weizhong" / "examples" / "runner_tight_hamstrings.json"
@@ -38,9 +39,15 @@ def form_data(findings: dict[str, Any], token: uuid.UUID | None = None) -> dict[
     return data
 
 
-def make_staff(clinic: Clinic, username: str, role: str) -> User:
-    user = User.objects.create_user(username, password=PASSWORD, first_name=username.title())
-    Staff.objects.create(user=user, clinic=clinic, role=role)
+def make_staff(clinic: Clinic, username: str, role: str, **details: Any) -> User:
+    user: User = actions.do_add_staff(
+        clinic=clinic,
+        username=username,
+        role=role,
+        password=PASSWORD,
+        first_name=username.title(),
+        **details,
+    )
     return user
 
 
@@ -53,22 +60,22 @@ def make_patient(clinic: Clinic, **extra: Any) -> Patient:
         "email": "ada@example.org",
         **extra,
     }
-    return Patient.objects.create(clinic=clinic, **fields)
+    return actions.do_create_patient(clinic=clinic, fields=fields)
 
 
 def make_exam(patient: Patient, user: User, findings: dict[str, Any] | None = None) -> Exam:
     raw = services.build_case(patient, findings if findings is not None else runner_findings())
     case, problems = services.check_case(raw)
     assert case is not None, problems
-    return services.save_exam(patient, user, case, raw)
+    return actions.do_save_exam(patient=patient, clinician=user, case=case, raw=raw)
 
 
 def make_plan(exam: Exam, user: User, planned_visits: int = 6) -> Plan:
     plan = services.propose_plan(exam)
-    return services.save_plan(
-        exam,
-        user,
-        plan,
+    return actions.do_save_plan(
+        exam=exam,
+        author=user,
+        plan=plan,
         edits=services.PlanEdits(),
         overrides={},
         guideline="ACP2017",
@@ -78,18 +85,24 @@ def make_plan(exam: Exam, user: User, planned_visits: int = 6) -> Plan:
 
 
 def make_visit(patient: Patient, plan: Plan | None, user: User, **extra: Any) -> Visit:
-    visit = Visit(patient=patient, plan=plan, clinician=user, points=["BL40:both"], **extra)
-    return services.record_visit(visit)
+    token = extra.pop("submit_token", None) or uuid.uuid4()
+    return actions.do_record_visit(
+        patient=patient,
+        clinician=user,
+        plan=plan,
+        fields={"points": ["BL40:both"], **extra},
+        submit_token=token,
+    )
 
 
 @pytest.fixture
 def clinic(db: Any) -> Clinic:
-    return Clinic.objects.create(name="Riverside", slug="riverside")
+    return actions.do_create_clinic(name="Riverside", slug="riverside")
 
 
 @pytest.fixture
 def other_clinic(db: Any) -> Clinic:
-    return Clinic.objects.create(name="Hillside", slug="hillside")
+    return actions.do_create_clinic(name="Hillside", slug="hillside")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from weizhong.clinic.api import new_token
+from weizhong.clinic.actions import do_create_api_token
 from weizhong.clinic.models import ApiToken, Exam, Outcome, Patient, Plan, Visit
 
 from .conftest import runner_findings
@@ -38,17 +38,17 @@ class Api:
 
 @pytest.fixture
 def api(clinician: Any) -> Api:
-    return Api(new_token(clinician, "tests")[1])
+    return Api(do_create_api_token(user=clinician, name="tests")[1])
 
 
 @pytest.fixture
 def desk_api(desk: Any) -> Api:
-    return Api(new_token(desk, "tests")[1])
+    return Api(do_create_api_token(user=desk, name="tests")[1])
 
 
 @pytest.fixture
 def stranger_api(stranger: Any) -> Api:
-    return Api(new_token(stranger, "tests")[1])
+    return Api(do_create_api_token(user=stranger, name="tests")[1])
 
 
 NEW_PATIENT = {
@@ -62,7 +62,7 @@ NEW_PATIENT = {
 
 
 def test_token_is_stored_only_as_a_digest(clinician: Any) -> None:
-    token, key = new_token(clinician, "x")
+    token, key = do_create_api_token(user=clinician, name="x")
     assert key.startswith("wz_") and key not in (token.digest, token.prefix)
     assert ApiToken.objects.filter(digest=token.digest).count() == 1
 

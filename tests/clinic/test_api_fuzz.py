@@ -15,7 +15,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from weizhong.clinic.api import new_token
+from weizhong.clinic.actions import do_create_api_token
 from weizhong.site.wsgi import application
 
 from .conftest import make_exam, make_plan, make_visit
@@ -41,7 +41,7 @@ def token(clinician: Any, patient: Any) -> str:
     # A little real data, so that some generated ids (1, 2, …) reach real records.
     plan = make_plan(make_exam(patient, clinician), clinician)
     make_visit(patient, plan, clinician)
-    return new_token(clinician, "fuzz")[1]
+    return do_create_api_token(user=clinician, name="fuzz")[1]
 
 
 @schema.parametrize()

@@ -72,7 +72,7 @@ def test_a_re_evaluation_exam_records_the_weeks_of_care_without_improvement(
         plan = make_plan(exam, clinician, planned_visits=2)
     for _ in range(2):
         make_visit(patient, plan, clinician)
-    from weizhong.clinic import services
+    from weizhong.clinic.records import services
 
     assert services.reevaluation(patient).due
     findings = services.reexam_findings(patient, exam, dt.date(2026, 10, 13))

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from weizhong.clinic.audit import AppendOnly, AuditEvent, verify_chain
+from weizhong.clinic.audit.trail import AppendOnly, AuditEvent, verify_chain
 from weizhong.clinic.models import Staff
 
 from .conftest import PASSWORD, logged_in
@@ -61,9 +61,9 @@ def test_sign_ins_and_failures_are_recorded(clinician: Any) -> None:
 
 def test_api_and_portal_reads_are_recorded(clinician: Any, patient: Any, plan: Any) -> None:
     from weizhong.clinic import portal
-    from weizhong.clinic.api import new_token
+    from weizhong.clinic.actions import do_create_api_token
 
-    key = new_token(clinician, "t")[1]
+    key = do_create_api_token(user=clinician, name="t")[1]
     Client().get(f"/api/v1/patients/{patient.pk}", headers={"Authorization": f"Bearer {key}"})
     assert (last().what, last().patient_id) == ("api:get_patient", patient.pk)
     patient.portal_active, patient.portal_version = True, 1
@@ -111,7 +111,7 @@ def test_a_deleted_event_breaks_the_chain(doc: Client, patient: Any) -> None:
 def test_admin_page_filters_and_exports(
     clinic: Any, clinician: Any, doc: Client, exam: Any, desk_client: Client
 ) -> None:
-    from weizhong.clinic.twofactor import VERIFIED
+    from weizhong.clinic.accounts.second_factor import VERIFIED
 
     Staff.objects.filter(user=clinician).update(is_admin=True)
     admin = logged_in(clinician)

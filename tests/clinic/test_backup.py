@@ -1,4 +1,5 @@
-"""Backups and restores (weizhong/clinic/backup.py and the backup/restore commands).
+"""Backups and restores (weizhong/clinic/ops/backup.py and restore.py, and the backup and restore
+commands).
 
 The suite runs on SQLite (an in-memory test database) and on PostgreSQL (DATABASE_URL). Backups
 are always made of the live test database. On SQLite a restore goes into a file database in
@@ -27,16 +28,17 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from weizhong.clinic import backup, services
-from weizhong.clinic.backup import (
+from weizhong.clinic import actions
+from weizhong.clinic.management.commands import restore as restore_command
+from weizhong.clinic.models import Amendment, Clinic, Note, Patient, Visit
+from weizhong.clinic.ops import backup, restore
+from weizhong.clinic.ops.backup import (
     FORMAT,
     BackupError,
     make_backup,
-    restore_backup,
     verify_archive,
 )
-from weizhong.clinic.management.commands import restore as restore_command
-from weizhong.clinic.models import Amendment, Clinic, Note, Patient, Visit
+from weizhong.clinic.ops.restore import restore_backup
 
 from .conftest import make_exam, make_patient, make_plan, make_visit
 
@@ -114,7 +116,7 @@ def clinic_data(clinic: Clinic, clinician: User) -> dict[str, Any]:
     plan = make_plan(exam, clinician)
     first = make_visit(ada, plan, clinician)
     make_visit(ada, plan, clinician, needle_minutes=20)
-    services.sign_note(first.note, clinician)
+    actions.do_sign_note(note=first.note, signer=clinician)
     Amendment.objects.create(note=first.note, author=clinician, text="Pain 3/10 on leaving.")
     bo = make_patient(clinic, given_name="Bo", family_name="Walker", email="bo@example.org")
     return {"ada": ada, "bo": bo, "visit": first, "plan": plan, "clinician": clinician}
@@ -124,7 +126,7 @@ def change_everything(data: dict[str, Any]) -> None:
     """Edit, sign, add: what a clinic day does to the data after a backup."""
     Patient.objects.filter(pk=data["ada"].pk).update(family_name="Renamed")
     second = Visit.objects.exclude(pk=data["visit"].pk).get(patient=data["ada"])
-    services.sign_note(second.note, data["clinician"])
+    actions.do_sign_note(note=second.note, signer=data["clinician"])
     make_visit(data["bo"], None, data["clinician"])
     make_patient(data["ada"].clinic, given_name="Zed", email="zed@example.org")
 
@@ -509,7 +511,7 @@ def test_sqlite_restore_goes_through_sqlite_so_open_connections_see_the_new_data
     worker = sqlite3.connect(live)
     assert worker.execute("SELECT COUNT(*) FROM t").fetchone() == (1000,)
 
-    backup.restore_sqlite(snapshot, live)
+    restore.restore_sqlite(snapshot, live)
     assert worker.execute("SELECT n FROM t ORDER BY n").fetchall() == [(1,), (2,)]
     assert worker.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     worker.close()
@@ -528,11 +530,11 @@ def test_pg_tools_missing_or_failing_are_clear_errors(
     pg_restore = backup.shutil.which("pg_restore")
     assert pg_restore, "pg_restore is needed for this test (postgresql-client)"
     with pytest.raises(BackupError, match=r"pg_restore failed \(exit status 1\):\n.*valid archive"):
-        backup.restore_postgres(connection, dump)
+        restore.restore_postgres(connection, dump)
 
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BackupError, match="pg_restore is not installed or not on PATH"):
-        backup.restore_postgres(connection, dump)
+        restore.restore_postgres(connection, dump)
 
 
 @pytest.mark.skipif(

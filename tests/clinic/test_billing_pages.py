@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from weizhong.clinic.api import new_token
+from weizhong.clinic.actions import do_create_api_token
 from weizhong.clinic.models import Patient, Plan, Visit
 
 from .conftest import make_visit
@@ -94,7 +94,7 @@ def test_medicare_limits_are_warned(
     patient.save()
     for _n in range(12):
         billed_visit(patient, plan, clinician)
-    from weizhong.clinic import services
+    from weizhong.clinic.records import services
 
     bill = services.superbill_for(Visit.objects.order_by("-date", "-created").first())
     ids = {w["id"] for w in bill["warnings"]}
@@ -105,7 +105,7 @@ def test_api_superbill(clinician: Any, clinic: Any, patient: Patient, plan: Plan
     clinic.provider_id = "1234567893"
     clinic.save()
     visit = billed_visit(patient, plan, clinician)
-    api = Api(new_token(clinician, "t")[1])
+    api = Api(do_create_api_token(user=clinician, name="t")[1])
     bill = api.get(f"/visits/{visit.pk}/superbill").json()
     assert bill["format"] == "weizhong.superbill/1"
     assert [line["cpt"] for line in bill["lines"]][:2] == ["97813", "97814"]

@@ -8,8 +8,8 @@ from typing import Any
 from django.test import Client
 from django.urls import reverse
 
-from weizhong.clinic.api import new_token
-from weizhong.clinic.audit import AuditEvent
+from weizhong.clinic.actions import do_create_api_token
+from weizhong.clinic.audit.trail import AuditEvent
 
 from .conftest import logged_in, make_exam, make_patient, make_staff
 
@@ -61,7 +61,7 @@ def test_the_api_asks_for_a_reason_header(clinic: Any, clinician: Any) -> None:
     from django.contrib.auth.models import User
 
     _patient, exam, _ana = setup_colleague(clinic, clinician)
-    key = new_token(User.objects.get(username="ana"), "t")[1]
+    key = do_create_api_token(user=User.objects.get(username="ana"), name="t")[1]
     headers = {"Authorization": f"Bearer {key}"}
     refused = Client().get(f"/api/v1/cases/{exam.pk}", headers=headers)
     assert refused.status_code == 403 and "X-Emergency-Reason" in refused.json()["detail"]

@@ -4,17 +4,19 @@ entered in error are voided with a reason, leave counts and decisions, and stay 
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from weizhong.clinic import services
-from weizhong.clinic.api import new_token
-from weizhong.clinic.audit import AuditEvent
-from weizhong.clinic.history import AppendOnly, RecordVersion, version_number, void_record
+from weizhong.clinic import actions
+from weizhong.clinic.actions import do_create_api_token
+from weizhong.clinic.audit.trail import AuditEvent
+from weizhong.clinic.history.versions import AppendOnly, RecordVersion, version_number
 from weizhong.clinic.models import Exam, Outcome, Patient, Plan, Visit
+from weizhong.clinic.records import services
 
 from .conftest import make_exam, make_plan, make_visit, runner_findings
 
@@ -128,8 +130,12 @@ def test_voiding_needs_a_reason_and_changes_nothing_without_one(doc: Client, vis
 def test_a_voided_visit_leaves_counts_but_stays_in_the_chart(
     doc: Client, clinician: Any, patient: Patient, plan: Plan, visit: Visit
 ) -> None:
-    second = services.record_visit(
-        Visit(patient=patient, plan=plan, clinician=clinician, points=["GB34:left"])
+    second = actions.do_record_visit(
+        patient=patient,
+        clinician=clinician,
+        plan=plan,
+        fields={"points": ["GB34:left"]},
+        submit_token=uuid.uuid4(),
     )
     assert services.reevaluation(patient).visits_on_plan == 2  # type: ignore[union-attr]
     response = doc.post(reverse("visit_void", args=[second.pk]), {"reason": REASON})
@@ -158,7 +164,7 @@ def test_a_voided_visit_leaves_counts_but_stays_in_the_chart(
 def test_a_voided_visits_note_cannot_change_and_it_is_not_billed(
     doc: Client, clinician: Any, visit: Visit
 ) -> None:
-    void_record(visit, clinician, REASON)
+    actions.do_void_record(record=visit, by=clinician, reason=REASON)
     note = visit.note
     before = note.subjective
     response = doc.post(
@@ -169,8 +175,8 @@ def test_a_voided_visits_note_cannot_change_and_it_is_not_billed(
     assert response.status_code == 302
     note.refresh_from_db()
     assert note.subjective == before and note.version == 1
-    with pytest.raises(services.RecordVoided):
-        services.sign_note(note, clinician)
+    with pytest.raises(actions.RecordVoided):
+        actions.do_sign_note(note=note, signer=clinician)
     bill = doc.get(reverse("visit_superbill", args=[visit.pk, "pdf"]))
     assert bill.status_code == 302
 
@@ -205,8 +211,12 @@ def test_voiding_an_exam_voids_its_plans_and_clears_its_red_flags_from_the_summa
 def test_a_voided_outcome_leaves_the_charts_and_reevaluation(
     doc: Client, clinician: Any, patient: Patient
 ) -> None:
-    kept = services.score_outcome(patient, "nprs", [6], user=clinician)
-    wrong = services.score_outcome(patient, "nprs", [1], user=clinician)
+    kept = actions.do_score_outcome(
+        patient=patient, instrument="nprs", answers=[6], entered_by=clinician
+    )
+    wrong = actions.do_score_outcome(
+        patient=patient, instrument="nprs", answers=[1], entered_by=clinician
+    )
     assert services.outcome_change(patient, since=kept.taken) is not None
     doc.post(reverse("outcome_void", args=[wrong.pk]), {"reason": "Scored the wrong patient"})
     assert list(patient.outcomes.all()) == [kept]
@@ -219,7 +229,7 @@ def test_a_voided_outcome_leaves_the_charts_and_reevaluation(
 def test_voiding_twice_is_refused_and_the_first_reason_kept(
     doc: Client, clinician: Any, visit: Visit
 ) -> None:
-    void_record(visit, clinician, REASON)
+    actions.do_void_record(record=visit, by=clinician, reason=REASON)
     response = doc.post(reverse("visit_void", args=[visit.pk]), {"reason": "another reason!"})
     assert response.status_code == 409
     visit.refresh_from_db()
@@ -240,19 +250,21 @@ def test_voiding_is_for_clinicians_of_the_clinic(
 def test_a_resubmitted_visit_form_after_a_void_returns_the_voided_visit(
     clinician: Any, patient: Patient, plan: Plan, visit: Visit
 ) -> None:
-    void_record(visit, clinician, REASON)
-    again = Visit(patient=patient, plan=plan, clinician=clinician, submit_token=visit.submit_token)
-    assert services.record_visit(again).pk == visit.pk
+    actions.do_void_record(record=visit, by=clinician, reason=REASON)
+    again = actions.do_record_visit(
+        patient=patient, clinician=clinician, plan=plan, fields={}, submit_token=visit.submit_token
+    )
+    assert again.pk == visit.pk
 
 
 def test_voided_records_leave_the_fhir_export_and_the_research_rows(
     clinician: Any, patient: Patient, plan: Plan, visit: Visit
 ) -> None:
-    from weizhong.clinic import research
+    from weizhong.clinic.interop import research
 
     second = make_visit(patient, plan, clinician)
-    services.score_outcome(patient, "nprs", [6], user=clinician)
-    void_record(visit, clinician, REASON)
+    actions.do_score_outcome(patient=patient, instrument="nprs", answers=[6], entered_by=clinician)
+    actions.do_void_record(record=visit, by=clinician, reason=REASON)
     record = services.patient_record(patient)
     assert [v["id"] for v in record["visits"]] == [str(second.pk)]
     (row,) = research.outcome_rows(patient.clinic)
@@ -265,7 +277,7 @@ def test_voided_records_leave_the_fhir_export_and_the_research_rows(
 def test_the_api_voids_with_a_reason_and_shows_the_history(
     clinician: Any, patient: Patient, plan: Plan, visit: Visit
 ) -> None:
-    _token, key = new_token(clinician, "test")
+    _token, key = do_create_api_token(user=clinician, name="test")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     url = f"/api/v1/visits/{visit.pk}/void"
     short = api.post(url, {"reason": "no"}, content_type="application/json")
@@ -361,7 +373,7 @@ def test_a_form_without_its_version_is_refused(desk_client: Client, patient: Pat
 
 
 def test_the_api_updates_details_with_if_match(clinician: Any, patient: Patient) -> None:
-    _token, key = new_token(clinician, "test")
+    _token, key = do_create_api_token(user=clinician, name="test")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     url = f"/api/v1/patients/{patient.pk}"
     body = {"given_name": "Ada", "family_name": "Runner", "birth_date": "1995-03-14"}
@@ -381,7 +393,7 @@ def test_the_api_updates_details_with_if_match(clinician: Any, patient: Patient)
 
 
 def test_patch_changes_only_the_fields_sent(clinician: Any, patient: Patient) -> None:
-    _token, key = new_token(clinician, "test")
+    _token, key = do_create_api_token(user=clinician, name="test")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     url = f"/api/v1/patients/{patient.pk}"
     patient.primary_clinician, patient.phone = clinician, "555-0100"

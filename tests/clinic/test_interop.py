@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from weizhong.clinic import services
-from weizhong.clinic.api import new_token
+from weizhong.clinic import actions
+from weizhong.clinic.actions import do_create_api_token
 from weizhong.clinic.models import Exam, Outcome, Patient
 
 from .conftest import make_visit
@@ -20,9 +20,11 @@ from .test_api import Api
 
 
 def scored(patient: Patient, clinician: Any) -> None:
-    services.score_outcome(patient, "nprs", [7], user=clinician)
-    services.score_outcome(patient, "odi", [3] * 10, user=clinician)
-    services.score_outcome(patient, "nprs", [3], user=clinician)
+    actions.do_score_outcome(patient=patient, instrument="nprs", answers=[7], entered_by=clinician)
+    actions.do_score_outcome(
+        patient=patient, instrument="odi", answers=[3] * 10, entered_by=clinician
+    )
+    actions.do_score_outcome(patient=patient, instrument="nprs", answers=[3], entered_by=clinician)
 
 
 def test_export_then_import_keeps_every_finding_and_score(
@@ -30,7 +32,7 @@ def test_export_then_import_keeps_every_finding_and_score(
 ) -> None:
     make_visit(patient, plan, clinician, electro=True, regions_adjusted=["lumbar"])
     scored(patient, clinician)
-    api = Api(new_token(clinician, "t")[1])
+    api = Api(do_create_api_token(user=clinician, name="t")[1])
     response = api.get(f"/patients/{patient.pk}/fhir")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/fhir+json"
@@ -57,7 +59,7 @@ def test_export_then_import_keeps_every_finding_and_score(
 
 
 def test_bad_bundle_gets_an_operation_outcome_and_stores_nothing(clinician: Any) -> None:
-    api = Api(new_token(clinician, "t")[1])
+    api = Api(do_create_api_token(user=clinician, name="t")[1])
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",

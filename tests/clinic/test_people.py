@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from weizhong.clinic.api import new_token
-from weizhong.clinic.audit import AuditEvent
-from weizhong.clinic.models import Staff
-from weizhong.clinic.twofactor import VERIFIED, Authenticator, new_recovery_codes
+from weizhong.clinic.accounts.second_factor import VERIFIED
+from weizhong.clinic.actions import do_create_api_token, do_replace_recovery_codes
+from weizhong.clinic.audit.trail import AuditEvent
+from weizhong.clinic.models import Authenticator, Staff
 
 from .conftest import PASSWORD, logged_in, make_staff
 
@@ -92,7 +92,7 @@ def test_deactivating_ends_sessions_and_refuses_tokens(
 ) -> None:
     session = sign_in("mei")
     assert session.get(reverse("dashboard")).status_code == 200
-    key = new_token(clinician, "t")[1]
+    key = do_create_api_token(user=clinician, name="t")[1]
     api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert api.get(f"/api/v1/patients/{patient.pk}").status_code == 200
     admin.post(reverse("staff"), {"action": "deactivate", "user": clinician.pk})
@@ -108,7 +108,7 @@ def test_a_lost_second_factor_is_reset(admin: Client, clinician: Any) -> None:
     Authenticator.objects.create(
         user=clinician, secret=pyotp.random_base32(), confirmed=timezone.now()
     )
-    new_recovery_codes(clinician)
+    do_replace_recovery_codes(user=clinician)
     assert "on · 10 recovery codes" in admin.get(reverse("staff")).content.decode()
     admin.post(reverse("staff"), {"action": "reset_second_factor", "user": clinician.pk})
     assert not Authenticator.objects.filter(user=clinician).exists()

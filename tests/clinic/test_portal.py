@@ -14,8 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from weizhong.clinic import portal, services
+from weizhong.clinic import portal
 from weizhong.clinic.models import HomeLog, Outcome, PainLog, Patient, Plan, QuestionnaireRequest
+from weizhong.clinic.records import services
 
 from .conftest import make_exam, make_plan
 

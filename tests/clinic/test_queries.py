@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from weizhong.clinic import services
+from weizhong.clinic import actions
 
 from .conftest import form_data, make_exam, make_patient, make_plan, make_visit, runner_findings
 
@@ -34,7 +34,9 @@ def grow(clinic: Any, clinician: Any, patients: int, visits: int) -> list[Any]:
         plan = make_plan(make_exam(person, clinician), clinician)
         for _v in range(visits):
             make_visit(person, plan, clinician)
-        services.score_outcome(person, "nprs", [5], user=clinician)
+        actions.do_score_outcome(
+            patient=person, instrument="nprs", answers=[5], entered_by=clinician
+        )
         made.append(person)
     return made
 
@@ -60,7 +62,9 @@ def test_patient_list_queries_are_constant(doc: Client, clinic: Any, clinician: 
 def test_chart_queries_do_not_grow_with_history(doc: Client, clinic: Any, clinician: Any) -> None:
     short, long = grow(clinic, clinician, 1, 2)[0], grow(clinic, clinician, 1, 12)[0]
     for extra in range(3):
-        services.score_outcome(long, "odi", [extra] * 10, user=clinician)
+        actions.do_score_outcome(
+            patient=long, instrument="odi", answers=[extra] * 10, entered_by=clinician
+        )
     assert queries(doc, reverse("patient", args=[long.pk])) == queries(
         doc, reverse("patient", args=[short.pk])
     )

@@ -15,8 +15,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from weizhong.clinic.audit import AuditEvent
-from weizhong.clinic.security import UserSession
+from weizhong.clinic.accounts.sessions import UserSession
+from weizhong.clinic.audit.trail import AuditEvent
 
 from .conftest import PASSWORD
 

@@ -8,8 +8,8 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from weizhong.case import validate_case
-from weizhong.clinic.demo import DEMO_PASSWORDS, ensure_demo_clinic, seed_clinic
 from weizhong.clinic.models import Clinic, Exam, Note, Outcome, Patient, Plan, Visit
+from weizhong.clinic.ops.demo import DEMO_PASSWORDS, ensure_demo_clinic, seed_clinic
 from weizhong.reasoning.assessment import assess
 
 

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from weizhong.clinic.audit import AuditEvent
-from weizhong.clinic.models import Staff
-from weizhong.clinic.twofactor import Authenticator, RecoveryCode, new_recovery_codes
+from weizhong.clinic.actions import do_replace_recovery_codes
+from weizhong.clinic.audit.trail import AuditEvent
+from weizhong.clinic.models import Authenticator, RecoveryCode, Staff
 
 from .conftest import PASSWORD
 
@@ -66,12 +66,12 @@ def test_administrators_must_set_one_up(clinician: Any) -> None:
 
 
 def test_the_api_token_is_its_own_credential(clinician: Any, patient: Any) -> None:
-    from weizhong.clinic.api import new_token
+    from weizhong.clinic.actions import do_create_api_token
 
     Authenticator.objects.create(
         user=clinician, secret=pyotp.random_base32(), confirmed=timezone.now()
     )
-    key = new_token(clinician, "t")[1]
+    key = do_create_api_token(user=clinician, name="t")[1]
     response = Client().get(
         f"/api/v1/patients/{patient.pk}", headers={"Authorization": f"Bearer {key}"}
     )
@@ -86,7 +86,7 @@ def enrolled(user: Any) -> Authenticator:
 
 def test_a_recovery_code_stands_in_for_the_phone_once(clinician: Any, patient: Any) -> None:
     enrolled(clinician)
-    codes = new_recovery_codes(clinician)
+    codes = do_replace_recovery_codes(user=clinician)
     assert len(set(codes)) == 10 and all(len(c) == 11 and c[5] == "-" for c in codes)
     assert not RecoveryCode.objects.filter(digest__in=codes).exists()  # only digests stored
     client = sign_in()
@@ -104,7 +104,7 @@ def test_a_recovery_code_stands_in_for_the_phone_once(clinician: Any, patient: A
 
 def test_new_recovery_codes_replace_the_old(clinician: Any) -> None:
     secret = enrolled(clinician).secret
-    old = new_recovery_codes(clinician)
+    old = do_replace_recovery_codes(user=clinician)
     client = sign_in()
     client.post(reverse("second_factor"), {"code": pyotp.TOTP(secret).now()})
     page = client.post(reverse("second_factor_setup"), {"action": "new_codes"})

@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from weizhong.case import validate_case
-from weizhong.clinic import services
+from weizhong.clinic import actions
 from weizhong.clinic.models import Amendment, Exam, Note, Outcome, Patient, Plan, Visit
+from weizhong.clinic.records import services
 from weizhong.reasoning.assessment import assess
 
 from .conftest import form_data, make_exam, make_plan, make_visit, runner_findings
@@ -438,9 +439,9 @@ def test_signed_note_is_locked_and_amended(doc: Client, visit: Visit) -> None:
 
 
 def test_sign_twice_is_refused(visit: Visit, clinician: Any) -> None:
-    services.sign_note(visit.note, clinician)
-    with pytest.raises(services.NoteLocked):
-        services.sign_note(visit.note, clinician)
+    actions.do_sign_note(note=visit.note, signer=clinician)
+    with pytest.raises(actions.NoteLocked):
+        actions.do_sign_note(note=visit.note, signer=clinician)
 
 
 # ------------------------------------------------------------------------------ outcomes
@@ -474,10 +475,12 @@ def test_bad_outcome_answers_are_refused(doc: Client, patient: Patient) -> None:
 def test_reevaluation_comes_due_after_the_planned_visits_without_change(
     doc: Client, patient: Patient, plan: Plan, clinician: Any
 ) -> None:
-    services.score_outcome(patient, "nprs", [6], user=clinician)
+    actions.do_score_outcome(patient=patient, instrument="nprs", answers=[6], entered_by=clinician)
     for _n in range(6):
         make_visit(patient, plan, clinician)
-    services.score_outcome(patient, "nprs", [5], user=clinician)  # 1 point: below the MCID of 2
+    actions.do_score_outcome(
+        patient=patient, instrument="nprs", answers=[5], entered_by=clinician
+    )  # 1 point: below the MCID of 2
     patient.refresh_from_db()
     assert patient.reeval_due
     assert "without an important change on NPRS" in patient.reeval_reason
@@ -488,10 +491,10 @@ def test_reevaluation_comes_due_after_the_planned_visits_without_change(
 def test_improvement_means_no_reevaluation_prompt(
     patient: Patient, plan: Plan, clinician: Any
 ) -> None:
-    services.score_outcome(patient, "nprs", [7], user=clinician)
+    actions.do_score_outcome(patient=patient, instrument="nprs", answers=[7], entered_by=clinician)
     for _n in range(6):
         make_visit(patient, plan, clinician)
-    services.score_outcome(patient, "nprs", [3], user=clinician)
+    actions.do_score_outcome(patient=patient, instrument="nprs", answers=[3], entered_by=clinician)
     patient.refresh_from_db()
     assert not patient.reeval_due
 

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from weizhong.clinic import services
+from weizhong.clinic import actions
 from weizhong.clinic.models import Clinic, HomeLog, Note, Patient, Plan, Staff, Visit
+from weizhong.clinic.records import services
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop vs the ORM
 CHROMIUM = os.environ.get("WEIZHONG_CHROMIUM", "/usr/bin/chromium")
@@ -176,8 +177,8 @@ def test_every_clinical_page_fits_a_phone(browser: Any, live_server: Any, staff:
     exam = make_exam(patient, staff)
     plan = make_plan(exam, staff)
     visit = make_visit(patient, plan, staff)
-    services.score_outcome(patient, "nprs", [6], user=staff)
-    services.score_outcome(patient, "nprs", [4], user=staff)
+    actions.do_score_outcome(patient=patient, instrument="nprs", answers=[6], entered_by=staff)
+    actions.do_score_outcome(patient=patient, instrument="nprs", answers=[4], entered_by=staff)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     page.goto(live_server.url + "/login/")

@@ -34,7 +34,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _django()
     from django.conf import settings
 
-    from weizhong.clinic.demo import DEMO_PASSWORDS, ensure_demo_clinic
+    from weizhong.clinic.ops.demo import DEMO_PASSWORDS, ensure_demo_clinic
 
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(_("data directory: {path}").format(path=settings.DATA_DIR))
@@ -96,8 +96,8 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 def cmd_fhir_export(args: argparse.Namespace) -> int:
     _django()
-    from weizhong.clinic import services
     from weizhong.clinic.models import Patient
+    from weizhong.clinic.records import services
     from weizhong.fhir import export_bundle
 
     patient = Patient.objects.select_related("clinic").filter(pk=args.patient).first()
@@ -116,7 +116,7 @@ def cmd_fhir_export(args: argparse.Namespace) -> int:
 
 def cmd_fhir_import(args: argparse.Namespace) -> int:
     _django()
-    from weizhong.clinic import services
+    from weizhong.clinic import actions
     from weizhong.clinic.models import Clinic, Staff
     from weizhong.fhir import FhirImportError, import_bundle
 
@@ -137,7 +137,7 @@ def cmd_fhir_import(args: argparse.Namespace) -> int:
             print(f"{where}: {issue['diagnostics']}", file=sys.stderr)
         return EXIT_BAD_INPUT
     clinic: Clinic = staff.clinic
-    patient, exam = services.import_patient(clinic, staff.user, imported)
+    patient, exam = actions.do_import_patient(clinic=clinic, importer=staff.user, imported=imported)
     print(_("imported patient {id} ({name}){exam}").format(
         id=patient.pk, name=patient.full_name,
         exam=_(", exam {id}").format(id=exam.pk) if exam else ""))  # fmt: skip

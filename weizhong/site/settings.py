@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -72,12 +73,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "weizhong.clinic.security.SessionPolicyMiddleware",
-    "weizhong.clinic.twofactor.SecondFactorMiddleware",
-    "weizhong.clinic.access.ClinicMiddleware",
-    "weizhong.clinic.audit.AuditMiddleware",
-    "weizhong.clinic.api.JsonBodyMiddleware",
-    "weizhong.clinic.security.SecurityHeadersMiddleware",
+    "weizhong.clinic.accounts.sessions.SessionPolicyMiddleware",
+    "weizhong.clinic.accounts.second_factor.SecondFactorMiddleware",
+    "weizhong.clinic.accounts.access.ClinicMiddleware",
+    "weizhong.clinic.audit.trail.AuditMiddleware",
+    "weizhong.clinic.api.auth.JsonBodyMiddleware",
+    "weizhong.clinic.accounts.sessions.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 AUTHENTICATION_BACKENDS = [
@@ -95,7 +96,7 @@ AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
 AXES_VERBOSE = False
 
 ROOT_URLCONF = "weizhong.site.urls"
-FORM_RENDERER = "weizhong.clinic.forms.ClinicFormRenderer"
+FORM_RENDERER = "weizhong.clinic.web.forms.ClinicFormRenderer"
 WSGI_APPLICATION = "weizhong.site.wsgi.application"
 
 TEMPLATES = [
@@ -108,7 +109,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "weizhong.clinic.access.clinic_context",
+                "weizhong.clinic.accounts.access.clinic_context",
             ],
         },
     }
@@ -129,6 +130,7 @@ _SQLITE = {
         ),
     },
 }
+DATABASES: dict[str, Any]
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
 else:
@@ -213,6 +215,13 @@ WEIZHONG_AUDIT = os.environ.get("WEIZHONG_AUDIT", "1") != "0"
 
 # Where links in e-mails point (the portal link in a reminder).
 WEIZHONG_BASE_URL = os.environ.get("WEIZHONG_BASE_URL", "http://127.0.0.1:8000")
+# Origins allowed to call the CDS Hooks service from a browser (comma-separated, e.g.
+# "https://ehr.example.org,https://ehr-test.example.org"); "*" (the default) allows any.
+WEIZHONG_CDS_ORIGINS = tuple(
+    o.strip().rstrip("/")
+    for o in os.environ.get("WEIZHONG_CDS_ORIGINS", "*").split(",")
+    if o.strip()
+) or ("*",)
 
 LOGGING = {
     "version": 1,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from weizhong.clinic.figures import REGION_NAMES
+from weizhong.clinic.web.figures import REGION_NAMES
 
 register = template.Library()
 

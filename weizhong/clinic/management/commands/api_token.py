@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from weizhong.clinic.api import new_token
+from weizhong.clinic.actions import do_create_api_token
 
 
 class Command(BaseCommand):
@@ -17,5 +17,5 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"no user '{options['username']}'")
-        _token, key = new_token(user, options["name"])
+        _token, key = do_create_api_token(user=user, name=options["name"])
         self.stdout.write(key)

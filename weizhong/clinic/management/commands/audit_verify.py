@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from weizhong.clinic.audit import verify_chain
+from weizhong.clinic.audit.trail import verify_chain
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from weizhong.clinic.backup import (
+from weizhong.clinic.ops.backup import (
     SECRET_KEY_NOTE,
     BackupError,
     count_lines,

@@ -2,7 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from weizhong.clinic.backup import SECRET_KEY_NOTE, BackupError, count_lines, restore_backup
+from weizhong.clinic.ops.backup import SECRET_KEY_NOTE, BackupError, count_lines
+from weizhong.clinic.ops.restore import restore_backup
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 
-from weizhong.clinic import demo
 from weizhong.clinic.models import Patient, Visit
+from weizhong.clinic.ops import demo
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from weizhong.clinic.reminders import send_reminders
+from weizhong.clinic.ops.reminders import send_reminders
 
 
 class Command(BaseCommand):

@@ -1,0 +1,117 @@
+"""Every write of the clinic, one ``do_*`` function each (Zulip's ``zerver/actions``).
+
+An action takes typed keyword arguments, never a request; it runs in one transaction, checks
+what must hold when it writes, and writes the record together with its history version
+(``history.recording`` names who acted and how). On the web the request's audit event commits
+in the same transaction: ``AuditMiddleware`` wraps every write request in one.
+
+Modules by area: ``records`` (patients, exams, plans, visits, notes, amendments, outcomes,
+voids, FHIR import), ``portal``, ``accounts`` (clinics, staff, passwords, API tokens,
+sessions, settings) and ``second_factor``. Pages, the API, the portal, the command line, the
+demo clinic, the tests' fixtures and the reliability harness call these; the one exception is
+the demo's and ``weizhong seed``'s bulk insert of thousands of records (``ops/demo.py``), whose
+first versions ``history.baseline()`` writes afterwards. ``tests/clinic/test_one_write_path.py``
+fails when a page, API, portal, command or harness module writes to a model itself.
+"""
+
+from __future__ import annotations
+
+from weizhong.clinic.actions.accounts import (
+    TOKEN_PREFIX,
+    do_add_staff,
+    do_change_password,
+    do_create_api_token,
+    do_create_clinic,
+    do_end_session,
+    do_note_session_seen,
+    do_note_token_used,
+    do_remember_session,
+    do_revoke_api_token,
+    do_set_user_active,
+    do_update_clinic_settings,
+    token_digest,
+)
+from weizhong.clinic.actions.portal import (
+    do_issue_portal_link,
+    do_log_home_exercise,
+    do_log_pain,
+    do_revoke_portal_link,
+    do_send_questionnaire,
+)
+from weizhong.clinic.actions.records import (
+    AlreadyVoided,
+    EarlierRecordVoided,
+    KeyUsedElsewhere,
+    NoteIsDraft,
+    NoteLocked,
+    RecordVoided,
+    StaleCopy,
+    do_add_amendment,
+    do_create_patient,
+    do_import_patient,
+    do_record_visit,
+    do_save_exam,
+    do_save_note,
+    do_save_plan,
+    do_score_outcome,
+    do_sign_note,
+    do_update_patient,
+    do_void_record,
+    refresh_summary,
+)
+from weizhong.clinic.actions.second_factor import (
+    RECOVERY_CODES,
+    do_accept_code,
+    do_confirm_authenticator,
+    do_forget_second_factor,
+    do_replace_recovery_codes,
+    do_start_authenticator,
+    do_use_recovery_code,
+)
+
+__all__ = [
+    "RECOVERY_CODES",
+    "TOKEN_PREFIX",
+    "AlreadyVoided",
+    "EarlierRecordVoided",
+    "KeyUsedElsewhere",
+    "NoteIsDraft",
+    "NoteLocked",
+    "RecordVoided",
+    "StaleCopy",
+    "do_accept_code",
+    "do_add_amendment",
+    "do_add_staff",
+    "do_change_password",
+    "do_confirm_authenticator",
+    "do_create_api_token",
+    "do_create_clinic",
+    "do_create_patient",
+    "do_end_session",
+    "do_forget_second_factor",
+    "do_import_patient",
+    "do_issue_portal_link",
+    "do_log_home_exercise",
+    "do_log_pain",
+    "do_note_session_seen",
+    "do_note_token_used",
+    "do_record_visit",
+    "do_remember_session",
+    "do_replace_recovery_codes",
+    "do_revoke_api_token",
+    "do_revoke_portal_link",
+    "do_save_exam",
+    "do_save_note",
+    "do_save_plan",
+    "do_score_outcome",
+    "do_send_questionnaire",
+    "do_set_user_active",
+    "do_sign_note",
+    "do_start_authenticator",
+    "do_update_clinic_settings",
+    "do_update_patient",
+    "do_use_recovery_code",
+    "do_void_record",
+    "refresh_summary",
+    "token_digest",
+]

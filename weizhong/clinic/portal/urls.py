@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("p/<str:token>/", views.home, name="portal"),
+    path("p/<str:token>/log/", views.log, name="portal_log"),
+    path("p/<str:token>/q/<int:request_id>/", views.questionnaire, name="portal_questionnaire"),
+]

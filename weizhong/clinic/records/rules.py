@@ -1,0 +1,35 @@
+"""Rules for what the clinic accepts, shared by the pages' forms, the API and the actions, so
+that the same input is accepted or refused everywhere with the same words (issue 12: the API
+stored an amendment the page refused).
+
+Each rule takes the raw value and returns the cleaned one, or raises ``Refused`` naming the
+field and saying what to do. Nothing here reads or writes the database.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+AMENDMENT_MIN = 5  # characters, after surrounding blanks are removed
+AMENDMENT_MAX = 20_000
+
+
+class Refused(ValueError):
+    """An input the clinic does not accept: ``field`` names it, the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(message)
+
+
+def amendment_text(text: str) -> str:
+    """An amendment says what is corrected and why: at least a few characters of words."""
+    cleaned = text.strip()
+    if len(cleaned) < AMENDMENT_MIN:
+        raise Refused("text", _("Write what is corrected and why."))
+    if len(cleaned) > AMENDMENT_MAX:
+        raise Refused(
+            "text", _("An amendment has at most %(n)s characters.") % {"n": f"{AMENDMENT_MAX:,}"}
+        )
+    return cleaned

@@ -1,0 +1,1 @@
+"""The clinic's pages: views by area, their forms, and the figures they draw."""

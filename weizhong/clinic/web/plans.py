@@ -1,0 +1,275 @@
+"""Plans: the editor (edits, overrides with reasons, settings), the saved plan, the handout and the
+point atlas search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from weizhong.clinic import actions
+from weizhong.clinic.accounts.access import (
+    CLINICIAN,
+    clinic_of,
+    record_for,
+    staff_required,
+)
+from weizhong.clinic.accounts.http import ClinicRequest
+from weizhong.clinic.models import Exam, Plan
+from weizhong.clinic.records import services
+from weizhong.clinic.web import figures
+from weizhong.clinic.web.forms import (
+    PlanSettingsForm,
+    override_rules,
+)
+from weizhong.handouts.handout import handout_html, handout_pdf
+from weizhong.planning.home_programme import load_exercises
+from weizhong.planning.plan import PlanEdits, PlanSettingError
+from weizhong.planning.safety import OverrideError, parse_overrides
+
+
+def _edits_from(data: Any) -> PlanEdits:
+    """The clinician's edits so far (hidden fields) plus the button just pressed: pick adds
+    (or restores a removed proposal), drop removes (or takes back an addition)."""
+    add_p, rem_p = list(data.getlist("add_points")), list(data.getlist("remove_points"))
+    add_e, rem_e = list(data.getlist("add_exercises")), list(data.getlist("remove_exercises"))
+    typed = data.get("add_points_text", "")
+    for text in [data.get("pick_point", ""), *typed.replace("\n", ",").split(",")]:
+        text = text.strip().upper().replace(":LEFT", ":left").replace(":RIGHT", ":right")
+        text = text.replace(":BOTH", ":both")
+        if not text:
+            continue
+        if text in rem_p:
+            rem_p.remove(text)
+        else:
+            add_p.append(text)
+    if drop := data.get("drop_point", "").strip():
+        if any(a.partition(":")[0] == drop for a in add_p):
+            add_p = [a for a in add_p if a.partition(":")[0] != drop]
+        else:
+            rem_p.append(drop)
+    if pick := data.get("pick_exercise", "").strip():
+        if pick in rem_e:
+            rem_e.remove(pick)
+        else:
+            add_e.append(pick)
+    if drop := data.get("drop_exercise", "").strip():
+        if drop in add_e:
+            add_e.remove(drop)
+        else:
+            rem_e.append(drop)
+    return PlanEdits(
+        add_points=tuple(dict.fromkeys(add_p)),
+        remove_points=tuple(dict.fromkeys(rem_p)),
+        add_exercises=tuple(dict.fromkeys(add_e)),
+        remove_exercises=tuple(dict.fromkeys(rem_e)),
+    )
+
+
+@staff_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def plan_editor(request: ClinicRequest, pk: int) -> HttpResponse:
+    """Propose a plan from an exam; the clinician edits, overrides with a reason, saves."""
+    exam = record_for(request, Exam, pk)
+    if exam.voided:
+        messages.error(request, _("This examination is voided: plans are made from a live one."))
+        return redirect("exam", exam.pk)
+    patient = exam.patient
+    clinic = clinic_of(request)
+    base = None
+    if (source := request.GET.get("from")) and source.isdigit():
+        base = get_object_or_404(patient.plans, pk=int(source))
+    errors: list[str] = []
+    overrides: dict[str, str] = {}
+    active = patient.plans.order_by("-version").values_list("version", flat=True).first()
+    after_version = request.POST.get("after_version", "") or str(active or 0)
+    if request.POST.get("action") == "save" and not request.POST.get("after_version", "").isdigit():
+        errors.append(_("The form is out of date; please reload the page."))
+    if request.method == "POST":
+        edits = _edits_from(request.POST)
+        raw_overrides = {
+            rule: request.POST.get(f"override_reason_{rule}", "")
+            for rule in request.POST.getlist("override")
+        }
+        try:
+            overrides = parse_overrides(raw_overrides)
+        except OverrideError as error:
+            errors.append(str(error))
+        settings_form = PlanSettingsForm(request.POST)
+    else:
+        edits = services.edits_of(base) if base else PlanEdits()
+        overrides = dict(base.overrides) if base else {}
+        settings_form = PlanSettingsForm(
+            initial={
+                "visits_per_week": base.visits_per_week if base else clinic.visits_per_week,
+                "planned_visits": base.planned_visits
+                if base
+                else clinic.rounds_before_reevaluation,
+                "guideline": base.guideline if base else "ACP2017",
+                "note": base.note if base else "",
+            }
+        )
+    guideline = request.POST.get("guideline") or (base.guideline if base else "ACP2017")
+    plan = None
+    try:
+        plan = services.propose_plan(exam, edits=edits, overrides=overrides, guideline=guideline)
+    except (PlanSettingError, ValueError) as error:
+        errors.append(str(error))
+        # Show the unedited proposal so nothing typed is lost and the error is in context.
+        plan = services.propose_plan(exam, overrides=overrides)
+    saving = request.method == "POST" and request.POST.get("action") == "save"
+    status = 200
+    if saving and not errors and settings_form.is_valid():
+        try:
+            saved = actions.do_save_plan(
+                exam=exam,
+                author=request.user,
+                plan=plan,
+                edits=edits,
+                overrides=overrides,
+                guideline=guideline,
+                visits_per_week=settings_form.cleaned_data["visits_per_week"],
+                planned_visits=settings_form.cleaned_data["planned_visits"],
+                note=settings_form.cleaned_data["note"],
+                after_version=int(after_version),
+            )
+        except actions.StaleCopy as stale:
+            errors.append(_plan_conflict(stale.current))
+            status = 409
+            after_version = str(stale.current.version if stale.current else 0)
+        else:
+            messages.success(request, _("Plan v%(version)s saved.") % {"version": saved.version})
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("plan", args=[saved.pk])
+                return response
+            return redirect("plan", saved.pk)
+    if saving and errors:
+        messages.error(request, _("The plan was not saved: see the problems above the plan."))
+    context = {
+        "exam": exam,
+        "patient": patient,
+        "plan": plan,
+        "edits": edits,
+        "overrides": overrides,
+        "errors": errors,
+        "settings_form": settings_form,
+        "rules": override_rules(),
+        "points_figure": mark_safe(figures.points_figure_svg(_figure_points(plan))),
+        "atlas": {p["code"]: _point_entry(p["code"]) for p in plan["acupuncture"]["points"]},
+        "query": request.POST.get("q", ""),
+        "found": _atlas_search(request.POST.get("q", "")) if request.POST.get("q") else [],
+        "exercise_choices": _exercise_choices(plan),
+        "base": base,
+        "after_version": after_version,
+    }
+    template = "clinic/_plan_editor.html" if request.htmx else "clinic/plan_editor.html"
+    if status == 200 and request.method == "POST" and (errors or not settings_form.is_valid()):
+        status = 422
+    return render(request, template, context, status=status)
+
+
+def _plan_conflict(newer: Plan | None) -> str:
+    """What to say when another plan version was saved while this editor was open."""
+    if newer is None:  # the version this editor started after was voided meanwhile
+        return _(
+            "The active plan was voided while you were editing. Nothing was saved; your edits "
+            "are kept. Save again to make a new plan."
+        )
+    return _(
+        "%(who)s saved plan v%(v)s at %(when)s while you were editing. Nothing was saved; your "
+        "edits are kept. Open v%(v)s to compare; saving again makes a new version after it."
+    ) % {
+        "who": newer.created_by.get_full_name() or newer.created_by.username,
+        "v": newer.version,
+        "when": timezone.localtime(newer.created).strftime("%H:%M"),
+    }
+
+
+def _figure_points(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    atlas = services.atlas()
+    out = []
+    for p in plan["acupuncture"]["points"]:
+        try:
+            regions = list(atlas.point(p["code"]).regions)
+        except KeyError:
+            regions = []
+        out.append({**p, "regions": regions})
+    return out
+
+
+def _exercise_choices(plan: dict[str, Any]) -> list[dict[str, str]]:
+    chosen = {e["id"] for e in plan["exercises"]}
+    return [
+        {"id": e.id, "name": e.name, "category": e.category}
+        for e in load_exercises().values()
+        if e.id not in chosen
+    ]
+
+
+def _atlas_search(query: str) -> list[Any]:
+    query = query.strip()[:60]
+    if not query:
+        return []
+    return services.atlas().search(query)[:12]
+
+
+@staff_required(CLINICIAN)
+def atlas_search(request: ClinicRequest) -> HttpResponse:
+    return render(
+        request,
+        "clinic/_atlas_results.html",
+        {"found": _atlas_search(request.GET.get("q", "")), "query": request.GET.get("q", "")},
+    )
+
+
+@staff_required(CLINICIAN)
+def plan_detail(request: ClinicRequest, pk: int) -> HttpResponse:
+    plan = record_for(request, Plan, pk)
+    data = plan.plan
+    exercises = [
+        {**e, "figure": services.exercise_figure(e["id"])} for e in data.get("exercises", [])
+    ]
+    return render(
+        request,
+        "clinic/plan_detail.html",
+        {
+            "saved": plan,
+            "patient": plan.patient,
+            "plan": data,
+            "exercises": exercises,
+            "points_figure": mark_safe(figures.points_figure_svg(_figure_points(data))),
+            "atlas": {p["code"]: _point_entry(p["code"]) for p in data["acupuncture"]["points"]},
+            "visits_done": plan.visits.count(),
+        },
+    )
+
+
+def _point_entry(code: str) -> dict[str, Any] | None:
+    try:
+        return services.atlas().point(code).to_dict()
+    except KeyError:
+        return None
+
+
+@staff_required(CLINICIAN)
+def plan_handout(request: ClinicRequest, pk: int) -> HttpResponse:
+    plan = record_for(request, Plan, pk)
+    html = handout_html(
+        plan.plan, {"exercises": plan.plan.get("exercises", [])}, clinic_of(request).name
+    )
+    response = HttpResponse(handout_pdf(html), content_type="application/pdf")
+    name = f"home-programme-{plan.patient.family_name.lower()}-v{plan.version}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
+    return response
+
+
+def _ascii(name: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in name)
