@@ -77,3 +77,16 @@ def test_a_re_evaluation_exam_records_the_weeks_of_care_without_improvement(
     assert services.reevaluation(patient).due
     findings = services.reexam_findings(patient, exam, dt.date(2026, 10, 13))
     assert findings["weeks_of_care_without_improvement"] == 6
+
+
+def test_the_page_writes_a_small_chance_as_the_command_line_does() -> None:
+    """Issue 12: the page showed four conditions at "0%" where the CLI says "<1%"."""
+    from weizhong.clinic.templatetags.clinic_tags import num, percent
+
+    assert [percent(0.003), percent(0.0), percent(0.4149), percent("x")] == [
+        "<1%",
+        "0%",
+        "41%",
+        "–",
+    ]
+    assert [num(36.0), num(2.5), num(None)] == ["36", "2.5", "–"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from weizhong import numbers
 from weizhong.clinic.web.figures import REGION_NAMES
 
 register = template.Library()
@@ -33,17 +34,17 @@ def region(identifier: str) -> str:
 
 @register.filter
 def percent(value: Any) -> str:
+    """A probability as the command line shows it ("<1%", never a false "0%"): weizhong.numbers."""
     try:
-        return f"{round(float(value) * 100)}%"
+        return numbers.percent(float(value))
     except (TypeError, ValueError):
         return "–"
 
 
 @register.filter
 def num(value: Any) -> str:
-    """A score without a trailing .0 (36.0 → 36; 2.5 stays)."""
+    """A score without a trailing .0 (36.0 → 36; 2.5 stays): weizhong.numbers."""
     try:
-        number = float(value)
+        return numbers.number(float(value))
     except (TypeError, ValueError):
         return "–"
-    return str(int(number)) if number.is_integer() else f"{number:g}"
