@@ -244,12 +244,20 @@ def test_probabilities_stay_between_zero_and_one(raw: dict[str, Any]) -> None:
     ranked = [e["probability"] for e in specific]
     assert ranked == sorted(ranked, reverse=True)
     # Nonspecific low back pain is a diagnosis of exclusion: above it stand only conditions more
-    # probable than it or standing out; below it, only less probable ones that do not.
+    # probable than it, standing out, or more probable than one standing out above it (the
+    # specific conditions keep their order by probability); below it, only less probable ones
+    # that do not stand out. (Hypothesis found a non-standing 0.27 above a standing 0.26.)
     at = next(i for i, e in enumerate(result["differential"]) if e["prior"] is None)
     rest = result["differential"][at]["probability"]
     knowledge = load_knowledge()
-    for entry in result["differential"][:at]:
-        assert entry["probability"] >= rest or stands_out(entry, knowledge)
+    above = result["differential"][:at]
+    standing = [e["probability"] for e in above if stands_out(e, knowledge)]
+    for entry in above:
+        assert (
+            entry["probability"] >= rest
+            or stands_out(entry, knowledge)
+            or entry["probability"] >= min(standing, default=2.0)
+        )
     for entry in result["differential"][at + 1 :]:
         assert entry["probability"] <= rest and not stands_out(entry, knowledge)
 
