@@ -6,7 +6,8 @@ what must hold when it writes, and writes the record together with its history v
 in the same transaction: ``AuditMiddleware`` wraps every write request in one.
 
 Modules by area: ``records`` (patients, exams, plans, visits, notes, amendments, outcomes,
-voids, FHIR import), ``portal``, ``accounts`` (clinics, staff, passwords, API tokens,
+voids, FHIR import), ``scheduling`` (the clinic's day: rooms, hours, appointments),
+``portal``, ``accounts`` (clinics, staff, passwords, API tokens,
 sessions, settings) and ``second_factor``. Pages, the API, the portal, the command line, the
 demo clinic, the tests' fixtures and the reliability harness call these; the one exception is
 the demo's and ``weizhong seed``'s bulk insert of thousands of records (``ops/demo.py``), whose
@@ -59,6 +60,19 @@ from weizhong.clinic.actions.records import (
     do_void_record,
     refresh_summary,
 )
+from weizhong.clinic.actions.scheduling import (
+    Clash,
+    StaleAppointment,
+    WrongStatus,
+    calendar_of,
+    do_add_room,
+    do_book_appointment,
+    do_change_appointment,
+    do_link_visit,
+    do_set_calendar,
+    do_set_clinic_schedule,
+    do_set_working_hours,
+)
 from weizhong.clinic.actions.second_factor import (
     RECOVERY_CODES,
     do_accept_code,
@@ -73,15 +87,22 @@ __all__ = [
     "RECOVERY_CODES",
     "TOKEN_PREFIX",
     "AlreadyVoided",
+    "Clash",
     "EarlierRecordVoided",
     "KeyUsedElsewhere",
     "NoteIsDraft",
     "NoteLocked",
     "RecordVoided",
+    "StaleAppointment",
     "StaleCopy",
+    "WrongStatus",
+    "calendar_of",
     "do_accept_code",
     "do_add_amendment",
+    "do_add_room",
     "do_add_staff",
+    "do_book_appointment",
+    "do_change_appointment",
     "do_change_password",
     "do_confirm_authenticator",
     "do_create_api_token",
@@ -91,6 +112,7 @@ __all__ = [
     "do_forget_second_factor",
     "do_import_patient",
     "do_issue_portal_link",
+    "do_link_visit",
     "do_log_home_exercise",
     "do_log_pain",
     "do_note_session_seen",
@@ -105,7 +127,10 @@ __all__ = [
     "do_save_plan",
     "do_score_outcome",
     "do_send_questionnaire",
+    "do_set_calendar",
+    "do_set_clinic_schedule",
     "do_set_user_active",
+    "do_set_working_hours",
     "do_sign_note",
     "do_start_authenticator",
     "do_update_clinic_settings",

@@ -38,9 +38,22 @@ from weizhong.clinic.models.records import (
     Visit,
     Voidable,
 )
+from weizhong.clinic.models.scheduling import (
+    APPOINTMENT_KINDS,
+    APPOINTMENT_STATUSES,
+    HOLDING,
+    Appointment,
+    ClinicianCalendar,
+    ClinicSchedule,
+    Room,
+    WorkingHours,
+)
 
 __all__ = [
+    "APPOINTMENT_KINDS",
+    "APPOINTMENT_STATUSES",
     "GENESIS",
+    "HOLDING",
     "PAYERS",
     "RESPONSES",
     "SEXES",
@@ -49,10 +62,13 @@ __all__ = [
     "ApiToken",
     "AppendOnly",
     "AppendOnlyModel",
+    "Appointment",
     "AuditEvent",
     "AuditHead",
     "Authenticator",
     "Clinic",
+    "ClinicSchedule",
+    "ClinicianCalendar",
     "Exam",
     "HomeLog",
     "LiveManager",
@@ -64,8 +80,10 @@ __all__ = [
     "QuestionnaireRequest",
     "RecordVersion",
     "RecoveryCode",
+    "Room",
     "Staff",
     "UserSession",
     "Visit",
     "Voidable",
+    "WorkingHours",
 ]
