@@ -61,6 +61,8 @@ from weizhong.clinic.actions.records import (
     refresh_summary,
 )
 from weizhong.clinic.actions.scheduling import (
+    MAX_MINUTES,
+    MIN_MINUTES,
     Clash,
     StaleAppointment,
     WrongStatus,
@@ -84,6 +86,8 @@ from weizhong.clinic.actions.second_factor import (
 )
 
 __all__ = [
+    "MAX_MINUTES",
+    "MIN_MINUTES",
     "RECOVERY_CODES",
     "TOKEN_PREFIX",
     "AlreadyVoided",

@@ -7,6 +7,7 @@ from django.urls import path
 from . import (
     account_settings,
     audit_log,
+    calendar_feed,
     dashboard,
     exams,
     history,
@@ -37,6 +38,8 @@ urlpatterns = [
     path("settings/staff/", staff.staff_list, name="staff"),
     path("settings/password/", staff.password_change, name="password_change"),
     path("audit/", audit_log.audit_log, name="audit_log"),
+    # the clinic's day
+    path("calendar/<str:token>.ics", calendar_feed.calendar_feed, name="calendar_feed"),
     # patients and their care
     path("patients/", patients.patient_list, name="patients"),
     path("patients/new/", patients.patient_new, name="patient_new"),
