@@ -32,6 +32,12 @@ from weizhong.clinic.actions.accounts import (
     do_update_clinic_settings,
     token_digest,
 )
+from weizhong.clinic.actions.intake import (
+    IntakeSubmitted,
+    do_save_intake,
+    do_start_intake,
+    do_submit_intake,
+)
 from weizhong.clinic.actions.portal import (
     do_issue_portal_link,
     do_log_home_exercise,
@@ -93,6 +99,7 @@ __all__ = [
     "AlreadyVoided",
     "Clash",
     "EarlierRecordVoided",
+    "IntakeSubmitted",
     "KeyUsedElsewhere",
     "NoteIsDraft",
     "NoteLocked",
@@ -127,6 +134,7 @@ __all__ = [
     "do_revoke_api_token",
     "do_revoke_portal_link",
     "do_save_exam",
+    "do_save_intake",
     "do_save_note",
     "do_save_plan",
     "do_score_outcome",
@@ -137,6 +145,8 @@ __all__ = [
     "do_set_working_hours",
     "do_sign_note",
     "do_start_authenticator",
+    "do_start_intake",
+    "do_submit_intake",
     "do_update_clinic_settings",
     "do_update_patient",
     "do_use_recovery_code",

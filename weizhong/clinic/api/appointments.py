@@ -1,6 +1,7 @@
 """Appointments (issue 15): book, list a day, read, move or change the status (with If-Match),
-and the signed-in clinician's calendar feed. The front desk can do all of it: appointments carry
-the patient's name and id, never clinical data."""
+and the signed-in clinician's calendar feed; the intake link sent before the first visit and the
+submitted intakes. The front desk can do all of it but read intakes (their red flags are
+clinical): appointments carry the patient's name and id, never clinical data."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pydantic import Field
 from weizhong.clinic import actions
 from weizhong.clinic.accounts.access import CLINICIAN, clinic_of, note_access
 from weizhong.clinic.accounts.http import ClinicRequest
-from weizhong.clinic.api.common import _role, unprocessable
+from weizhong.clinic.api.common import _patient, _role, unprocessable
 from weizhong.clinic.api.schemas import Message, Problems
 from weizhong.clinic.models import Appointment, Clinic, Patient, Room, Staff
 from weizhong.clinic.records import scheduling
@@ -273,6 +274,59 @@ def my_calendar(request: ClinicRequest) -> Status[Any]:
     calendar = actions.calendar_of(request.user)
     url = request.build_absolute_uri(reverse("calendar_feed", args=[calendar.feed_key]))
     return Status(200, {"ics_url": url})
+
+
+# ------------------------------------------------------------------------------- intakes
+
+
+class IntakeLink(Schema):
+    url: str
+
+
+class IntakeFlag(Schema):
+    id: str
+    name: str
+    urgency: str
+    action: str
+    patient_action: str
+
+
+class IntakeOut(Schema):
+    id: int
+    created: dt.datetime
+    submitted_at: dt.datetime
+    act_today: bool
+    red_flags: list[IntakeFlag]
+    answers: dict[str, str]
+
+
+@router.post("/patients/{patient_id}/intake", response={201: IntakeLink}, tags=["intakes"])
+def start_intake(request: ClinicRequest, patient_id: int) -> Status[Any]:
+    """A new intake for the patient to fill in before the first visit: send them its link."""
+    _role(request)
+    patient = get_object_or_404(Patient, pk=patient_id, clinic=clinic_of(request))
+    note_access(request, patient.pk, f"patient {patient.pk}")
+    intake = actions.do_start_intake(patient=patient, by=request.user)
+    return Status(201, {"url": request.build_absolute_uri(reverse("intake", args=[intake.key]))})
+
+
+@router.get("/patients/{patient_id}/intakes", response=list[IntakeOut], tags=["intakes"])
+def list_intakes(request: ClinicRequest, patient_id: int) -> list[dict[str, Any]]:
+    """The patient's submitted intakes, newest first, with the red flags the core raised
+    (clinical data: clinicians only)."""
+    patient = _patient(request, patient_id)
+    _role(request, CLINICIAN)
+    return [
+        {
+            "id": i.pk,
+            "created": i.created,
+            "submitted_at": i.submitted_at,
+            "act_today": i.act_today,
+            "red_flags": i.red_flags,
+            "answers": i.answers,
+        }
+        for i in patient.intakes.filter(submitted_at__isnull=False)[:50]
+    ]
 
 
 __all__ = ["AppointmentOut", "appointment_etag", "router"]

@@ -45,6 +45,7 @@ from weizhong.clinic.models.scheduling import (
     Appointment,
     ClinicianCalendar,
     ClinicSchedule,
+    Intake,
     Room,
     WorkingHours,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "ClinicianCalendar",
     "Exam",
     "HomeLog",
+    "Intake",
     "LiveManager",
     "Note",
     "Outcome",

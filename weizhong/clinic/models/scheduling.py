@@ -162,3 +162,29 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"appointment {self.pk}"
+
+
+def _intake_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Intake(models.Model):
+    """What a patient tells the clinic before the first visit, through a link with a secret
+    key. ``answers`` is saved as they go; on submit the core's red-flag screen runs at once and
+    its flags are kept with the intake."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="intakes")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
+    key = models.CharField(max_length=64, unique=True, default=_intake_key)
+    created = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answers = models.JSONField(default=dict, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    red_flags = models.JSONField(default=list, blank=True)
+    act_today = models.BooleanField(default=False)  # a flag needing action today was raised
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["clinic", "act_today", "-submitted_at"])]
