@@ -30,6 +30,7 @@ __all__ = [
     "clinic_zone",
     "day_bounds",
     "outside_hours",
+    "todays_appointments",
     "valid_zone",
 ]
 
@@ -67,6 +68,18 @@ def appointments_between(
     if clinician is not None:
         found = found.filter(clinician=clinician)
     return found.select_related("patient", "clinician", "room").order_by("start", "pk")
+
+
+def todays_appointments(clinic: Clinic, clinician: Any = None) -> list[Appointment]:
+    """Today's appointments in the clinic's time zone (one clinician's, or everyone's), each
+    with ``local_start`` for the page."""
+    zone = clinic_zone(clinic)
+    start, end = day_bounds(zone, dt.datetime.now(zone).date())
+    found = list(appointments_between(clinic, start, end, clinician=clinician)[:100])
+    for appointment in found:
+        local = appointment.start.astimezone(zone).replace(tzinfo=None)  # shown as is
+        appointment.local_start = local  # type: ignore[attr-defined]
+    return found
 
 
 def allows_overlap(user: Any) -> bool:

@@ -14,6 +14,7 @@ from . import (
     outcomes,
     patients,
     plans,
+    schedule,
     second_factor,
     staff,
     visits,
@@ -40,6 +41,10 @@ urlpatterns = [
     path("audit/", audit_log.audit_log, name="audit_log"),
     # the clinic's day
     path("calendar/<str:token>.ics", calendar_feed.calendar_feed, name="calendar_feed"),
+    path("schedule/", schedule.day, name="schedule"),
+    path("schedule/week/", schedule.week, name="schedule_week"),
+    path("schedule/book/", schedule.book, name="schedule_book"),
+    path("schedule/<int:pk>/", schedule.change, name="appointment_change"),
     # patients and their care
     path("patients/", patients.patient_list, name="patients"),
     path("patients/new/", patients.patient_new, name="patient_new"),
