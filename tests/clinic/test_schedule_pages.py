@@ -4,6 +4,7 @@ arrived and "did not come"; the page refuses what the API refuses, with the same
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
@@ -134,3 +135,27 @@ def test_today_lists_the_days_appointments_with_their_badges(
     assert "10:15" in mine and patient.full_name in mine and "re-evaluate" in mine
     desk = desk_client.get("/").content.decode()
     assert "10:15" in desk and "Mei" in desk
+
+
+def test_a_visit_started_from_an_appointment_is_linked_to_it(
+    london: Clinic, doc: Client, clinician: Any, patient: Any, plan: Any
+) -> None:
+    appointment = actions.do_book_appointment(
+        clinic=london, patient=patient, clinician=clinician,
+        start=dt.datetime(2026, 3, 30, 9, tzinfo=dt.UTC), minutes=30, kind="follow_up",
+    )  # fmt: skip
+    page = doc.get(f"/schedule/?date={MONDAY}").content.decode()
+    start = f"/patients/{patient.pk}/visit/?appointment={appointment.pk}"
+    assert start in page
+    assert doc.get(start).status_code == 200
+    response = doc.post(
+        start,
+        {"submit_token": str(uuid.uuid4()), "date": "2026-03-30", "points": "BL40:both",
+         "needle_minutes": 20, "contact_minutes": 30, "response": "better"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:3000]
+    appointment.refresh_from_db()
+    assert appointment.visit is not None and appointment.status == "arrived"
+    assert (
+        f"/visits/{appointment.visit.pk}/" in doc.get(f"/schedule/?date={MONDAY}").content.decode()
+    )

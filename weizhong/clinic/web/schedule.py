@@ -240,3 +240,15 @@ def change(request: ClinicRequest, pk: int) -> HttpResponse:
     if "start" in changes:
         back = f"{reverse('schedule')}?date={changes['start'].date().isoformat()}"
     return redirect(back)
+
+
+def link_started_visit(appointment_id: str | None, visit: Any) -> None:
+    """A visit started from an appointment (``?appointment=ID`` on the visit form) is linked to
+    it, and the patient marked arrived; an id of another patient or clinic is ignored."""
+    if not appointment_id or not appointment_id.isdigit():
+        return
+    appointment = Appointment.objects.filter(
+        pk=int(appointment_id), patient=visit.patient, visit__isnull=True
+    ).first()
+    if appointment is not None:
+        actions.do_link_visit(appointment=appointment, visit=visit)
