@@ -76,7 +76,7 @@ def test_overlap_is_allowed_in_different_rooms_only_when_the_clinician_says_so(
     room_2 = actions.do_add_room(clinic=london, name="Room 2")
     other = make_patient(london, given_name="Bo")
     book(london, patient, clinician, at(AFTER, 9), room=room_1)
-    assert actions.calendar_of(clinician).allow_overlap is False  # the default
+    assert actions.do_get_calendar(clinician).allow_overlap is False  # the default
     with pytest.raises(actions.Clash):
         book(london, other, clinician, at(AFTER, 9, 15), room=room_2)
     actions.do_set_calendar(user=clinician, allow_overlap=True)

@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.models import Intake, Patient
 from weizhong.clinic.records import intake as questions
 
@@ -30,11 +31,13 @@ def _clean(answers: dict[str, Any]) -> dict[str, str]:
     return {str(k)[:60]: str(v)[:MAX_TEXT] for k, v in answers.items() if isinstance(v, str)}
 
 
+@audited
 def do_start_intake(*, patient: Patient, by: Any = None) -> Intake:
     with transaction.atomic():
         return Intake.objects.create(clinic=patient.clinic, patient=patient, created_by=by)
 
 
+@audited
 def do_save_intake(*, intake: Intake, answers: dict[str, Any]) -> Intake:
     """Merge what the patient has given so far (saved as they go)."""
     with transaction.atomic():
@@ -46,6 +49,7 @@ def do_save_intake(*, intake: Intake, answers: dict[str, Any]) -> Intake:
     return current
 
 
+@audited
 def do_submit_intake(*, intake: Intake, answers: dict[str, Any]) -> Intake:
     """Keep the answers, run the core's red-flag screen, and alert the clinic by e-mail when a
     flag needs action today (after the transaction commits)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
+from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.models import (
     APPOINTMENT_KINDS,
     Appointment,
@@ -37,10 +38,10 @@ __all__ = [
     "Clash",
     "StaleAppointment",
     "WrongStatus",
-    "calendar_of",
     "do_add_room",
     "do_book_appointment",
     "do_change_appointment",
+    "do_get_calendar",
     "do_link_visit",
     "do_set_calendar",
     "do_set_clinic_schedule",
@@ -87,6 +88,7 @@ class WrongStatus(Exception):
 # ------------------------------------------------------------------------------ settings
 
 
+@audited
 def do_set_clinic_schedule(
     *, clinic: Clinic, time_zone: str, cancel_notice_hours: int = 24
 ) -> ClinicSchedule:
@@ -101,6 +103,7 @@ def do_set_clinic_schedule(
     return schedule
 
 
+@audited
 def do_add_room(*, clinic: Clinic, name: str) -> Room:
     cleaned = name.strip()
     if not cleaned:
@@ -111,6 +114,7 @@ def do_add_room(*, clinic: Clinic, name: str) -> Room:
         return Room.objects.create(clinic=clinic, name=cleaned)
 
 
+@audited
 def do_set_working_hours(
     *, user: Any, hours: Iterable[tuple[int, dt.time, dt.time]]
 ) -> list[WorkingHours]:
@@ -131,6 +135,7 @@ def do_set_working_hours(
         )
 
 
+@audited
 def do_set_calendar(*, user: Any, allow_overlap: bool) -> ClinicianCalendar:
     with transaction.atomic():
         calendar, _ = ClinicianCalendar.objects.get_or_create(user=user)
@@ -139,7 +144,8 @@ def do_set_calendar(*, user: Any, allow_overlap: bool) -> ClinicianCalendar:
     return calendar
 
 
-def calendar_of(user: Any) -> ClinicianCalendar:
+@audited
+def do_get_calendar(user: Any) -> ClinicianCalendar:
     """The clinician's calendar settings, made with the defaults the first time."""
     with transaction.atomic():
         calendar, _ = ClinicianCalendar.objects.get_or_create(user=user)
@@ -189,6 +195,7 @@ def _lock_and_check(
         raise Clash(hit)
 
 
+@audited
 def do_book_appointment(
     *,
     clinic: Clinic,
@@ -229,6 +236,7 @@ def do_book_appointment(
 _UNSET: Any = object()
 
 
+@audited
 def do_change_appointment(
     *,
     appointment: Appointment,
@@ -275,6 +283,7 @@ def do_change_appointment(
     return current
 
 
+@audited
 def do_link_visit(*, appointment: Appointment, visit: Visit) -> Appointment:
     """The visit started from this appointment: link them and mark the patient arrived."""
     with transaction.atomic():

@@ -271,7 +271,7 @@ def my_calendar(request: ClinicRequest) -> Status[Any]:
     with the address sees your appointments (first name and initial, kind, room)."""
     if getattr(request, "role", None) != CLINICIAN:
         raise HttpError(403, "only clinicians have a calendar of appointments")
-    calendar = actions.calendar_of(request.user)
+    calendar = actions.do_get_calendar(request.user)
     url = request.build_absolute_uri(reverse("calendar_feed", args=[calendar.feed_key]))
     return Status(200, {"ics_url": url})
 
