@@ -90,5 +90,8 @@ STAFF_SECOND_FACTOR_RESET = _r(
 )
 STAFF_DEACTIVATED = _r(17, "admin", "deactivate", "an administrator deactivated an account")
 STAFF_REACTIVATED = _r(18, "admin", "reactivate", "an administrator reactivated an account")
+CDS_FEEDBACK = _r(
+    19, "cds feedback", "card", "an EHR said a clinician accepted or overrode a CDS Hooks card"
+)
 
 del _r

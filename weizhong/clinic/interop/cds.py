@@ -36,6 +36,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from weizhong.case import CaseError, validate_case
+from weizhong.clinic.accounts.http import DEVELOPMENT_BASE_URL, base_url
 from weizhong.clinic.interop.cds_fetch import FetchError, FhirServer
 from weizhong.clinic.records import services
 from weizhong.fhir.importer import FhirImportError, import_bundle
@@ -180,8 +181,9 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
         return _error("; ".join(str(p) for p in error.problems))
     result = assess(case, services.knowledge())
     ignored = notes + imported.ignored
-    out = cards(result, patient_id, preliminary=imported.preliminary)
-    if card := _not_used_card(ignored):
+    base = base_url(request)
+    out = cards(result, patient_id, preliminary=imported.preliminary, base=base)
+    if card := _not_used_card(ignored, base):
         out.append(card)
     answer: dict[str, Any] = {"cards": out}
     if ignored:
@@ -288,8 +290,8 @@ def _age(birth_date: Any) -> int | None:
     return years if 0 <= years <= 120 else None
 
 
-def _source() -> dict[str, Any]:
-    return {"label": "weizhong", "url": settings.WEIZHONG_BASE_URL.rstrip("/") + "/"}
+def _source(base: str) -> dict[str, Any]:
+    return {"label": "weizhong", "url": base + "/"}
 
 
 def _short(text: str, limit: int = 139) -> str:
@@ -297,10 +299,13 @@ def _short(text: str, limit: int = 139) -> str:
 
 
 def cards(
-    result: dict[str, Any], patient_id: str, preliminary: Sequence[str] = ()
+    result: dict[str, Any],
+    patient_id: str,
+    preliminary: Sequence[str] = (),
+    base: str = DEVELOPMENT_BASE_URL,
 ) -> list[dict[str, Any]]:
-    """The cards for one assessment; findings read from preliminary results are named as such
-    in the card that relies on them."""
+    """The cards for one assessment, their links under ``base`` (the clinic's public address);
+    findings read from preliminary results are named as such in the card that relies on them."""
     out = []
     for flag in result["red_flags"]:
         because = ", ".join(
@@ -316,7 +321,7 @@ def cards(
                     f"**{flag['action']}**\n\nBecause: {because}.\n\nSource: {flag['source']}"
                     + _preliminary_note([b["finding"] for b in flag["because"]], preliminary)
                 ),
-                "source": _source(),
+                "source": _source(base),
             }
         )
     screen = result.get("red_flag_screen") or {}
@@ -330,13 +335,13 @@ def cards(
                 "summary": _short("Ask the cauda equina questions before treating"),
                 "indicator": "warning",
                 "detail": str(screen.get("summary", "")),
-                "source": _source(),
+                "source": _source(base),
             }
         )
         return out
     top = result["differential"][0] if result["differential"] else None
     if top and top["condition"] in ORIGIN_CARDS and top["probability"] >= CARD_THRESHOLD:
-        card = _origin_card(result, top, patient_id)
+        card = _origin_card(result, top, patient_id, base)
         card["detail"] += _preliminary_note(list(preliminary), preliminary)
         out.append(card)
     return out
@@ -370,7 +375,7 @@ _WORTH_SAYING = (
 )
 
 
-def _not_used_card(ignored: Sequence[str]) -> dict[str, Any] | None:
+def _not_used_card(ignored: Sequence[str], base: str) -> dict[str, Any] | None:
     """An information card listing what was set aside and why, so that a clinician never takes
     a quiet service for one that saw everything; None when nothing of note was set aside."""
     said = [text for text in ignored if any(key in text for key in _WORTH_SAYING)]
@@ -391,7 +396,7 @@ def _not_used_card(ignored: Sequence[str]) -> dict[str, Any] | None:
         ),
         "indicator": "info",
         "detail": detail,
-        "source": _source(),
+        "source": _source(base),
     }
 
 
@@ -405,7 +410,9 @@ def _ignored_outcome(ignored: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _origin_card(result: dict[str, Any], top: dict[str, Any], patient_id: str) -> dict[str, Any]:
+def _origin_card(
+    result: dict[str, Any], top: dict[str, Any], patient_id: str, base: str
+) -> dict[str, Any]:
     percent = round(top["probability"] * 100)
     reasons = [r["text"] for r in top["because"] if r.get("counted") and r["effect"] == "raises"]
     tests = [t.get("label") or t["finding"] for t in result["next_tests"][:3]]
@@ -427,7 +434,7 @@ def _origin_card(result: dict[str, Any], top: dict[str, Any], patient_id: str) -
         "summary": _short(f"{ORIGIN_CARDS[top['condition']]} ({percent}%)"),
         "indicator": "info",
         "detail": "\n\n".join(detail),
-        "source": _source(),
+        "source": _source(base),
         "suggestions": [
             {
                 "label": "Refer for a muscle-length and nerve examination",
@@ -445,7 +452,7 @@ def _origin_card(result: dict[str, Any], top: dict[str, Any], patient_id: str) -
         "links": [
             {
                 "label": "Open weizhong",
-                "url": settings.WEIZHONG_BASE_URL.rstrip("/") + "/patients/",
+                "url": base + "/patients/",
                 "type": "absolute",
             }
         ],
