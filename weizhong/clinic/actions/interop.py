@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.audit.events import CDS_FEEDBACK
 from weizhong.clinic.audit.trail import record
 
@@ -24,6 +25,7 @@ class CardFeedback:
     override_reason: str = ""  # the coded reason's code or display, and the user's comment
 
 
+@audited
 def do_record_cds_feedback(
     *, service: str, entries: list[CardFeedback], ip: str | None, path: str
 ) -> int:

@@ -132,5 +132,8 @@ ACTION_EVENTS = {
         ]
     )
 }
+# The feedback action writes one CDS_FEEDBACK event per card itself (the trail is what it
+# records); outside a request its wrapper adds one more, naming the action.
+ACTION_EVENTS["do_record_cds_feedback"] = CDS_FEEDBACK
 
 del _r
