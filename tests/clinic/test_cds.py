@@ -105,6 +105,8 @@ def test_red_flag_gets_a_critical_card_first(db: Any) -> None:
     assert cards[0]["indicator"] == "critical"
     assert "cauda equina" in cards[0]["summary"].lower()
     assert "emergency" in cards[0]["detail"].lower()
+    # The referral stands alone: no "short hamstrings" suggestion beside an emergency.
+    assert [c["indicator"] for c in cards] == ["critical"]
 
 
 def test_quiet_when_nothing_stands_out(db: Any) -> None:

@@ -339,6 +339,10 @@ def cards(
             }
         )
         return out
+    if any(f["urgency"] in ("emergency", "urgent") for f in result["red_flags"]):
+        # The referral comes first and alone: no treatment suggestion beside it (as the plan
+        # withholds treatment under an urgent flag).
+        return out
     top = result["differential"][0] if result["differential"] else None
     if top and top["condition"] in ORIGIN_CARDS and top["probability"] >= CARD_THRESHOLD:
         card = _origin_card(result, top, patient_id, base)
