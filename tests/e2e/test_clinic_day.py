@@ -94,3 +94,34 @@ def test_the_schedule_books_by_clicking_and_fits_every_width(
             page.screenshot(path=str(Path(SHOTS) / f"week-{width}.png"), full_page=True)
         context.close()
     assert Appointment.objects.filter(patient=patient).count() == 1
+
+
+def test_the_desk_books_a_course_from_the_plan(
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    staff: User,  # noqa: F811
+) -> None:
+    from tests.clinic import conftest
+
+    clinic = staff.staff.clinic
+    patient = conftest.make_patient(clinic)
+    plan = conftest.make_plan(conftest.make_exam(patient, staff), staff, planned_visits=4)
+    conftest.make_staff(clinic, "sam", Staff.FRONT_DESK)
+    page = browser.new_context(viewport={"width": 820, "height": 1180}).new_page()
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", "sam")
+    page.fill("#id_password", conftest.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    page.goto(f"{live_server.url}/patients/{patient.pk}/")
+    page.click("text=Book a course of care")
+    page.wait_for_url(f"**/patients/{patient.pk}/course/")
+    proposed = page.locator("input[name=start]")
+    assert proposed.count() == plan.planned_visits + 1
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "course-820.png"), full_page=True)
+    page.click("text=Book these visits")
+    page.wait_for_url("**/schedule/?date=*")
+    assert "Booked 5 visits." in page.content()
+    kinds = list(Appointment.objects.filter(patient=patient).values_list("kind", flat=True))
+    assert kinds == ["follow_up"] * 4 + ["reevaluation"]

@@ -33,6 +33,7 @@ from weizhong.clinic.actions.accounts import (
     do_update_clinic_settings,
     token_digest,
 )
+from weizhong.clinic.actions.course import do_book_course
 from weizhong.clinic.actions.intake import (
     IntakeSubmitted,
     do_save_intake,
@@ -115,6 +116,7 @@ __all__ = [
     "do_add_room",
     "do_add_staff",
     "do_book_appointment",
+    "do_book_course",
     "do_change_appointment",
     "do_change_password",
     "do_confirm_authenticator",

@@ -141,6 +141,7 @@ ACTION_EVENTS = {
             ("do_start_intake", "an intake link was made"),
             ("do_save_intake", "a patient saved intake answers"),
             ("do_submit_intake", "a patient sent an intake"),
+            ("do_book_course", "a course of care was booked from the plan"),
         ]
     )
 }

@@ -8,6 +8,7 @@ from . import (
     account_settings,
     audit_log,
     calendar_feed,
+    course,
     dashboard,
     exams,
     history,
@@ -45,6 +46,7 @@ urlpatterns = [
     path("schedule/week/", schedule.week, name="schedule_week"),
     path("schedule/book/", schedule.book, name="schedule_book"),
     path("schedule/<int:pk>/", schedule.change, name="appointment_change"),
+    path("patients/<int:pk>/course/", course.course_of_care, name="course_of_care"),
     # patients and their care
     path("patients/", patients.patient_list, name="patients"),
     path("patients/new/", patients.patient_new, name="patient_new"),
