@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.models import (
@@ -43,6 +44,7 @@ __all__ = [
     "do_change_appointment",
     "do_get_calendar",
     "do_link_visit",
+    "do_mark_reminded",
     "do_set_calendar",
     "do_set_clinic_schedule",
     "do_set_working_hours",
@@ -294,3 +296,12 @@ def do_link_visit(*, appointment: Appointment, visit: Visit) -> Appointment:
         current.version += 1
         current.save()
     return current
+
+
+@audited
+def do_mark_reminded(*, appointment: Appointment) -> Appointment:
+    """The reminder e-mail for this appointment was sent: it is not sent again."""
+    with transaction.atomic():
+        Appointment.objects.filter(pk=appointment.pk).update(reminded_at=timezone.now())
+    appointment.reminded_at = timezone.now()
+    return appointment

@@ -142,6 +142,7 @@ ACTION_EVENTS = {
             ("do_save_intake", "a patient saved intake answers"),
             ("do_submit_intake", "a patient sent an intake"),
             ("do_book_course", "a course of care was booked from the plan"),
+            ("do_mark_reminded", "an appointment's reminder was e-mailed"),
         ]
     )
 }

@@ -142,6 +142,7 @@ class Appointment(models.Model):
         related_name="+",
     )
     created = models.DateTimeField(default=timezone.now)
+    reminded_at = models.DateTimeField(null=True, blank=True)  # the reminder e-mail went
 
     class Meta:
         ordering = ["start"]
