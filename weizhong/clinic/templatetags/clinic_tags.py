@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from weizhong import numbers
 from weizhong.clinic.web.figures import REGION_NAMES
+from weizhong.planning.plan import point_key as plan_point_key
 
 register = template.Library()
 
@@ -48,3 +50,18 @@ def num(value: Any) -> str:
         return numbers.number(float(value))
     except (TypeError, ValueError):
         return "–"
+
+
+@register.filter
+def point_key(point: dict[str, Any]) -> str:
+    """The name of one proposed point in the plan editor's edits (a trigger point by muscle and
+    side, since every trigger point has the code ASHI)."""
+    return plan_point_key(point)
+
+
+@register.filter
+def point_label(point: dict[str, Any]) -> str:
+    """A point as a person reads it: BL40, or "trigger point, piriformis (left)"."""
+    if point.get("code") == "ASHI" and point.get("muscle"):
+        return _("Trigger point, %(muscle)s") % {"muscle": str(point["muscle"]).replace("_", " ")}
+    return str(point.get("code", ""))
