@@ -8,6 +8,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from weizhong import numbers
+from weizhong.clinic.records.trigger_points import trigger_point_text
 from weizhong.clinic.web.figures import REGION_NAMES
 from weizhong.planning.plan import point_key as plan_point_key
 
@@ -65,3 +66,9 @@ def point_label(point: dict[str, Any]) -> str:
     if point.get("code") == "ASHI" and point.get("muscle"):
         return _("Trigger point, %(muscle)s") % {"muscle": str(point["muscle"]).replace("_", " ")}
     return str(point.get("code", ""))
+
+
+@register.filter
+def trigger_point(point: dict[str, Any]) -> str:
+    """A recorded trigger point in words: "piriformis (left), 1.5 cun, needle retained"."""
+    return trigger_point_text(point)

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from weizhong.clinic.models import SPINAL_REGIONS, Amendment, Clinic, Note, Patient, Plan, Visit
 from weizhong.clinic.records import services
 from weizhong.clinic.records.rules import Refused, amendment_text
+from weizhong.clinic.records.trigger_points import NEEDLED
+from weizhong.clinic.web.visit_fields import IncrementsField, TriggerPointsField
 from weizhong.knowledge.records import FindingDef
 from weizhong.planning.safety import load_safety_rules
 
@@ -296,11 +298,28 @@ class VisitForm(VisitModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    trigger_points = TriggerPointsField(
+        label=_("Trigger points"),
+        required=False,
+        help_text=_("One row per trigger point: muscle, side, depth (blank if not measured)."),
+    )
+    stimulated_increments = IncrementsField(
+        label=_("Increments with electrical stimulation"),
+        help_text=_("Each 15 minutes of contact is an increment; 1 is the first."),
+        error_messages={"invalid_choice": _("Increment %(value)s is not one of 1 to 8.")},
+    )
+    reinserted_increments = IncrementsField(
+        first=2,
+        label=_("Increments with needles re-inserted"),
+        help_text=_("From the second increment on (the first is the initial insertion)."),
+        error_messages={"invalid_choice": _("Increment %(value)s is not one of 2 to 8.")},
+    )
 
     class Meta:
         model = Visit
         fields = [
-            "date", "points", "electro", "electro_settings", "needle_minutes",
+            "date", "points", "trigger_points", "stimulated_increments",
+            "reinserted_increments", "electro", "electro_settings", "needle_minutes",
             "contact_minutes", "reinsertions", "regions_adjusted", "exercise_minutes",
             "neuromuscular_minutes", "manual_therapy_minutes", "office_care", "response",
             "response_notes", "diagnoses",
@@ -357,9 +376,56 @@ class VisitForm(VisitModelForm):
         for name in self.ZERO_IF_BLANK:
             if data.get(name) is None and name not in self.errors:
                 data[name] = 0
-        if data.get("electro") and not data.get("points"):
+        needled = [p for p in data.get("trigger_points") or () if p["technique"] in NEEDLED]
+        if data.get("electro") and not data.get("points") and not needled:
             self.add_error("electro", _("Electro-acupuncture needs needled points."))
+        self._check_increments(data)
         return data
+
+    def _check_increments(self, data: dict[str, Any]) -> None:
+        """The increments described must exist (contact time) and agree with the visit."""
+        stimulated = data.get("stimulated_increments") or []
+        reinserted = data.get("reinserted_increments") or []
+        if not stimulated and not reinserted:
+            return
+        from weizhong.billing import billing_rules
+        from weizhong.billing.acupuncture import supported_increments
+
+        minutes = data.get("contact_minutes") or 0
+        count = supported_increments(minutes, billing_rules()) if minutes else 0
+        for name, chosen in (("stimulated_increments", stimulated),
+                             ("reinserted_increments", reinserted)):  # fmt: skip
+            beyond = [n for n in chosen if n > count]
+            if beyond:
+                self.add_error(
+                    name,
+                    _(
+                        "%(minutes)s minutes of contact make %(count)s increment(s) of 15 "
+                        "minutes; there is no increment %(beyond)s."
+                    )
+                    % {
+                        "minutes": minutes,
+                        "count": count,
+                        "beyond": ", ".join(str(n) for n in beyond),
+                    },
+                )
+        if stimulated and not data.get("electro") and "electro" not in self.errors:
+            self.add_error(
+                "stimulated_increments",
+                _("Increments with stimulation are ticked, but electro-acupuncture is not."),
+            )
+        if "reinserted_increments" not in self.errors and "reinsertions" not in self.errors:
+            if not data.get("reinsertions"):
+                data["reinsertions"] = len(reinserted)
+            elif data["reinsertions"] != len(reinserted):
+                self.add_error(
+                    "reinserted_increments",
+                    _(
+                        "%(n)s re-insertions are recorded but %(m)s increments are ticked as "
+                        "re-inserted: make them agree."
+                    )
+                    % {"n": data["reinsertions"], "m": len(reinserted)},
+                )
 
     def clean_diagnoses(self) -> list[str]:
         """Checked by the billing rules: format, retired codes, a required 7th character."""

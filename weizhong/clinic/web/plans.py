@@ -90,7 +90,7 @@ def _overrides_from(data: Any) -> tuple[dict[str, str], list[str]]:
     for rule in dict.fromkeys(data.getlist("override")):
         reason = data.get(f"override_reason_{rule}", "")
         try:
-            overrides.update(parse_overrides({rule: reason}))
+            overrides |= parse_overrides({rule: reason})
         except OverrideError:
             known = rules.get(rule)
             title = (known.title if known else "") or rule.replace("_", " ")
