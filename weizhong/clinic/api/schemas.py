@@ -219,6 +219,11 @@ class OutcomeIn(Schema):
     instrument: Instrument
     answers: list[int | float | None] = Field(max_length=30)
     taken: dt.datetime | None = None
+    activities: list[str] = Field(
+        default_factory=list,
+        max_length=5,
+        description="PSFS: the patient's own activity for each rating, in order",
+    )
 
 
 class OutcomeOut(Voided):
@@ -227,6 +232,7 @@ class OutcomeOut(Voided):
     answers: list[int | float | None]
     score: float | None
     taken: dt.datetime
+    activities: list[str]
     source: str
     result: dict[str, Any]
 

@@ -25,7 +25,8 @@ from weizhong.clinic.accounts.http import clinic_request
 from weizhong.clinic.accounts.portal_links import patient_from
 from weizhong.clinic.models import Patient
 from weizhong.clinic.records import services
-from weizhong.clinic.web.forms import answers_of, outcome_form
+from weizhong.clinic.records.rules import Refused
+from weizhong.clinic.web.forms import activities_of, answers_of, outcome_form
 from weizhong.reasoning.instruments import InstrumentError
 
 
@@ -114,14 +115,16 @@ def log(request: HttpRequest, token: str) -> HttpResponse:
 def questionnaire(request: HttpRequest, token: str, request_id: int) -> HttpResponse:
     patient = portal_patient(request, token)
     sent = get_object_or_404(patient.requests, pk=request_id, completed_at__isnull=True)
-    form = outcome_form(sent.instrument, request.POST or None)
+    form = outcome_form(
+        sent.instrument, request.POST or None, activities=services.psfs_activities(patient)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_score_outcome(
                 patient=patient, instrument=sent.instrument, answers=answers_of(form),
-                source="portal", questionnaire=sent,
+                source="portal", questionnaire=sent, activities=activities_of(form),
             )  # fmt: skip
-        except InstrumentError as error:
+        except (InstrumentError, Refused) as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Thank you: your answers reached the clinic."))

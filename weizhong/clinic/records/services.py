@@ -99,6 +99,12 @@ def edits_of(plan: Plan) -> PlanEdits:
     )
 
 
+def psfs_activities(patient: Patient) -> list[str]:
+    """The patient's PSFS activities of the last time, to rate again."""
+    last = patient.outcomes.filter(instrument="psfs").order_by("-taken").first()
+    return list(last.activities) if last is not None else []
+
+
 def active_plan(patient: Patient) -> Plan | None:
     return patient.plans.select_related("exam").order_by("-version").first()
 

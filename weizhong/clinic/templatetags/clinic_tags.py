@@ -72,3 +72,12 @@ def point_label(point: dict[str, Any]) -> str:
 def trigger_point(point: dict[str, Any]) -> str:
     """A recorded trigger point in words: "piriformis (left), 1.5 cun, needle retained"."""
     return trigger_point_text(point)
+
+
+@register.filter
+def get_item_at(sequence: Any, index: int) -> Any:
+    """``list|get_item_at:n`` (the n-th item, None past the end)."""
+    try:
+        return sequence[int(index)]
+    except (IndexError, TypeError, ValueError):
+        return None

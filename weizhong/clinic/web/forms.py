@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weizhong.clinic.models import SPINAL_REGIONS, Amendment, Clinic, Note, Patient, Plan, Visit
 from weizhong.clinic.records import services
-from weizhong.clinic.records.rules import Refused, amendment_text
+from weizhong.clinic.records.rules import Refused, amendment_text, psfs_activities
 from weizhong.clinic.records.trigger_points import NEEDLED
 from weizhong.clinic.web.visit_fields import IncrementsField, TriggerPointsField
 from weizhong.knowledge.records import FindingDef
@@ -482,12 +482,64 @@ class ClinicSettingsForm(ClinicModelForm):
         ]  # fmt: skip
 
 
-def outcome_form(instrument: str, data: Any = None) -> forms.Form:
+class OutcomeForm(forms.Form):
+    """A questionnaire's items; with ``dated`` the day it was taken (not in the future); PSFS
+    has the patient's own activity before each rating."""
+
+    def clean_taken(self) -> Any:
+        day = self.cleaned_data.get("taken")
+        if day is not None and day > timezone.localdate():
+            raise forms.ValidationError(_("A score cannot be taken in the future."))
+        return day
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        definition = self.instrument  # type: ignore[attr-defined]
+        if definition.id == "psfs" and not self.errors:
+            try:
+                answers = answers_of(self)
+                data["activities"] = psfs_activities(answers, activities_of(self))
+            except Refused as refused:
+                first = next(
+                    (
+                        f"activity_{n}"
+                        for n in range(1, len(definition.answers) + 1)
+                        if data.get(f"item_{n}") is not None and not data.get(f"activity_{n}")
+                    ),
+                    "activity_1",
+                )
+                self.add_error(first, refused.message)
+        return data
+
+
+def outcome_form(
+    instrument: str,
+    data: Any = None,
+    *,
+    dated: bool = False,
+    activities: list[str] | None = None,
+) -> forms.Form:
     """A form with one field per item of the questionnaire (labels are our short names: the
-    questionnaires' wording is copyrighted and shown on the clinic's paper or licensed form)."""
+    questionnaires' wording is copyrighted and shown on the clinic's paper or licensed form).
+    ``activities``: the patient's PSFS activities so far, offered again."""
     definition = services.instruments()[instrument]
-    form = forms.Form(data)
+    form = OutcomeForm(data)
+    if dated:
+        form.fields["taken"] = forms.DateField(
+            label=_("Date taken"),
+            required=False,  # blank: today
+            initial=timezone.localdate,
+            widget=forms.DateInput(attrs={"type": "date"}),
+            help_text=_("The day the patient answered (a baseline keeps its own day)."),
+        )
     for n, rule in enumerate(definition.answers, start=1):
+        if definition.id == "psfs":
+            form.fields[f"activity_{n}"] = forms.CharField(
+                label=_("Activity %(n)s, in the patient's words") % {"n": n},
+                required=False,
+                max_length=80,
+                initial=(activities or [])[n - 1] if n <= len(activities or []) else "",
+            )
         label = (
             definition.item_labels[n - 1]
             if n <= len(definition.item_labels)
@@ -503,6 +555,24 @@ def outcome_form(instrument: str, data: Any = None) -> forms.Form:
         )
     form.instrument = definition  # type: ignore[attr-defined]
     return form
+
+
+def taken_at(day: Any) -> Any:
+    """The moment a score dated ``day`` was taken: now for today, else noon of that day."""
+    import datetime as dt
+
+    if day is None or day == timezone.localdate():
+        return timezone.now()
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+
+def activities_of(form: forms.Form) -> list[str]:
+    """The PSFS activities as typed (blank where none), in the order of the ratings."""
+    definition = form.instrument  # type: ignore[attr-defined]
+    return [
+        str(form.cleaned_data.get(f"activity_{n}") or "")
+        for n in range(1, len(definition.answers) + 1)
+    ]
 
 
 def answers_of(form: forms.Form) -> list[int | float | None]:
