@@ -238,7 +238,8 @@ def _visit_activities(saved: Mapping[str, Any], status: str) -> list[JSON]:
         repeat: JSON = {"frequency": int(per_week), "period": 1, "periodUnit": "wk"}
         if planned:
             repeat["count"] = int(planned)
-        text = f"{per_week} clinic visits a week" + (f", {planned} in all" if planned else "")
+        visits = "clinic visit" if int(per_week) == 1 else "clinic visits"
+        text = f"{per_week} {visits} a week" + (f", {planned} in all" if planned else "")
         activities.append(
             {
                 "detail": {

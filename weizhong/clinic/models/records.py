@@ -67,6 +67,9 @@ class Patient(models.Model):
     # new link gets the next version, so an old link never opens again.
     portal_version = models.PositiveIntegerField(default=0)
     portal_active = models.BooleanField(default=False)
+    # When the current link was issued: its token is signed with this time, so the link stays
+    # the same on every page load and expires portal_link_days after it was issued.
+    portal_issued = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     # A summary kept current by actions.refresh_summary(), so that the dashboard reads one row
