@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.history.versions import recording
 from weizhong.clinic.models import HomeLog, PainLog, Patient, QuestionnaireRequest
 
@@ -22,6 +23,7 @@ __all__ = [
 ]
 
 
+@audited
 def do_issue_portal_link(*, patient: Patient) -> Patient:
     """Make the portal link valid; an active link stays the same (its version is kept)."""
     with transaction.atomic():
@@ -34,6 +36,7 @@ def do_issue_portal_link(*, patient: Patient) -> Patient:
     return patient
 
 
+@audited
 def do_revoke_portal_link(*, patient: Patient) -> Patient:
     """The link stops opening; a new one gets the next version, so the old never returns."""
     with transaction.atomic():
@@ -42,6 +45,7 @@ def do_revoke_portal_link(*, patient: Patient) -> Patient:
     return patient
 
 
+@audited
 def do_send_questionnaire(
     *, patient: Patient, instrument: str, sent_by: Any
 ) -> QuestionnaireRequest:
@@ -51,6 +55,7 @@ def do_send_questionnaire(
         )
 
 
+@audited
 def do_log_home_exercise(
     *, patient: Patient, day: dt.date, exercise: str, session: int = 1
 ) -> bool:
@@ -64,6 +69,7 @@ def do_log_home_exercise(
     return True
 
 
+@audited
 def do_undo_home_exercise(*, patient: Patient, day: dt.date, exercise: str, session: int) -> bool:
     """Take back a tick (the patient tapped the wrong session); False when there was none."""
     with transaction.atomic():
@@ -73,6 +79,7 @@ def do_undo_home_exercise(*, patient: Patient, day: dt.date, exercise: str, sess
     return removed > 0
 
 
+@audited
 def do_log_pain(*, patient: Patient, day: dt.date, pain: int) -> PainLog:
     """The patient's pain for the day (the latest entry of the day counts)."""
     with transaction.atomic(), recording():

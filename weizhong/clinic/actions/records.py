@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from weizhong.case import Case, validate_case
 from weizhong.clinic import history
+from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.history.versions import MIN_REASON, AlreadyVoided, RecordVoided, recording
 from weizhong.clinic.models import (
     Amendment,
@@ -89,6 +90,7 @@ class EarlierRecordVoided(Exception):
 # ------------------------------------------------------------------------------ patients
 
 
+@audited
 def do_create_patient(*, clinic: Clinic, fields: Mapping[str, Any], by: Any = None) -> Patient:
     """A new patient of ``clinic`` from validated fields (``PatientForm.cleaned_data``)."""
     with transaction.atomic(), recording(user=by):
@@ -97,6 +99,7 @@ def do_create_patient(*, clinic: Clinic, fields: Mapping[str, Any], by: Any = No
     return patient
 
 
+@audited
 def do_update_patient(
     *, patient: Patient, fields: Mapping[str, Any], after_version: int, by: Any = None
 ) -> Patient:
@@ -116,6 +119,7 @@ def do_update_patient(
 # --------------------------------------------------------------------------------- exams
 
 
+@audited
 def do_save_exam(
     *,
     patient: Patient,
@@ -156,6 +160,7 @@ def do_save_exam(
 # --------------------------------------------------------------------------------- plans
 
 
+@audited
 def do_save_plan(
     *,
     exam: Exam,
@@ -209,6 +214,7 @@ def do_save_plan(
 # ------------------------------------------------------------------------ visits and notes
 
 
+@audited
 def do_record_visit(
     *,
     patient: Patient,
@@ -237,6 +243,7 @@ def do_record_visit(
     return visit
 
 
+@audited
 def do_save_note(
     *, note: Note, author: Any, version: int, fields: Mapping[str, str], sign: bool = False
 ) -> Note:
@@ -263,6 +270,7 @@ def do_save_note(
     return current
 
 
+@audited
 def do_sign_note(*, note: Note, signer: Any) -> Note:
     """Sign and lock the note as it stands (NoteLocked when signed, RecordVoided when its
     visit is voided)."""
@@ -279,6 +287,7 @@ def do_sign_note(*, note: Note, signer: Any) -> Note:
     return locked
 
 
+@audited
 def do_add_amendment(*, note: Note, author: Any, text: str) -> Amendment:
     """Add an amendment to a signed note. The text must pass ``rules.amendment_text`` (the
     page's form applies the same rule), else ``rules.Refused`` naming the field; RecordVoided
@@ -296,6 +305,7 @@ def do_add_amendment(*, note: Note, author: Any, text: str) -> Amendment:
 # ------------------------------------------------------------------------------ outcomes
 
 
+@audited
 def do_score_outcome(
     *,
     patient: Patient,
@@ -335,6 +345,7 @@ def do_score_outcome(
 # ------------------------------------------------------------------------------- voiding
 
 
+@audited
 def do_void_record(*, record: Exam | Plan | Visit | Outcome, by: Any, reason: str) -> list[Any]:
     """Void ``record`` (an exam, plan, visit or outcome) with ``reason``, in one transaction;
     an exam's plans are voided with it. Returns what was voided. Raises ValueError for a
@@ -363,6 +374,7 @@ def do_void_record(*, record: Exam | Plan | Visit | Outcome, by: Any, reason: st
 # ------------------------------------------------------------------------------- import
 
 
+@audited
 def do_import_patient(
     *, clinic: Clinic, importer: Any, imported: Any
 ) -> tuple[Patient, Exam | None]:
