@@ -134,7 +134,8 @@ def run(user: Any, patient_ids: list[int]) -> bool:
         for c in cases:  # warm-up
             call(c)
         with CaptureQueriesContext(connection) as captured:
-            call(cases[0])
+            sample = call(cases[0])
+        size = len(sample.content) if sample is not None else 0
         times: list[float] = []
         errors = 0
         for n in range(REQUESTS):
@@ -157,5 +158,6 @@ def run(user: Any, patient_ids: list[int]) -> bool:
         met = met and p95 < TARGET_P95_MS and errors == 0
         print(f"  {label:<26} p50 {_p(times, 0.5):6.1f} ms  p95 {p95:6.1f} ms  "
               f"max {max(times):6.1f} ms  {len(captured.captured_queries):3d} queries  "
+              f"{size / 1024:5.1f} KB  "
               f"errors {errors}  {'ok' if p95 < TARGET_P95_MS else 'OVER'}")  # fmt: skip
     return met
