@@ -121,3 +121,15 @@ def test_one_visit_a_week_is_singular(doc: Client, patient: Patient, plan: Plan)
     bundle = export_bundle(services.patient_record(patient))
     text = str(bundle)
     assert "1 clinic visit a week" in text and "1 clinic visits" not in text
+
+
+def test_adherence_counts_every_session_of_the_day(link: str, patient: Patient, plan: Plan) -> None:
+    plan = _twice_a_day(plan)
+    day = exercise_day(plan)
+    exercises = services.exercises_today(plan, day)
+    with time_machine.travel(dt.datetime.combine(day, dt.time(20)), tick=False):
+        for session in ("1", "2"):
+            Client().post(link + "log/", {"exercise": exercises[0]["id"], "session": session})
+        adherence = services.adherence([patient], days=1)[patient.pk]
+    assert adherence["planned"] == len(exercises) + 1  # the first twice, the others once
+    assert adherence["done"] == 2

@@ -39,12 +39,7 @@ def portal_patient(request: HttpRequest, token: str) -> Patient:
     return patient
 
 
-def _sessions(exercise: dict[str, Any]) -> int:
-    """How many times a day the exercise is done (each session is ticked on its own)."""
-    try:
-        return max(1, min(int((exercise.get("dose") or {}).get("per_day") or 1), 6))
-    except (TypeError, ValueError):
-        return 1
+_sessions = services.sessions_a_day
 
 
 def _plan_start(plan: Any) -> dt.date | None:

@@ -408,6 +408,14 @@ def adherence(patients: list[Patient], days: int = 7) -> dict[int, dict[str, Any
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def sessions_a_day(exercise: dict[str, Any]) -> int:
+    """How many times a day an exercise is done (each session is ticked on its own)."""
+    try:
+        return max(1, min(int((exercise.get("dose") or {}).get("per_day") or 1), 6))
+    except (TypeError, ValueError):
+        return 1
+
+
 def sessions_planned(plan: Plan, start: dt.date, end: dt.date) -> int:
     """Exercise sessions the plan schedules from ``start`` to ``end`` (both included), from the
     day after the plan was saved."""
@@ -416,7 +424,11 @@ def sessions_planned(plan: Plan, start: dt.date, end: dt.date) -> int:
     day = first
     while day <= end:
         name = WEEKDAYS[day.weekday()]
-        total += sum(1 for e in plan.plan.get("exercises", []) if name in e.get("schedule", ()))
+        total += sum(
+            sessions_a_day(e)
+            for e in plan.plan.get("exercises", [])
+            if name in e.get("schedule", ())
+        )
         day += dt.timedelta(days=1)
     return total
 
