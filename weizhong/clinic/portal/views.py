@@ -183,7 +183,10 @@ def questionnaire(request: HttpRequest, token: str, request_id: int) -> HttpResp
     patient = portal_patient(request, token)
     sent = get_object_or_404(patient.requests, pk=request_id, completed_at__isnull=True)
     form = outcome_form(
-        sent.instrument, request.POST or None, activities=services.psfs_activities(patient)
+        sent.instrument,
+        request.POST or None,
+        activities=services.psfs_activities(patient),
+        for_patient=True,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -545,6 +545,7 @@ def outcome_form(
     *,
     dated: bool = False,
     activities: list[str] | None = None,
+    for_patient: bool = False,
 ) -> forms.Form:
     """A form with one field per item of the questionnaire (labels are our short names: the
     questionnaires' wording is copyrighted and shown on the clinic's paper or licensed form).
@@ -562,7 +563,11 @@ def outcome_form(
     for n, rule in enumerate(definition.answers, start=1):
         if definition.id == "psfs":
             form.fields[f"activity_{n}"] = forms.CharField(
-                label=_("Activity %(n)s, in the patient's words") % {"n": n},
+                label=(
+                    _("Activity %(n)s: something that is hard for you to do") % {"n": n}
+                    if for_patient
+                    else _("Activity %(n)s, in the patient's words") % {"n": n}
+                ),
                 required=False,
                 max_length=80,
                 initial=(activities or [])[n - 1] if n <= len(activities or []) else "",
