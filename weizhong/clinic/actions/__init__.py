@@ -47,6 +47,7 @@ from weizhong.clinic.actions.portal import (
     do_log_pain,
     do_revoke_portal_link,
     do_send_questionnaire,
+    do_undo_home_exercise,
 )
 from weizhong.clinic.actions.records import (
     AlreadyVoided,
@@ -155,6 +156,7 @@ __all__ = [
     "do_start_authenticator",
     "do_start_intake",
     "do_submit_intake",
+    "do_undo_home_exercise",
     "do_update_clinic_settings",
     "do_update_patient",
     "do_use_recovery_code",
