@@ -130,6 +130,29 @@ def runner_record() -> dict[str, Any]:
     return record
 
 
+def appointments_record() -> dict[str, Any]:
+    """The runner with a day of appointments in every status, one in a room."""
+    record = runner_record()
+    mei = {"id": "2", "name": "Mei Lin"}
+
+    def appointment(n: int, status: str, kind: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "id": str(n), "start": f"2026-11-1{n}T09:00:00-05:00",
+            "end": f"2026-11-1{n}T09:45:00-05:00", "minutes": 45,
+            "created": "2026-11-01T10:00:00-05:00", "status": status, "kind": kind,
+            "clinician": mei, "room": None, **extra,
+        }  # fmt: skip
+
+    record["appointments"] = [
+        appointment(1, "completed", "new"),
+        appointment(2, "no_show", "follow_up"),
+        appointment(3, "cancelled", "follow_up"),
+        appointment(4, "arrived", "follow_up", room={"id": "5", "name": "Room 1"}),
+        appointment(5, "booked", "reevaluation", clinician={"id": "3", "name": "Sam Okafor"}),
+    ]
+    return record
+
+
 def red_flag_record() -> dict[str, Any]:
     case = a_case(
         {
@@ -232,7 +255,10 @@ def runner_bundle() -> dict[str, Any]:
 # --------------------------------------------------------------------------- export
 
 
-@pytest.mark.parametrize("make", [runner_record, red_flag_record, pregnant_warfarin_record])
+EVERY_RECORD = [runner_record, red_flag_record, pregnant_warfarin_record, appointments_record]
+
+
+@pytest.mark.parametrize("make", EVERY_RECORD)
 def test_every_exported_resource_validates_with_its_r4b_model(make: Any) -> None:
     bundle = export_bundle(make(), timestamp=TIMESTAMP)
     assert bundle["resourceType"] == "Bundle"
@@ -245,7 +271,7 @@ def test_every_exported_resource_validates_with_its_r4b_model(make: Any) -> None
         assert entry["fullUrl"].endswith(f"/{resource['resourceType']}/{resource['id']}")
 
 
-@pytest.mark.parametrize("make", [runner_record, red_flag_record, pregnant_warfarin_record])
+@pytest.mark.parametrize("make", EVERY_RECORD)
 def test_every_reference_resolves_within_the_bundle(make: Any) -> None:
     bundle = export_bundle(make(), timestamp=TIMESTAMP)
     present = {f"{r['resourceType']}/{r['id']}" for r in resources(bundle)}
@@ -855,3 +881,26 @@ def _flag_exam(ident: str, created: str, findings: dict[str, Any]) -> dict[str, 
         "case": raw,
         "assessment": assess(validate_case(raw)),
     }
+
+
+def test_appointments_map_status_kind_and_people() -> None:
+    bundle = export_bundle(appointments_record(), timestamp=TIMESTAMP)
+    appointments = resources(bundle, "Appointment")
+    assert [a["status"] for a in appointments] == [
+        "fulfilled", "noshow", "cancelled", "arrived", "booked"
+    ]  # fmt: skip
+    assert [a["appointmentType"]["text"] for a in appointments] == [
+        "New patient", "Follow-up", "Follow-up", "Follow-up", "Re-evaluation"
+    ]  # fmt: skip
+    assert appointments[0]["start"] == "2026-11-11T09:00:00-05:00"
+    assert [p["name"][0]["text"] for p in resources(bundle, "Practitioner")] == [
+        "Mei Lin", "Sam Okafor"
+    ]  # fmt: skip
+    assert [r["name"] for r in resources(bundle, "Location")] == ["Room 1"]
+
+
+def test_an_unknown_appointment_status_is_refused_by_name() -> None:
+    record = appointments_record()
+    record["appointments"][0]["status"] = "postponed"
+    with pytest.raises(ValueError, match="status 'postponed' is not one of booked"):
+        export_bundle(record, timestamp=TIMESTAMP)

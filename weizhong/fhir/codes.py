@@ -39,6 +39,7 @@ EXERCISE_SYSTEM = f"{WEIZHONG}/CodeSystem/exercise"
 PATIENT_CONDITION_SYSTEM = f"{WEIZHONG}/CodeSystem/patient-condition"
 DEVICE_SYSTEM = f"{WEIZHONG}/CodeSystem/device"
 MEDICATION_CLASS_SYSTEM = f"{WEIZHONG}/CodeSystem/medication-class"
+APPOINTMENT_KIND_SYSTEM = f"{WEIZHONG}/CodeSystem/appointment-kind"
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 SNOMED = "http://snomed.info/sct"
@@ -50,6 +51,7 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
+APPOINTMENT_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0276"
 
 # Findings about how the patient lives rather than what the exam found.
 SOCIAL_HISTORY = frozenset({"runner", "smoker", "iv_drug_use", "sitting_hours_per_day"})

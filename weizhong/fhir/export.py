@@ -5,7 +5,8 @@ built and checked with the ``fhir.resources.R4B`` model of its type and returned
 
 The resources are built by family: :mod:`~weizhong.fhir.patient` (the patient and what they
 bring), :mod:`~weizhong.fhir.exams` (each exam and its assessment) and :mod:`~weizhong.fhir.care`
-(outcomes, visits, the plan), with the shared helpers in :mod:`~weizhong.fhir.common`.
+(outcomes, visits, the plan) and :mod:`~weizhong.fhir.schedule` (appointments), with the shared
+helpers in :mod:`~weizhong.fhir.common`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from weizhong.fhir.care import (
 from weizhong.fhir.common import DEFAULT_BASE_URL, JSON, _Bundle, fhir_id
 from weizhong.fhir.exams import exam_resources
 from weizhong.fhir.patient import (
+    _clinic_id,
     device_resources,
     history_condition_resources,
     medication_resources,
@@ -32,6 +34,7 @@ from weizhong.fhir.patient import (
     patient_resource,
     pregnancy_resource,
 )
+from weizhong.fhir.schedule import appointment_resources
 from weizhong.knowledge import Knowledge, load_knowledge
 
 # --------------------------------------------------------------------------- the bundle
@@ -72,7 +75,10 @@ def export_bundle(
     """The patient's record as a FHIR R4 Bundle of type collection, as plain JSON.
 
     ``record`` holds ``clinic``, ``patient``, ``exams`` (oldest first), ``plans``, ``visits`` and
-    ``outcomes`` as gathered by the web layer. ``timestamp`` (ISO 8601) defaults to now.
+    ``outcomes`` as gathered by the web layer, and optionally ``appointments`` (each with
+    ``id``, ``start`` and ``end`` in ISO 8601 with their offset, ``minutes``, ``created``,
+    ``status``, ``kind``, ``clinician`` as ``{"id", "name"}`` and ``room`` as ``{"id", "name"}``
+    or None). ``timestamp`` (ISO 8601) defaults to now.
     Raises ``weizhong.case.CaseError`` if a stored case is invalid.
     """
     knowledge = load_knowledge()
@@ -96,6 +102,12 @@ def export_bundle(
         bundle.add_all(visit_resources(visit, patient_id))
     for outcome in record.get("outcomes") or ():
         bundle.add_all(outcome_resources(outcome, patient_id))
+    if appointments := record.get("appointments"):
+        person = record["patient"]
+        name = f"{person.get('given_name', '')} {person.get('family_name', '')}".strip()
+        clinic = record.get("clinic") or {}
+        organization = _clinic_id(clinic) if clinic.get("id") is not None else None
+        bundle.add_all(appointment_resources(appointments, patient_id, name, organization))
     built = Bundle.model_validate(
         {
             "resourceType": "Bundle",

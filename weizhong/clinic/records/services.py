@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from weizhong.case import Case, CaseError, validate_case
 from weizhong.clinic.models import Exam, Patient, Plan, Visit
 from weizhong.clinic.records.regions import REGION_NAMES
+from weizhong.clinic.records.scheduling import clinic_zone
 from weizhong.clinic.records.trigger_points import trigger_point_text
 from weizhong.knowledge.atlas import Atlas, load_atlas
 from weizhong.knowledge.loader import load_knowledge
@@ -533,7 +534,27 @@ def patient_record(patient: Patient) -> dict[str, Any]:
              "score": o.score, "taken": o.taken.isoformat(), "source": o.source}
             for o in patient.outcomes.order_by("taken")
         ],
+        "appointments": _appointments_record(patient),
     }  # fmt: skip
+
+
+def _appointments_record(patient: Patient) -> list[dict[str, Any]]:
+    """The patient's appointments, their times in the clinic's own zone with its offset."""
+    zone = clinic_zone(patient.clinic)
+
+    def at(instant: Any) -> str:
+        return str(instant.astimezone(zone).isoformat(timespec="seconds"))
+
+    return [
+        {
+            "id": str(a.pk), "start": at(a.start), "end": at(a.end), "minutes": a.minutes,
+            "created": at(a.created), "status": a.status, "kind": a.kind,
+            "clinician": {"id": str(a.clinician_id),
+                          "name": str(a.clinician.get_full_name() or a.clinician.username)},
+            "room": {"id": str(a.room_id), "name": a.room.name} if a.room else None,
+        }
+        for a in patient.appointments.select_related("clinician", "room").order_by("start", "pk")
+    ]  # fmt: skip
 
 
 # -------------------------------------------------------------------------------- billing
