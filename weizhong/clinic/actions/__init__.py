@@ -41,6 +41,7 @@ from weizhong.clinic.actions.intake import (
     do_submit_intake,
 )
 from weizhong.clinic.actions.interop import CardFeedback, do_record_cds_feedback
+from weizhong.clinic.actions.online_booking import do_book_online, do_cancel_online
 from weizhong.clinic.actions.portal import (
     do_issue_portal_link,
     do_log_home_exercise,
@@ -119,6 +120,8 @@ __all__ = [
     "do_add_staff",
     "do_book_appointment",
     "do_book_course",
+    "do_book_online",
+    "do_cancel_online",
     "do_change_appointment",
     "do_change_password",
     "do_confirm_authenticator",

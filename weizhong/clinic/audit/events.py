@@ -144,6 +144,8 @@ ACTION_EVENTS = {
             ("do_submit_intake", "a patient sent an intake"),
             ("do_book_course", "a course of care was booked from the plan"),
             ("do_mark_reminded", "an appointment's reminder was e-mailed"),
+            ("do_book_online", "a patient booked an appointment online"),
+            ("do_cancel_online", "a patient cancelled an appointment online"),
         ]
     )
 }

@@ -20,24 +20,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from weizhong.clinic import actions
-from weizhong.clinic.accounts.access import note_access
-from weizhong.clinic.accounts.http import clinic_request
-from weizhong.clinic.accounts.portal_links import patient_from
 from weizhong.clinic.models import Patient
+from weizhong.clinic.portal.booking import booking_context
+from weizhong.clinic.portal.link import _private, portal_patient
 from weizhong.clinic.records import services
 from weizhong.clinic.records.rules import Refused
 from weizhong.clinic.web.forms import activities_of, answers_of, outcome_form
 from weizhong.planning.home_programme import load_exercises
 from weizhong.reasoning.instruments import InstrumentError
-
-
-def portal_patient(request: HttpRequest, token: str) -> Patient:
-    """The link's patient, with the access noted for the audit trail."""
-    patient = patient_from(token)
-    note_access(request, patient.pk, "portal")
-    clinic_request(request).clinic = patient.clinic
-    return patient
-
 
 _sessions = services.sessions_a_day
 
@@ -111,17 +101,10 @@ def home(request: HttpRequest, token: str) -> HttpResponse:
             "refer": plan is not None and plan.plan.get("status") == "refer_first",
             "screen": plan is not None and plan.plan.get("status") == "screen_first",
             "pain_values": range(11),
+            **booking_context(patient),
         },
     )
     return _private(response)
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    # The link is the key: never send it to another site. (Not "no-referrer": browsers then
-    # send "Origin: null" with the tick form, which CSRF protection rightly refuses.)
-    response["Referrer-Policy"] = "same-origin"
-    return response
 
 
 @require_POST
