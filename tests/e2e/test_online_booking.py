@@ -82,3 +82,47 @@ def test_a_patient_books_and_cancels_on_a_phone(
     )
     if SHOTS:
         page.screenshot(path=str(Path(SHOTS) / "portal-cancelled-390.png"), full_page=True)
+
+
+def test_the_clinic_day_settings_fit_every_width_and_save_by_clicking(
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    staff: User,  # noqa: F811
+) -> None:
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+
+    from weizhong.clinic.accounts.second_factor import VERIFIED
+    from weizhong.clinic.models import Staff, WorkingHours
+
+    Staff.objects.filter(user=staff).update(is_admin=True)
+    signed = Client()
+    signed.force_login(staff)
+    session = signed.session
+    session[VERIFIED] = timezone.now().isoformat()  # past the second factor
+    session.save()
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key,
+              "url": live_server.url}  # fmt: skip
+    for width, height in ((1280, 900), (820, 1180), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.add_cookies([cookie])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/settings/day/")
+        assert page.locator("h1").inner_text() == "The clinic's day"
+        assert _fits(page), f"the settings page scrolls sideways at {width} px"
+        if width == 390:
+            page.fill(f"#id_u{staff.pk}-d1_0_from", "08:30")
+            page.fill(f"#id_u{staff.pk}-d1_0_until", "12:30")
+            page.check(f"#id_u{staff.pk}-allow_overlap")
+            page.click("button:has-text('Save the hours of Mei Lin')")
+            page.wait_for_url("**/settings/day/")
+            assert "Hours of Mei Lin saved." in page.content()
+        if SHOTS:
+            page.screenshot(path=str(Path(SHOTS) / f"day-settings-{width}.png"), full_page=True)
+        context.close()
+    (tuesday,) = WorkingHours.objects.filter(user=staff)
+    assert (tuesday.weekday, f"{tuesday.starts:%H:%M}", f"{tuesday.ends:%H:%M}") == (
+        1, "08:30", "12:30"
+    )  # fmt: skip
+    assert actions.do_get_calendar(staff).allow_overlap is True

@@ -73,6 +73,7 @@ from weizhong.clinic.actions.records import (
 )
 from weizhong.clinic.actions.scheduling import (
     MAX_MINUTES,
+    MAX_NOTICE_HOURS,
     MIN_MINUTES,
     Clash,
     StaleAppointment,
@@ -99,6 +100,7 @@ from weizhong.clinic.actions.second_factor import (
 
 __all__ = [
     "MAX_MINUTES",
+    "MAX_NOTICE_HOURS",
     "MIN_MINUTES",
     "RECOVERY_CODES",
     "TOKEN_PREFIX",

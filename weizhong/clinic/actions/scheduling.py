@@ -35,6 +35,7 @@ from weizhong.clinic.records.rules import Refused
 
 __all__ = [
     "MAX_MINUTES",
+    "MAX_NOTICE_HOURS",
     "MIN_MINUTES",
     "Clash",
     "StaleAppointment",
@@ -51,6 +52,7 @@ __all__ = [
 ]
 
 MIN_MINUTES = 5
+MAX_NOTICE_HOURS = 168  # a week
 MAX_MINUTES = 480
 
 # From each status, the statuses it may change to (cancelled, no-show and completed are final).
@@ -96,6 +98,10 @@ def do_set_clinic_schedule(
 ) -> ClinicSchedule:
     if not scheduling.valid_zone(time_zone):
         raise Refused("time_zone", f"{time_zone!r} is not a time zone name like Europe/London")
+    if not 0 <= cancel_notice_hours <= MAX_NOTICE_HOURS:
+        raise Refused(
+            "cancel_notice_hours", f"a whole number of hours from 0 to {MAX_NOTICE_HOURS}"
+        )
     with transaction.atomic():
         schedule, _ = ClinicSchedule.objects.update_or_create(
             clinic=clinic,
@@ -122,14 +128,15 @@ def do_set_working_hours(
 ) -> list[WorkingHours]:
     """Replace the clinician's working week with ``hours``: (weekday, from, until) stretches."""
     stretches = sorted(hours)
+    names = dict(WorkingHours.WEEKDAYS)
     for weekday, starts, ends in stretches:
         if not 0 <= weekday <= 6:
             raise Refused("weekday", "a day from 0 (Monday) to 6 (Sunday)")
         if ends <= starts:
-            raise Refused("ends", f"the stretch on day {weekday} must end after it starts")
+            raise Refused("ends", f"the hours on {names[weekday]} must end after they start")
     for (d1, _s1, e1), (d2, s2, _e2) in itertools.pairwise(stretches):
         if d1 == d2 and s2 < e1:
-            raise Refused("starts", f"two stretches on day {d1} overlap")
+            raise Refused("starts", f"two stretches of hours on {names[d1]} overlap")
     with transaction.atomic():
         WorkingHours.objects.filter(user=user).delete()
         return WorkingHours.objects.bulk_create(

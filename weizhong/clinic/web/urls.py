@@ -16,6 +16,7 @@ from . import (
     patients,
     plans,
     schedule,
+    schedule_settings,
     second_factor,
     staff,
     visits,
@@ -38,6 +39,7 @@ urlpatterns = [
     path("settings/api-tokens/", account_settings.api_tokens, name="api_tokens"),
     path("settings/sessions/", account_settings.sessions, name="sessions"),
     path("settings/staff/", staff.staff_list, name="staff"),
+    path("settings/day/", schedule_settings.schedule_settings, name="schedule_settings"),
     path("settings/password/", staff.password_change, name="password_change"),
     path("audit/", audit_log.audit_log, name="audit_log"),
     # the clinic's day
