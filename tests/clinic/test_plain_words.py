@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import re
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -24,7 +24,7 @@ FOR_PROGRAMMERS = re.compile(r"^/api/")
 class _Text(HTMLParser):
     """The text a person reads: data outside code samples, scripts and styles."""
 
-    HIDDEN = {"code", "pre", "script", "style", "template"}
+    HIDDEN: ClassVar[frozenset[str]] = frozenset({"code", "pre", "script", "style", "template"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -47,9 +47,7 @@ def test_the_demo_clinic_covers_every_branch_of_the_planner(db: Any) -> None:
     plans = list(Plan.objects.filter(patient__clinic__slug="demo").select_related("patient"))
     statuses = {p.plan["status"] for p in plans}
     assert statuses == {"treat", "screen_first", "refer_first"}
-    urgencies = {
-        flag["urgency"] for p in plans for flag in p.exam.assessment["red_flags"]
-    }
+    urgencies = {flag["urgency"] for p in plans for flag in p.exam.assessment["red_flags"]}
     assert {"emergency", "urgent", "soon"} <= urgencies
     warnings = {w["id"] for p in plans for w in p.plan["warnings"]}
     for rule in ("bleeding_risk", "inr_unknown", "pregnancy_trunk_trigger_point",

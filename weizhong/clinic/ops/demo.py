@@ -15,6 +15,7 @@ written in bulk (through the actions it would take hours at 10,000 patients).
 
 The numbers here are invented for demonstration; they are not clinical data.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,7 +45,7 @@ from weizhong.clinic.models import (
     Visit,
 )
 from weizhong.clinic.records import services
-from weizhong.planning.plan import make_plan
+from weizhong.planning.plan import PlanEdits, make_plan
 from weizhong.planning.safety import parse_overrides
 from weizhong.progress import Progress
 from weizhong.reasoning.assessment import assess
@@ -584,7 +585,7 @@ def _demo_patient(
     overrides = parse_overrides(dict(person.overrides)) if person.overrides else {}
     proposal = services.propose_plan(exam, overrides=overrides)
     plan = actions.do_save_plan(
-        exam=exam, author=clinician, plan=proposal, edits=services.PlanEdits(),
+        exam=exam, author=clinician, plan=proposal, edits=PlanEdits(),
         overrides=overrides, guideline="ACP2017", visits_per_week=clinic.visits_per_week,
         planned_visits=clinic.rounds_before_reevaluation, created=start + dt.timedelta(minutes=20),
     )  # fmt: skip

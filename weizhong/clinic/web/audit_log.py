@@ -19,7 +19,6 @@ from weizhong.clinic.accounts.access import (
 )
 from weizhong.clinic.accounts.http import ClinicRequest
 
-
 # What each audited page is, in words (the trail stores the route's name).
 ROUTE_WORDS = {
     "patient": _lazy("the patient's record"),
@@ -118,7 +117,7 @@ def audit_log(request: ClinicRequest) -> HttpResponse:
     }
     for event in rows:
         event.who = people.get(event.username, event.username)  # type: ignore[attr-defined]
-        event.patient_name = patients.get(event.patient_id, "")  # type: ignore[attr-defined]
+        event.patient_name = patients.get(event.patient_id or 0, "")  # type: ignore[attr-defined]
         event.what_words = plain_what(event.what)  # type: ignore[attr-defined]
         event.target_words = plain_target(event.target)  # type: ignore[attr-defined]
     return render(

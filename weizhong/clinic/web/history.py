@@ -71,11 +71,14 @@ def shown_value(value: Any) -> str:
     if isinstance(value, dict):
         if "findings" in value:  # an exam's case: the findings as the note lists them
             return "\n".join(services.exam_lines(value))
-        return "\n".join(
-            f"{_plain(str(key)).capitalize()}: {shown_value(item)}"
-            for key, item in value.items()
-            if item not in (None, "", [], {})
-        ) or "–"
+        return (
+            "\n".join(
+                f"{_plain(str(key)).capitalize()}: {shown_value(item)}"
+                for key, item in value.items()
+                if item not in (None, "", [], {})
+            )
+            or "–"
+        )
     return _plain(str(value))
 
 
