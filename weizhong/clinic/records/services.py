@@ -457,6 +457,9 @@ def decorate(result: dict[str, Any]) -> dict[str, Any]:
                 "percent": round(item["probability"] * 100),
                 "raises": [r for r in reasons if r.get("effect") == "raises"],
                 "lowers": [r for r in reasons if r.get("effect") == "lowers"],
+                # Shown too, as the README says: a finding that measures the same as one that
+                # counts (SLR, slump, AKE) is listed as not counted again.
+                "not_counted": [r for r in item.get("because", []) if not r.get("counted")],
             }
         )
     out["differential"] = rows
