@@ -42,6 +42,17 @@ def test_a_write_is_recorded(doc: Client, patient: Any) -> None:
     assert event.allowed
 
 
+def test_a_live_preview_is_recorded_as_a_read(doc: Client, patient: Any, exam: Any) -> None:
+    """Issue 13: every live-assessment update and plan-editor preview was audited as a write."""
+    from tests.clinic.conftest import form_data, runner_findings
+
+    doc.post(reverse("exam_preview", args=[patient.pk]), form_data(runner_findings()),
+             HTTP_HX_REQUEST="true")  # fmt: skip
+    assert (last().action, last().what) == ("read", "exam_preview")
+    doc.post(reverse("plan_editor", args=[exam.pk]), {"action": "add_point", "pick": "BL40"})
+    assert (last().action, last().what) == ("read", "plan_editor")
+
+
 def test_refusals_are_recorded(desk_client: Client, stranger_client: Client, exam: Any) -> None:
     desk_client.get(reverse("exam", args=[exam.pk]))
     refused = last()
