@@ -290,6 +290,20 @@ class _Gates:
             self.out.manipulation_blocked.append(reason)
             self.out.manipulation_rules.append(rule)
 
+    def hold_for_screen(self, rule: str, *, hands_on: str, manipulation: str) -> None:
+        """Nothing is proposed until ``rule``'s questions are answered (plan status
+        screen_first): no needles, no home programme, no hands-on care, no manipulation."""
+        out = self.out
+        self.withhold(list(out.points), rule)
+        out.no_needling = True
+        out.home_programme_withheld = True
+        out.hands_on_withheld = out.hands_on_withheld or hands_on
+        out.manipulation_blocked.append(manipulation)
+        out.manipulation_rules.append(rule)
+        out.screen_rules.append(rule)
+        if out.status == "treat":
+            out.status = "screen_first"
+
 
 def _label(finding: str) -> str:
     """A finding inside a sentence for the clinician: its label and side, lower-case first."""
@@ -388,15 +402,11 @@ def _aaa_palpation(gates: _Gates) -> None:
     if not risks:
         return
     gates.warn("aaa_palpate_first", pain=pain, age=str(age), risk=" and ".join(risks))
-    gates.withhold(list(out.points), "aaa_palpate_first")
-    out.no_needling = True
-    out.home_programme_withheld = True
-    out.hands_on_withheld = out.hands_on_withheld or gates.rules["aaa_palpate_first"].title + "."
-    out.manipulation_blocked.append("the abdomen has not been felt for a pulsatile mass")
-    out.manipulation_rules.append("aaa_palpate_first")
-    out.screen_rules.append("aaa_palpate_first")
-    if out.status == "treat":
-        out.status = "screen_first"
+    gates.hold_for_screen(
+        "aaa_palpate_first",
+        hands_on=gates.rules["aaa_palpate_first"].title + ".",
+        manipulation="the abdomen has not been felt for a pulsatile mass",
+    )
     gates.ask("pulsatile_abdominal_mass", "aaa_palpate_first", "Feel the abdomen first")
 
 
@@ -415,38 +425,28 @@ def _poor_fit(gates: _Gates, assessment: dict[str, Any]) -> None:
     # examined for (issue 16: mimics got a lumbar plan). An override with a reason restores it.
     if gates.warn("poor_fit_no_condition_points", why=why, condition=leader):
         return
-    out = gates.out
     message = gates.rules["poor_fit_no_condition_points"].message.format(why=why, condition=leader)
-    gates.withhold(list(out.points), "poor_fit_no_condition_points")
-    out.no_needling = True
-    out.home_programme_withheld = True
-    out.hands_on_withheld = out.hands_on_withheld or message
-    out.manipulation_blocked.append("the picture fits none of the modelled conditions")
-    out.manipulation_rules.append("poor_fit_no_condition_points")
-    out.screen_rules.append("poor_fit_no_condition_points")
-    if out.status == "treat":
-        out.status = "screen_first"
+    gates.hold_for_screen(
+        "poor_fit_no_condition_points",
+        hands_on=message,
+        manipulation="the picture fits none of the modelled conditions",
+    )
 
 
 def _cauda_equina_screen(gates: _Gates, screen: dict[str, Any]) -> None:
     if not screen.get("cauda_equina_unscreened"):
         return
-    out = gates.out
     asked = gates.case.view
     questions = [q for q in gates.lists.cauda_equina_questions if asked.get(q) is None]
     questions += [q for q in screen.get("cauda_equina_not_asked", ()) or () if q not in questions]
     shown = "; ".join(_label(q) for q in questions) or "the cauda equina questions"
     gates.warn("cauda_equina_screen_first", questions=shown)
     message = gates.rules["cauda_equina_screen_first"].message.format(questions=shown)
-    gates.withhold(list(out.points), "cauda_equina_screen_first")
-    out.no_needling = True
-    out.home_programme_withheld = True
-    out.hands_on_withheld = out.hands_on_withheld or message
-    out.manipulation_blocked.append("cauda equina not yet excluded")
-    out.manipulation_rules.append("cauda_equina_screen_first")
-    out.screen_rules.append("cauda_equina_screen_first")
-    if out.status == "treat":
-        out.status = "screen_first"
+    gates.hold_for_screen(
+        "cauda_equina_screen_first",
+        hands_on=message,
+        manipulation="cauda equina not yet excluded",
+    )
     for question in questions:
         gates.ask(question, "cauda_equina_screen_first", "Cauda equina screen (cardinal question)")
 

@@ -2,8 +2,9 @@
 
 An action takes typed keyword arguments, never a request; it runs in one transaction, checks
 what must hold when it writes, and writes the record together with its history version
-(``history.recording`` names who acted and how). On the web the request's audit event commits
-in the same transaction: ``AuditMiddleware`` wraps every write request in one.
+(``history.recording`` names who acted and how) and its audit event: on the web the request's
+event, which ``AuditMiddleware`` commits in the same transaction; anywhere else the action's own
+(``@audited``, ``actions/audited.py``; events in ``audit/events.py`` ``ACTION_EVENTS``).
 
 Modules by area: ``records`` (patients, exams, plans, visits, notes, amendments, outcomes,
 voids, FHIR import), ``portal``, ``accounts`` (clinics, staff, passwords, API tokens,

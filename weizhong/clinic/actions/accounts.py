@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.models import ApiToken, Clinic, Staff, UserSession
 
 __all__ = [
@@ -41,11 +42,13 @@ def token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+@audited
 def do_create_clinic(*, name: str, slug: str, **details: Any) -> Clinic:
     with transaction.atomic():
         return Clinic.objects.create(name=name, slug=slug, **details)
 
 
+@audited
 def do_update_clinic_settings(*, clinic: Clinic, fields: Mapping[str, Any]) -> Clinic:
     """Save validated settings (``ClinicSettingsForm``'s fields)."""
     with transaction.atomic():
@@ -55,6 +58,7 @@ def do_update_clinic_settings(*, clinic: Clinic, fields: Mapping[str, Any]) -> C
     return clinic
 
 
+@audited
 def do_add_staff(
     *,
     clinic: Clinic,
@@ -76,6 +80,7 @@ def do_add_staff(
     return user
 
 
+@audited
 def do_set_user_active(*, user: Any, active: bool) -> None:
     """Deactivate a leaver (their sessions end, their API tokens are refused) or bring them
     back; nothing is deleted."""
@@ -87,6 +92,7 @@ def do_set_user_active(*, user: Any, active: bool) -> None:
                 do_end_session(session=entry)
 
 
+@audited
 def do_change_password(*, user: Any, password: str) -> Any:
     """Set a new password (already checked by the password validators). Every other session
     of the user ends: Django signs sessions with the password's hash."""
@@ -96,6 +102,7 @@ def do_change_password(*, user: Any, password: str) -> Any:
     return user
 
 
+@audited
 def do_create_api_token(*, user: Any, name: str) -> tuple[ApiToken, str]:
     """Make a token; the key is returned once and only its digest is kept."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -106,6 +113,7 @@ def do_create_api_token(*, user: Any, name: str) -> tuple[ApiToken, str]:
     return token, key
 
 
+@audited
 def do_revoke_api_token(*, user: Any, token_id: int) -> bool:
     """Revoke one of ``user``'s own tokens; False when there was none to revoke."""
     with transaction.atomic():

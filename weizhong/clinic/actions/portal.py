@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.history.versions import recording
 from weizhong.clinic.models import HomeLog, PainLog, Patient, QuestionnaireRequest
 
@@ -20,6 +21,7 @@ __all__ = [
 ]
 
 
+@audited
 def do_issue_portal_link(*, patient: Patient) -> Patient:
     """Make the portal link valid; an active link stays the same (its version is kept)."""
     with transaction.atomic():
@@ -30,6 +32,7 @@ def do_issue_portal_link(*, patient: Patient) -> Patient:
     return patient
 
 
+@audited
 def do_revoke_portal_link(*, patient: Patient) -> Patient:
     """The link stops opening; a new one gets the next version, so the old never returns."""
     with transaction.atomic():
@@ -38,6 +41,7 @@ def do_revoke_portal_link(*, patient: Patient) -> Patient:
     return patient
 
 
+@audited
 def do_send_questionnaire(
     *, patient: Patient, instrument: str, sent_by: Any
 ) -> QuestionnaireRequest:
@@ -47,6 +51,7 @@ def do_send_questionnaire(
         )
 
 
+@audited
 def do_log_home_exercise(*, patient: Patient, day: dt.date, exercise: str) -> bool:
     """Tick one exercise for the day; False when it was ticked already (a double tap counts
     once)."""
@@ -58,6 +63,7 @@ def do_log_home_exercise(*, patient: Patient, day: dt.date, exercise: str) -> bo
     return True
 
 
+@audited
 def do_log_pain(*, patient: Patient, day: dt.date, pain: int) -> PainLog:
     """The patient's pain for the day (the latest entry of the day counts)."""
     with transaction.atomic(), recording():

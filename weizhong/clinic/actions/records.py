@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from weizhong.case import Case, validate_case
 from weizhong.clinic import history
+from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.history.versions import MIN_REASON, AlreadyVoided, RecordVoided, recording
 from weizhong.clinic.models import (
     Amendment,
@@ -89,6 +90,7 @@ class EarlierRecordVoided(Exception):
 # ------------------------------------------------------------------------------ patients
 
 
+@audited
 def do_create_patient(*, clinic: Clinic, fields: Mapping[str, Any], by: Any = None) -> Patient:
     """A new patient of ``clinic`` from validated fields (``PatientForm.cleaned_data``)."""
     with transaction.atomic(), recording(user=by):
@@ -97,6 +99,7 @@ def do_create_patient(*, clinic: Clinic, fields: Mapping[str, Any], by: Any = No
     return patient
 
 
+@audited
 def do_update_patient(
     *, patient: Patient, fields: Mapping[str, Any], after_version: int, by: Any = None
 ) -> Patient:
@@ -116,6 +119,7 @@ def do_update_patient(
 # --------------------------------------------------------------------------------- exams
 
 
+@audited
 def do_save_exam(
     *,
     patient: Patient,
@@ -159,6 +163,7 @@ def do_save_exam(
 # --------------------------------------------------------------------------------- plans
 
 
+@audited
 def do_save_plan(
     *,
     exam: Exam,
@@ -214,6 +219,7 @@ def do_save_plan(
 # ------------------------------------------------------------------------ visits and notes
 
 
+@audited
 def do_record_visit(
     *,
     patient: Patient,
@@ -242,6 +248,7 @@ def do_record_visit(
     return visit
 
 
+@audited
 def do_save_note(
     *, note: Note, author: Any, version: int, fields: Mapping[str, str], sign: bool = False
 ) -> Note:
@@ -268,6 +275,7 @@ def do_save_note(
     return current
 
 
+@audited
 def do_sign_note(*, note: Note, signer: Any, at: dt.datetime | None = None) -> Note:
     """Sign and lock the note as it stands (NoteLocked when signed, RecordVoided when its
     visit is voided); ``at`` dates a signature entered after the fact (the demo clinic)."""
@@ -284,6 +292,7 @@ def do_sign_note(*, note: Note, signer: Any, at: dt.datetime | None = None) -> N
     return locked
 
 
+@audited
 def do_add_amendment(*, note: Note, author: Any, text: str) -> Amendment:
     """Add an amendment to a signed note. The text must pass ``rules.amendment_text`` (the
     page's form applies the same rule), else ``rules.Refused`` naming the field; RecordVoided
@@ -301,6 +310,7 @@ def do_add_amendment(*, note: Note, author: Any, text: str) -> Amendment:
 # ------------------------------------------------------------------------------ outcomes
 
 
+@audited
 def do_score_outcome(
     *,
     patient: Patient,
@@ -336,6 +346,7 @@ def do_score_outcome(
 # ------------------------------------------------------------------------------- voiding
 
 
+@audited
 def do_void_record(*, record: Exam | Plan | Visit | Outcome, by: Any, reason: str) -> list[Any]:
     """Void ``record`` (an exam, plan, visit or outcome) with ``reason``, in one transaction;
     an exam's plans are voided with it. Returns what was voided. Raises ValueError for a
@@ -364,6 +375,7 @@ def do_void_record(*, record: Exam | Plan | Visit | Outcome, by: Any, reason: st
 # ------------------------------------------------------------------------------- import
 
 
+@audited
 def do_import_patient(
     *, clinic: Clinic, importer: Any, imported: Any
 ) -> tuple[Patient, Exam | None]:

@@ -12,6 +12,7 @@ import pyotp
 from django.db import transaction
 from django.utils import timezone
 
+from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.models import Authenticator, RecoveryCode
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 
+@audited
 def do_start_authenticator(*, user: Any) -> Authenticator:
     """The user's authenticator, made with a new secret the first time."""
     with transaction.atomic():
@@ -34,6 +36,7 @@ def do_start_authenticator(*, user: Any) -> Authenticator:
     return device
 
 
+@audited
 def do_confirm_authenticator(*, device: Authenticator) -> None:
     with transaction.atomic():
         Authenticator.objects.filter(pk=device.pk).update(confirmed=timezone.now())
@@ -51,6 +54,7 @@ def _normalised(code: str) -> str:
     return "".join(ch for ch in code.lower() if ch in _ALPHABET)
 
 
+@audited
 def do_replace_recovery_codes(*, user: Any) -> list[str]:
     """Replace the user's recovery codes with ten new ones; the codes (shown once)."""
     codes = ["".join(secrets.choice(_ALPHABET) for _ in range(10)) for _n in range(RECOVERY_CODES)]
@@ -62,6 +66,7 @@ def do_replace_recovery_codes(*, user: Any) -> list[str]:
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 
 
+@audited
 def do_forget_second_factor(*, user: Any) -> None:
     """A lost phone: the authenticator and recovery codes go; the user sets one up again at
     the next sign-in."""

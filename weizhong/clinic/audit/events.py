@@ -91,4 +91,43 @@ STAFF_SECOND_FACTOR_RESET = _r(
 STAFF_DEACTIVATED = _r(17, "admin", "deactivate", "an administrator deactivated an account")
 STAFF_REACTIVATED = _r(18, "admin", "reactivate", "an administrator reactivated an account")
 
+
+# Writes made outside a web request (the command line, an import, the demo's seed, the
+# reliability harness): the action records its own event (actions/audited.py); on the web the
+# request's event records the write instead, in the same transaction.
+ACTION_EVENTS = {
+    name: _r(100 + n, "write", name.removeprefix("do_").replace("_", " "), description)
+    for n, (name, description) in enumerate(
+        [
+            ("do_create_clinic", "a clinic was created"),
+            ("do_update_clinic_settings", "the clinic's settings were changed"),
+            ("do_add_staff", "a colleague was added"),
+            ("do_set_user_active", "an account was activated or deactivated"),
+            ("do_change_password", "a password was changed"),
+            ("do_create_api_token", "an API token was made"),
+            ("do_revoke_api_token", "an API token was revoked"),
+            ("do_issue_portal_link", "a portal link was issued"),
+            ("do_revoke_portal_link", "a portal link was revoked"),
+            ("do_send_questionnaire", "a questionnaire was sent"),
+            ("do_log_home_exercise", "a home exercise was ticked"),
+            ("do_log_pain", "a pain score was logged"),
+            ("do_create_patient", "a patient was registered"),
+            ("do_update_patient", "a patient's details were changed"),
+            ("do_save_exam", "an exam was saved"),
+            ("do_save_plan", "a plan was saved"),
+            ("do_record_visit", "a visit was recorded"),
+            ("do_save_note", "a note was saved"),
+            ("do_sign_note", "a note was signed"),
+            ("do_add_amendment", "an amendment was added"),
+            ("do_score_outcome", "an outcome was scored"),
+            ("do_void_record", "a record was voided"),
+            ("do_import_patient", "a patient was imported from FHIR"),
+            ("do_start_authenticator", "an authenticator was started"),
+            ("do_confirm_authenticator", "an authenticator was confirmed"),
+            ("do_replace_recovery_codes", "recovery codes were replaced"),
+            ("do_forget_second_factor", "a second factor was removed"),
+        ]
+    )
+}
+
 del _r

@@ -97,6 +97,11 @@ def done_serving(token: contextvars.Token[HttpRequest | None]) -> None:
     _request.reset(token)
 
 
+def serving_request() -> HttpRequest | None:
+    """The web request being served, or None (the command line, an import, the demo's seed)."""
+    return _request.get()
+
+
 @dataclass(frozen=True)
 class Recording:
     """Who acted and how, for the versions written while an action runs."""
