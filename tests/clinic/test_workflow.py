@@ -313,6 +313,15 @@ def test_handout_is_a_real_pdf(doc: Client, plan: Plan) -> None:
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
     assert "Your home programme" in text
     assert plan.plan["exercises"][0]["name"].split()[0] in text
+    # issue 13: the patient's name and the date as the clinic writes it, not ISO
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    assert plan.patient.full_name in text
+    assert date_format(timezone.localdate(), "j F Y") in text
+    assert timezone.localdate().isoformat() not in text
+    again = doc.get(reverse("plan_handout", args=[plan.pk]))  # kept: the same bytes
+    assert again.content == response.content
 
 
 # -------------------------------------------------------------------------------- visits
