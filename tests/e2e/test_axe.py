@@ -45,8 +45,9 @@ def _pages(role: str) -> list[str]:
             continue
         exam = p.exams.first()
         plan = p.plans.first()
-        pages += [f"/patients/{p.pk}/exam/", f"/patients/{p.pk}/outcomes/",
-                  f"/patients/{p.pk}/visit/", f"/patients/{p.pk}/outcomes/new/?instrument=odi"]  # fmt: skip
+        own = f"/patients/{p.pk}/"
+        pages += [own + "exam/", own + "outcomes/", own + "visit/",
+                  own + "outcomes/new/?instrument=odi"]  # fmt: skip
         if exam:
             pages += [f"/exams/{exam.pk}/", f"/exams/{exam.pk}/plan/"]
         if plan:
@@ -74,8 +75,8 @@ def test_axe_finds_no_violation_on_the_journey(
     login = {"clinician": "dr.lin", "front desk": "desk", "administrator": "owner"}.get(role)
     if login:
         host = live_server.url.split("//")[1].split(":")[0]
-        context.add_cookies([{"name": "sessionid", "domain": host, "path": "/",
-                              "value": _session_cookie(login, role == "administrator")}])  # fmt: skip
+        cookie = _session_cookie(login, role == "administrator")
+        context.add_cookies([{"name": "sessionid", "domain": host, "path": "/", "value": cookie}])
     page = context.new_page()
     page.set_default_timeout(15_000)
     axe = Axe()
