@@ -280,9 +280,12 @@ def _handout_bytes(plan: Plan, clinic_name: str) -> bytes:
 
     date_text = date_format(timezone.localdate(), "j F Y")
     patient_name = plan.patient.full_name
-    key = "handout:" + hashlib.sha256(
-        f"{plan.pk}|{plan.version}|{date_text}|{patient_name}|{clinic_name}".encode()
-    ).hexdigest()
+    key = (
+        "handout:"
+        + hashlib.sha256(
+            f"{plan.pk}|{plan.version}|{date_text}|{patient_name}|{clinic_name}".encode()
+        ).hexdigest()
+    )
     pdf: bytes | None = cache.get(key)
     if pdf is None:
         html = handout_html(
