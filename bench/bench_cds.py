@@ -1,11 +1,15 @@
 """Benchmark: the CDS Hooks service under ten concurrent callers, on gunicorn with two workers.
 
-Target (issue: interoperability): p95 under 200 ms with ten concurrent callers. Each request is
+Target (issue 14): p95 under 50 ms with ten concurrent callers (it was 200 ms). Each request is
 a ``patient-view`` hook with a prefetched Patient and a searchset of Observations, as an EHR
 sends it: the bundled runner's findings with their angles and history varied, exported with
 weizhong's own FHIR mapping (about 37 Observations a request). The service maps them back,
 runs the assessment and answers with cards. Errors (any status but 200, or a body without
 ``cards``) are counted and the first one printed.
+
+It also prints the service time in this process (one caller, no HTTP, no server): on a shared,
+busy machine the figures under load measure the machine as much as the service, and the
+in-process time says where a change went.
 
 Settings (environment): ``BENCH_CDS_REQUESTS`` (600), ``BENCH_CDS_CLIENTS`` (10),
 ``BENCH_ADVISORY=1`` (report only, exit 0). Exit status: 0 when the target is met.
@@ -38,7 +42,7 @@ from bench_web import (
 REQUESTS = int(os.environ.get("BENCH_CDS_REQUESTS", "600"))
 CLIENTS = int(os.environ.get("BENCH_CDS_CLIENTS", "10"))
 ADVISORY = os.environ.get("BENCH_ADVISORY") == "1"
-TARGET_P95_MS = 200.0
+TARGET_P95_MS = 50.0
 VARIANTS = 50
 PATH = "/cds-services/weizhong-back-pain"
 
@@ -134,6 +138,24 @@ def run(port: int, bodies: list[bytes], count: int) -> tuple[list[float], list[s
     return times, errors, time.perf_counter() - started
 
 
+def service_time(bodies: list[bytes], rounds: int = 4) -> tuple[float, float]:
+    """Mean and p95 in ms of the CDS view called in this process, one caller at a time."""
+    from django.test import RequestFactory
+
+    from weizhong.clinic.interop.cds import service
+
+    factory = RequestFactory()
+    times = []
+    for n in range(rounds * len(bodies) + 10):
+        request = factory.post(PATH, bodies[n % len(bodies)], content_type="application/json")
+        started = time.perf_counter()
+        response = service(request, "weizhong-back-pain")
+        if n >= 10:  # the first calls load the knowledge
+            times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.content[:300]
+    return sum(times) / len(times), percentile(times, 95)
+
+
 def main() -> int:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     setup_django()
@@ -150,6 +172,8 @@ def main() -> int:
     print(f"{CLIENTS} concurrent callers, {len(times)} requests, {len(errors)} errors")
     print(f"p50 {p50:.1f} ms   p95 {p95:.1f} ms   p99 {p99:.1f} ms   max {max(times):.1f} ms   "
           f"{len(times) / elapsed:.0f} requests/s")  # fmt: skip
+    mean, p95_here = service_time(bodies)
+    print(f"in this process, one caller: mean {mean:.1f} ms, p95 {p95_here:.1f} ms a request")
     if errors:
         print(f"first error: {errors[0]}")
     met = p95 < TARGET_P95_MS and not errors and tracebacks == 0

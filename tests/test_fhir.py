@@ -295,7 +295,9 @@ def test_nprs_outcome_is_coded_with_loinc_72514_3_and_derived_from_its_response(
     score = next(r for r in resources(runner_bundle, "Observation") if r["id"] == "outcome-5")
     assert codes_of(score, LOINC) == ["72514-3"]
     assert codes_of(score, INSTRUMENT_SYSTEM) == ["nprs"]
-    assert score["valueInteger"] == 6
+    assert score["valueQuantity"] == {
+        "value": 6, "system": "http://unitsofmeasure.org", "code": "{score}", "unit": "points"
+    }  # fmt: skip
     assert score["derivedFrom"] == [{"reference": "QuestionnaireResponse/outcome-5"}]
     (response,) = resources(runner_bundle, "QuestionnaireResponse")
     assert response["questionnaire"] == "https://weizhong.dev/fhir/Questionnaire/nprs"

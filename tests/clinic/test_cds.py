@@ -105,6 +105,8 @@ def test_red_flag_gets_a_critical_card_first(db: Any) -> None:
     assert cards[0]["indicator"] == "critical"
     assert "cauda equina" in cards[0]["summary"].lower()
     assert "emergency" in cards[0]["detail"].lower()
+    # The referral stands alone: no "short hamstrings" suggestion beside an emergency.
+    assert [c["indicator"] for c in cards] == ["critical"]
 
 
 def test_quiet_when_nothing_stands_out(db: Any) -> None:
@@ -141,12 +143,16 @@ def test_bad_requests_get_clear_400s(db: Any, body: Any, words: str) -> None:
     assert words in response.json()["error"]
 
 
-def test_bad_fhir_in_the_prefetch_gets_an_operation_outcome(db: Any) -> None:
+def test_bad_fhir_in_the_prefetch_is_set_aside_and_said(db: Any) -> None:
+    """Decision support reads what it can: the malformed Observation is set aside, named in an
+    information card and in the answer's OperationOutcome (tests/clinic/test_cds_trust.py)."""
     prefetch = prefetch_for(runner_findings())
     prefetch["observations"]["entry"][0]["resource"]["valueBoolean"] = "perhaps"
     response = call(request_for(prefetch))
-    assert response.status_code == 400
-    assert response.json()["outcome"]["resourceType"] == "OperationOutcome"
+    assert response.status_code == 200
+    body = response.json()
+    assert body["extension"]["dev.weizhong.not-used"]["resourceType"] == "OperationOutcome"
+    assert any("not valid R4" in card["detail"] for card in body["cards"])
 
 
 def test_cors_preflight_and_wrong_methods(db: Any) -> None:

@@ -100,6 +100,7 @@ def test_production_settings_pass_the_deployment_check(tmp_path: Path) -> None:
         "WEIZHONG_HTTPS": "1",
         "WEIZHONG_DATA_DIR": str(tmp_path),
         "WEIZHONG_ALLOWED_HOSTS": "clinic.example",
+        "WEIZHONG_BASE_URL": "https://clinic.example",
         "DJANGO_SETTINGS_MODULE": "weizhong.site.settings",
     }
     env.pop("DATABASE_URL", None)

@@ -4,13 +4,14 @@ commands never import it."""
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from typing import Any
 
 import orjson
 
-from weizhong.cli.common import EXIT_BAD_INPUT, UsageError
+from weizhong.cli.common import EXIT_BAD_INPUT, EXIT_CONFIG, UsageError
 from weizhong.i18n import _
 
 __all__ = ["add_web_commands"]
@@ -33,9 +34,16 @@ def _migrate() -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     _django()
     from django.conf import settings
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
 
     from weizhong.clinic.ops.demo import DEMO_PASSWORDS, ensure_demo_clinic
 
+    try:  # e.g. behind HTTPS without WEIZHONG_BASE_URL: refuse to start
+        call_command("check", fail_level="ERROR", stdout=io.StringIO())
+    except SystemCheckError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_CONFIG
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(_("data directory: {path}").format(path=settings.DATA_DIR))
     print(_("database: {engine}").format(engine=engine))

@@ -1,4 +1,39 @@
+import urllib.parse
+from typing import Any
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+
+
+def check_base_url(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Behind HTTPS (``WEIZHONG_HTTPS=1``, every real clinic) ``WEIZHONG_BASE_URL`` must name the
+    clinic's public https address: links in e-mails and CDS Hooks cards are built from it, and
+    without it they would point wherever a request happened to arrive. ``weizhong serve`` and
+    the WSGI application refuse to start on this error."""
+    configured: str = settings.WEIZHONG_BASE_URL
+    production = bool(getattr(settings, "SECURE_SSL_REDIRECT", False))
+    if not configured:
+        if not production:
+            return []
+        return [
+            checks.Error(
+                "WEIZHONG_BASE_URL is not set; behind HTTPS it is required.",
+                hint="Set it to the clinic's public address, e.g. https://clinic.example.org.",
+                id="weizhong.E001",
+            )
+        ]
+    parts = urllib.parse.urlsplit(configured)
+    allowed = ("https",) if production else ("http", "https")
+    if parts.scheme not in allowed or not parts.hostname or parts.query or parts.fragment:
+        return [
+            checks.Error(
+                f"WEIZHONG_BASE_URL {configured!r} is not an {' or '.join(allowed)} address.",
+                hint="Set it to the clinic's public address, e.g. https://clinic.example.org.",
+                id="weizhong.E002",
+            )
+        ]
+    return []
 
 
 class ClinicConfig(AppConfig):
@@ -17,6 +52,7 @@ class ClinicConfig(AppConfig):
         from weizhong.clinic.audit import trail
         from weizhong.clinic.history import versions
 
+        checks.register(check_base_url)
         versions.connect_receivers()
         user = get_user_model()
         user_logged_in.connect(trail.signed_in, sender=user, dispatch_uid="weizhong-sign-in")

@@ -30,6 +30,7 @@ Export — ``export_bundle(record, *, base_url=..., timestamp=None)`` returns a 
 
 How a finding is written: bool → valueBoolean; a measured number (``_deg``, ``_cm``,
 ``_hours_per_day``, ``_days``) → valueQuantity with its UCUM unit; another int → valueInteger;
+an outcome score → valueQuantity in UCUM ``{score}`` (``%`` for a percentage);
 enum → valueCodeableConcept in the finding-value system; regions / levels / muscles → one
 component per item (valueBoolean true), and an empty list (examined, none found) → no component
 and valueBoolean false; startback_answers → components ``item-1``… with valueInteger.

@@ -14,7 +14,9 @@ from weizhong.fhir.codes import (
     OBSERVATION_CATEGORY,
     QUESTIONNAIRE_BASE,
     SPINAL_REGION_SYSTEM,
+    UCUM,
     code_table,
+    score_unit,
 )
 from weizhong.fhir.common import JSON, _category, _concept, _ref, fhir_id
 from weizhong.fhir.exams import encounter_resource
@@ -65,9 +67,13 @@ def _score_value(score: float | None, units: str) -> JSON:
                 text="Too many items were skipped to score it",
             )
         }
-    if isinstance(score, int):
-        return {"valueInteger": score}
-    return {"valueQuantity": {"value": score, "unit": units}}
+    unit = score_unit(units)
+    # Every score is a Quantity with its UCUM unit (issue 14), "{score}" or "%", and the
+    # instrument's own words as the unit's text.
+    quantity: JSON = {"value": score, "system": UCUM, "code": unit.code}
+    if unit.text:
+        quantity["unit"] = unit.text
+    return {"valueQuantity": quantity}
 
 
 def outcome_resources(outcome: Mapping[str, Any], patient_id: str) -> list[JSON]:

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from weizhong.billing import icd10cm
 from weizhong.errors import KnowledgeError
 from weizhong.knowledge.records import SIDES, FindingDef
 from weizhong.knowledge.registry import BUNDLED_DIR, knowledge_path
@@ -79,6 +80,17 @@ class Unit:
     text: str
 
 
+# The UCUM code of an outcome score by the units its instrument states: a percentage is "%",
+# points on a scale are the annotation "{score}" (UCUM's unity with a label).
+SCORE_UNITS = {"percent": "%", "percentage points": "%", "%": "%"}
+SCORE_UNIT_DEFAULT = "{score}"
+
+
+def score_unit(units: str) -> Unit:
+    """The UCUM unit of an outcome score, with the instrument's own words as its text."""
+    return Unit(SCORE_UNITS.get(units.strip().lower(), SCORE_UNIT_DEFAULT), units)
+
+
 def finding_unit(finding: FindingDef) -> Unit | None:
     """The unit a numeric finding is measured in, from its id; None for a unitless count."""
     name = finding.id
@@ -114,7 +126,12 @@ class Code:
     source: str
 
     def coding(self) -> dict[str, str]:
-        return {"system": self.system, "code": self.code, "display": self.display}
+        """The FHIR Coding; an ICD-10-CM code shows its official title (the code set's own
+        words, :func:`weizhong.billing.icd10cm.title`), whatever the table says."""
+        display = self.display
+        if self.system == ICD10CM:
+            display = icd10cm.title(self.code) or display
+        return {"system": self.system, "code": self.code, "display": display}
 
 
 @dataclass(frozen=True)

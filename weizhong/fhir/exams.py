@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from weizhong.billing import icd10cm
 from weizhong.case import validate_case
 from weizhong.fhir.codes import (
     CONDITION_CATEGORY,
@@ -80,7 +81,11 @@ def _diagnosis_concept(code: str) -> JSON:
         None,
     )
     if known is not None:
-        return _concept(known.coding(), text=known.display)
+        coding = known.coding()
+        return _concept(coding, text=coding["display"])
+    official = icd10cm.title(code)
+    if official:
+        return _concept({"system": ICD10CM, "code": code, "display": official}, text=official)
     return _concept({"system": ICD10CM, "code": code}, text=code)
 
 

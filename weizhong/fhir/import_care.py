@@ -10,7 +10,9 @@ from weizhong.fhir.codes import (
     INSTRUMENT_SYSTEM,
     LOINC,
     QUESTIONNAIRE_BASE,
+    UCUM,
     code_table,
+    score_unit,
 )
 from weizhong.fhir.import_common import (
     CURRENT_MEDICATION,
@@ -141,6 +143,18 @@ def _score_outcome(entry: _Entry, instrument: str, state: _Import) -> JSON | Non
         )
         return None
     definition = instrument_definition(instrument)
+    quantity: Mapping[str, Any] = resource.get("valueQuantity") or {}
+    if path == "valueQuantity.value" and quantity.get("system") == UCUM:
+        # A UCUM code is checked: a score is "{score}" (or "1"), a percentage "%".
+        expected = score_unit(definition.units).code
+        if quantity.get("code") not in (None, expected, "1" if expected != "%" else "%"):
+            state.problem(
+                "value",
+                f"{entry.where}.valueQuantity.code",
+                f"{entry.label}: a {definition.short_name} score is in UCUM '{expected}', not "
+                f"'{quantity.get('code')}'.",
+            )
+            return None
     answers: list[Any] | None = None
     if instrument == "nprs":
         answers = [score]

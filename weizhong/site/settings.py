@@ -213,8 +213,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("WEIZHONG_FROM_EMAIL", "clinic@localhost")
 # can measure what auditing costs (make reliability reports the ratio).
 WEIZHONG_AUDIT = os.environ.get("WEIZHONG_AUDIT", "1") != "0"
 
-# Where links in e-mails point (the portal link in a reminder).
-WEIZHONG_BASE_URL = os.environ.get("WEIZHONG_BASE_URL", "http://127.0.0.1:8000")
+# The clinic's public address (https://clinic.example.org), for links that leave the server: the
+# portal link in a reminder, the links in CDS Hooks cards. Required behind HTTPS (a system check
+# refuses to start without it); elsewhere links use the address the request came to (and a
+# reminder, sent outside any request, http://127.0.0.1:8000).
+WEIZHONG_BASE_URL = os.environ.get("WEIZHONG_BASE_URL", "").strip().rstrip("/")
 # Origins allowed to call the CDS Hooks service from a browser (comma-separated, e.g.
 # "https://ehr.example.org,https://ehr-test.example.org"); "*" (the default) allows any.
 WEIZHONG_CDS_ORIGINS = tuple(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
@@ -35,3 +36,18 @@ class ClinicRequest(HttpRequest):
 def clinic_request(request: HttpRequest) -> ClinicRequest:
     """The same request, seen with the attributes the clinic's middleware gives it."""
     return cast(ClinicRequest, request)
+
+
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def base_url(request: HttpRequest | None = None) -> str:
+    """The clinic's public address, without a trailing slash, for links that leave the server:
+    ``WEIZHONG_BASE_URL`` when set (always behind HTTPS: a system check refuses to start
+    without it), else the address the request came to, else ``http://127.0.0.1:8000``."""
+    configured: str = settings.WEIZHONG_BASE_URL
+    if configured:
+        return configured.rstrip("/")
+    if request is not None:
+        return request.build_absolute_uri("/").rstrip("/")
+    return DEVELOPMENT_BASE_URL

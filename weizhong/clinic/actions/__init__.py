@@ -33,6 +33,7 @@ from weizhong.clinic.actions.accounts import (
     do_update_clinic_settings,
     token_digest,
 )
+from weizhong.clinic.actions.interop import CardFeedback, do_record_cds_feedback
 from weizhong.clinic.actions.portal import (
     do_issue_portal_link,
     do_log_home_exercise,
@@ -75,6 +76,7 @@ __all__ = [
     "RECOVERY_CODES",
     "TOKEN_PREFIX",
     "AlreadyVoided",
+    "CardFeedback",
     "EarlierRecordVoided",
     "KeyUsedElsewhere",
     "NoteIsDraft",
@@ -97,6 +99,7 @@ __all__ = [
     "do_log_pain",
     "do_note_session_seen",
     "do_note_token_used",
+    "do_record_cds_feedback",
     "do_record_visit",
     "do_remember_session",
     "do_replace_recovery_codes",

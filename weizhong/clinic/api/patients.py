@@ -39,8 +39,7 @@ def _patient_form_data(data: PatientIn) -> QueryDict:
     fields = data.model_dump(mode="json")
     if any("," in m for m in fields["medications"]):
         raise HttpError(422, "a medication name cannot contain a comma")
-    fields["medications"] = ", ".join(fields["medications"])
-    return _querydict(fields)
+    return _querydict(fields)  # each medication a value: the form reads them all
 
 
 @router.get("/patients", response=list[PatientOut], tags=["patients"])

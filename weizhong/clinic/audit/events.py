@@ -90,6 +90,9 @@ STAFF_SECOND_FACTOR_RESET = _r(
 )
 STAFF_DEACTIVATED = _r(17, "admin", "deactivate", "an administrator deactivated an account")
 STAFF_REACTIVATED = _r(18, "admin", "reactivate", "an administrator reactivated an account")
+CDS_FEEDBACK = _r(
+    19, "cds feedback", "card", "an EHR said a clinician accepted or overrode a CDS Hooks card"
+)
 
 
 # Writes made outside a web request (the command line, an import, the demo's seed, the
@@ -129,5 +132,8 @@ ACTION_EVENTS = {
         ]
     )
 }
+# The feedback action writes one CDS_FEEDBACK event per card itself (the trail is what it
+# records); outside a request its wrapper adds one more, naming the action.
+ACTION_EVENTS["do_record_cds_feedback"] = CDS_FEEDBACK
 
 del _r

@@ -2,17 +2,24 @@
 Observations, and gets back cards from the reasoning core.
 
 - ``GET /cds-services``: discovery (one service, ``weizhong-back-pain``, on ``patient-view``).
-- ``POST /cds-services/weizhong-back-pain``: the hook request. The service reads only the
-  prefetch (it never calls the EHR's FHIR server: weizhong runs offline), maps the Observations
-  with the same importer as FHIR import, runs the assessment and answers with
+- ``POST /cds-services/weizhong-back-pain``: the hook request. The service reads the prefetch;
+  a prefetch key left out is read from ``fhirServer`` when the request names one
+  (:mod:`~weizhong.clinic.interop.cds_fetch`). The Observations are mapped with the same
+  importer as FHIR import, leniently: only results that may be relied on are read (final,
+  amended, corrected; preliminary ones named as such in the card), about this patient; a
+  malformed or duplicated resource, or an OperationOutcome in place of a prefetch (or among its
+  entries), is set aside and the rest is still read, so a red flag is never lost. The answer:
   - a **critical** card per red flag, with its action;
   - an **info** card when the picture points to tight hamstrings or hip flexors, or to an
     entrapment of the sciatic nerve, with the reasons, the next tests, a suggested referral and a
     link into weizhong;
+  - an **info** card naming what was set aside (retracted, another patient's, unreadable, not
+    given by the EHR), and everything set aside as an OperationOutcome in the answer's
+    ``extension`` (``dev.weizhong.not-used``);
   - nothing otherwise (a quiet service is a safe one: alarm fatigue is a hazard).
 - Errors: malformed JSON or a request missing what the specification requires → 400 with
-  ``{"error": ...}`` naming the field; no Patient in the prefetch → 412 (as the specification
-  says when the data cannot be obtained); unusable FHIR → 400 with the OperationOutcome.
+  ``{"error": ...}`` naming the field; no Patient to be had (none prefetched, no server, or the
+  server failed) or a Patient other than ``context.patientId`` → 412.
 - CORS for browser-based EHRs (origins from ``WEIZHONG_CDS_ORIGINS``, default any).
 """
 
@@ -20,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -29,8 +36,11 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from weizhong.case import CaseError, validate_case
+from weizhong.clinic.accounts.http import DEVELOPMENT_BASE_URL, base_url
+from weizhong.clinic.interop.cds_fetch import FetchError, FhirServer
 from weizhong.clinic.records import services
 from weizhong.fhir.importer import FhirImportError, import_bundle
+from weizhong.numbers import number
 from weizhong.reasoning.assessment import assess
 
 SERVICE_ID = "weizhong-back-pain"
@@ -135,22 +145,24 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     problem = _request_problem(body)
     if problem:
         return _error(problem)
-    prefetch = body.get("prefetch") or {}
-    patient = prefetch.get("patient")
-    if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
-        return _error(
-            "prefetch.patient (a Patient resource) is needed: this service does not call the "
-            "FHIR server",
-            412,
-        )
-    observations = prefetch.get("observations")
-    entries: list[dict[str, Any]] = [{"resource": patient}]
-    if isinstance(observations, dict) and observations.get("resourceType") == "Bundle":
-        entries += [e for e in observations.get("entry") or [] if isinstance(e, dict)]
-    elif observations is not None:
-        return _error("prefetch.observations must be a Bundle (or null)")
+    patient_id = str(body["context"]["patientId"])
     try:
-        imported = import_bundle({"resourceType": "Bundle", "type": "collection", "entry": entries})
+        server = FhirServer.from_request(body)
+    except FetchError as error:
+        return _error(str(error))
+    notes: list[str] = []  # what the service could not read, in words
+    patient, entries = _gathered(body.get("prefetch") or {}, patient_id, server, notes)
+    if isinstance(patient, HttpResponse):
+        return patient
+    try:
+        imported = import_bundle(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": patient}, *entries],
+            },
+            lenient=True,
+        )
     except FhirImportError as error:
         return _json(
             {"error": "the prefetched FHIR data cannot be read", "outcome": error.outcome}, 400
@@ -168,7 +180,84 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     except CaseError as error:
         return _error("; ".join(str(p) for p in error.problems))
     result = assess(case, services.knowledge())
-    return _json({"cards": cards(result, str(body["context"]["patientId"]))})
+    ignored = notes + imported.ignored
+    base = base_url(request)
+    out = cards(result, patient_id, preliminary=imported.preliminary, base=base)
+    if card := _not_used_card(ignored, base):
+        out.append(card)
+    answer: dict[str, Any] = {"cards": out}
+    if ignored:
+        # Everything set aside, for the EHR's logs (CDS Hooks extensions are named by reverse
+        # domain): an OperationOutcome of information issues.
+        answer["extension"] = {"dev.weizhong.not-used": _ignored_outcome(ignored)}
+    return _json(answer)
+
+
+def _gathered(
+    prefetch: dict[str, Any], patient_id: str, server: FhirServer | None, notes: list[str]
+) -> tuple[dict[str, Any] | HttpResponse, list[dict[str, Any]]]:
+    """The Patient and the Observation entries to read: from the prefetch, else from the FHIR
+    server; an OperationOutcome in their place (or among the entries) is listed in ``notes``
+    and what is known is still read. The Patient is a response (412) when none can be had."""
+    patient = prefetch.get("patient")
+    fetch_error = None
+    if patient is None and server is not None:
+        try:
+            patient = server.patient(patient_id)
+        except FetchError as error:
+            fetch_error = str(error)
+    observations: Any = prefetch.get("observations")
+    if "observations" not in prefetch and server is not None:
+        try:
+            observations = server.observations(patient_id)
+        except FetchError as error:
+            notes.append(f"Observations: {error}")
+    entries: list[dict[str, Any]] = []
+    if _is(observations, "Bundle"):
+        for entry in observations.get("entry") or []:
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if _is(resource, "OperationOutcome"):
+                notes.append(f"Observations: the EHR reported {_diagnostics(resource)}")
+            elif isinstance(entry, dict):
+                entries.append(entry)
+    elif _is(observations, "OperationOutcome"):
+        notes.append(f"Observations: the EHR could not give them ({_diagnostics(observations)})")
+    elif observations is not None:
+        return _error("prefetch.observations must be a Bundle (or null)"), []
+    if _is(patient, "OperationOutcome"):
+        # The EHR could not give the Patient: the findings are still read (a red flag among
+        # them must not be lost), for a patient whose sex and age are unknown.
+        notes.append(f"Patient: the EHR could not give it ({_diagnostics(patient)})")
+        patient = {"resourceType": "Patient", "id": patient_id}
+    if not _is(patient, "Patient"):
+        if fetch_error:
+            return _error(f"the Patient could not be read: {fetch_error}", 412), []
+        return _error(
+            "prefetch.patient (a Patient resource) is needed, or fhirServer to read it from",
+            412,
+        ), []
+    assert isinstance(patient, dict)
+    if patient.get("id") not in (None, patient_id):
+        return _error(
+            f"prefetch.patient is Patient/{str(patient.get('id'))[:64]}, not the patient of "
+            "context.patientId",
+            412,
+        ), []
+    return {**patient, "id": patient_id}, entries
+
+
+def _is(resource: Any, kind: str) -> bool:
+    return isinstance(resource, dict) and resource.get("resourceType") == kind
+
+
+def _diagnostics(outcome: Any) -> str:
+    texts = [
+        str(issue.get("diagnostics") or (issue.get("details") or {}).get("text") or "")
+        for issue in outcome.get("issue") or []
+        if isinstance(issue, dict)
+    ]
+    said = "; ".join(t for t in texts if t)[:200]
+    return f"an OperationOutcome: {said}" if said else "an OperationOutcome"
 
 
 def _request_problem(body: Any) -> str | None:
@@ -201,18 +290,28 @@ def _age(birth_date: Any) -> int | None:
     return years if 0 <= years <= 120 else None
 
 
-def _source() -> dict[str, Any]:
-    return {"label": "weizhong", "url": settings.WEIZHONG_BASE_URL.rstrip("/") + "/"}
+def _source(base: str) -> dict[str, Any]:
+    return {"label": "weizhong", "url": base + "/"}
 
 
 def _short(text: str, limit: int = 139) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def cards(result: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
+def cards(
+    result: dict[str, Any],
+    patient_id: str,
+    preliminary: Sequence[str] = (),
+    base: str = DEVELOPMENT_BASE_URL,
+) -> list[dict[str, Any]]:
+    """The cards for one assessment, their links under ``base`` (the clinic's public address);
+    findings read from preliminary results are named as such in the card that relies on them."""
     out = []
     for flag in result["red_flags"]:
-        because = ", ".join(b["finding"].replace("_", " ") for b in flag["because"])
+        because = ", ".join(
+            _words(b["finding"]) + (" (preliminary)" if b["finding"] in preliminary else "")
+            for b in flag["because"]
+        )
         out.append(
             {
                 "uuid": str(uuid.uuid4()),
@@ -220,8 +319,9 @@ def cards(result: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
                 "indicator": "critical",
                 "detail": (
                     f"**{flag['action']}**\n\nBecause: {because}.\n\nSource: {flag['source']}"
+                    + _preliminary_note([b["finding"] for b in flag["because"]], preliminary)
                 ),
-                "source": _source(),
+                "source": _source(base),
             }
         )
     screen = result.get("red_flag_screen") or {}
@@ -235,17 +335,88 @@ def cards(result: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
                 "summary": _short("Ask the cauda equina questions before treating"),
                 "indicator": "warning",
                 "detail": str(screen.get("summary", "")),
-                "source": _source(),
+                "source": _source(base),
             }
         )
         return out
+    if any(f["urgency"] in ("emergency", "urgent") for f in result["red_flags"]):
+        # The referral comes first and alone: no treatment suggestion beside it (as the plan
+        # withholds treatment under an urgent flag).
+        return out
     top = result["differential"][0] if result["differential"] else None
     if top and top["condition"] in ORIGIN_CARDS and top["probability"] >= CARD_THRESHOLD:
-        out.append(_origin_card(result, top, patient_id))
+        card = _origin_card(result, top, patient_id, base)
+        card["detail"] += _preliminary_note(list(preliminary), preliminary)
+        out.append(card)
     return out
 
 
-def _origin_card(result: dict[str, Any], top: dict[str, Any], patient_id: str) -> dict[str, Any]:
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _preliminary_note(used: Sequence[str], preliminary: Sequence[str]) -> str:
+    named = [_words(n) for n in used if n in preliminary]
+    if not named:
+        return ""
+    return (
+        "\n\n*Preliminary results (not yet final) were used: "
+        + ", ".join(named)
+        + ". Confirm them.*"
+    )
+
+
+# What was set aside that the clinician should know of: retracted, another patient's,
+# unreadable, or not given by the EHR (not merely data weizhong does not use).
+_WORTH_SAYING = (
+    "status '",
+    "verification status",
+    "not this bundle's patient",
+    "(not read)",
+    "disagrees with",
+    "Patient: ",
+    "Observations: ",
+)
+
+
+def _not_used_card(ignored: Sequence[str], base: str) -> dict[str, Any] | None:
+    """An information card listing what was set aside and why, so that a clinician never takes
+    a quiet service for one that saw everything; None when nothing of note was set aside."""
+    said = [text for text in ignored if any(key in text for key in _WORTH_SAYING)]
+    if not said:
+        return None
+    shown = [_words(text) for text in said[:8]]
+    more = len(said) - len(shown)
+    detail = "These records were not used for the cards above:\n\n" + "\n".join(
+        f"- {text}" for text in shown
+    )
+    if more:
+        detail += f"\n- and {number(more)} more"
+    return {
+        "uuid": str(uuid.uuid4()),
+        "summary": _short(
+            f"{number(len(said))} record{'s' if len(said) != 1 else ''} not used "
+            "(retracted, another patient's, or unreadable)"
+        ),
+        "indicator": "info",
+        "detail": detail,
+        "source": _source(base),
+    }
+
+
+def _ignored_outcome(ignored: Sequence[str]) -> dict[str, Any]:
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "information", "code": "informational", "diagnostics": text}
+            for text in ignored
+        ],
+    }
+
+
+def _origin_card(
+    result: dict[str, Any], top: dict[str, Any], patient_id: str, base: str
+) -> dict[str, Any]:
     percent = round(top["probability"] * 100)
     reasons = [r["text"] for r in top["because"] if r.get("counted") and r["effect"] == "raises"]
     tests = [t.get("label") or t["finding"] for t in result["next_tests"][:3]]
@@ -267,7 +438,7 @@ def _origin_card(result: dict[str, Any], top: dict[str, Any], patient_id: str) -
         "summary": _short(f"{ORIGIN_CARDS[top['condition']]} ({percent}%)"),
         "indicator": "info",
         "detail": "\n\n".join(detail),
-        "source": _source(),
+        "source": _source(base),
         "suggestions": [
             {
                 "label": "Refer for a muscle-length and nerve examination",
@@ -285,7 +456,7 @@ def _origin_card(result: dict[str, Any], top: dict[str, Any], patient_id: str) -
         "links": [
             {
                 "label": "Open weizhong",
-                "url": settings.WEIZHONG_BASE_URL.rstrip("/") + "/patients/",
+                "url": base + "/patients/",
                 "type": "absolute",
             }
         ],

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weizhong.clinic.accounts import portal_links
+from weizhong.clinic.accounts.http import base_url
 from weizhong.clinic.models import Patient
 from weizhong.clinic.records import services
 
@@ -41,7 +42,7 @@ def send_reminders(dry_run: bool = False) -> ReminderRun:
         if not waiting or held:
             skipped += 1
             continue
-        link = settings.WEIZHONG_BASE_URL.rstrip("/") + portal_links.url_for(None, patient)
+        link = base_url() + portal_links.url_for(None, patient)
         names = "\n".join(f"- {e['name']}: {e['dose_text']}" for e in waiting)
         body = _(
             "Hello %(name)s,\n\nToday's home programme from %(clinic)s:\n%(list)s\n\n"

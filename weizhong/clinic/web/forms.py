@@ -169,14 +169,41 @@ class ExamForm(forms.Form):
         return initial
 
 
+class _EveryValue:
+    """A text widget that reads every value sent under its name, not only the last: the page
+    sends one text ("BL40:both, GB30:left"), the API one value per list item (issue 14: a text
+    widget reading ``QueryDict.get`` kept only the last of three points)."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if hasattr(data, "getlist"):
+            values = data.getlist(name)
+            return values if len(values) > 1 else (values[0] if values else None)
+        return data.get(name)
+
+
+class ListTextInput(_EveryValue, forms.TextInput):
+    pass
+
+
+class ListTextarea(_EveryValue, forms.Textarea):
+    pass
+
+
 class MultiTextField(forms.CharField):
-    """A comma- or line-separated list, stored as a JSON list of trimmed strings."""
+    """A comma- or line-separated list, stored as a JSON list of trimmed strings. Every value
+    sent under the field's name is read (one text from the page, one value per item from the
+    API), each split the same way, so the page and the API give the same list."""
+
+    def __init__(self, *, rows: int | None = None, **kwargs: Any) -> None:
+        kwargs["widget"] = ListTextarea(attrs={"rows": rows}) if rows else ListTextInput()
+        super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        if isinstance(value, list):
-            return [str(v).strip() for v in value if str(v).strip()]
-        text = super().to_python(value) or ""
-        parts = text.replace("\n", ",").split(",")
+        texts = value if isinstance(value, list | tuple) else [value]
+        parts = []
+        for text in texts:
+            text = super().to_python(text) or ""
+            parts += text.replace("\n", ",").split(",")
         return [p.strip() for p in parts if p.strip()]
 
     def prepare_value(self, value: Any) -> Any:
@@ -195,7 +222,7 @@ class PatientForm(PatientModelForm):
         label=_("Medications"),
         required=False,
         help_text=_("As written in the chart, separated by commas (generic or brand)."),
-        widget=forms.Textarea(attrs={"rows": 2}),
+        rows=2,
     )
     devices = forms.MultipleChoiceField(
         label=_("Devices"), required=False, widget=forms.CheckboxSelectMultiple
@@ -286,7 +313,7 @@ class VisitForm(VisitModelForm):
         label=_("Points needled"),
         required=False,
         help_text=_("WHO codes with side, e.g. BL40:both, SI3:left. Carried from the last visit."),
-        widget=forms.Textarea(attrs={"rows": 2}),
+        rows=2,
     )
     diagnoses = MultiTextField(
         label=_("Diagnoses (ICD-10-CM)"),
