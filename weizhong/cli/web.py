@@ -48,7 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(_("data directory: {path}").format(path=settings.DATA_DIR))
     print(_("database: {engine}").format(engine=engine))
     print(_("migrating…"), flush=True)
-    demo = args.demo or os.environ.get("WEIZHONG_DEMO") == "1"
+    demo = args.demo or (os.environ.get("WEIZHONG_DEMO") == "1" and not args.no_demo)
     if demo and os.environ.get("WEIZHONG_HTTPS") == "1":
         raise UsageError(
             _(
@@ -221,6 +221,8 @@ def add_web_commands(sub: Any) -> None:
         action="store_true",
         help=_("create the demo clinic once (refused with WEIZHONG_HTTPS=1)"),
     )
+    # The default since issue 13 (no demo unless asked); accepted so that old scripts still run.
+    serve.add_argument("--no-demo", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument("--access-log", action="store_true", help=_("log every request"))
     serve.set_defaults(func=cmd_serve)
 
