@@ -26,7 +26,9 @@ endpoint per second of the run. An error is any other status (the first body is 
 Settings (environment): ``BENCH_PATIENTS`` (10000), ``BENCH_WEB_REQUESTS`` per endpoint (400),
 ``BENCH_WEB_DIR`` (/tmp/weizhong-bench-web), ``BENCH_WEB_MODE`` (mixed or phased),
 ``BENCH_WEB_CLIENTS`` (8; 1 shows the service time without queueing),
-``DATABASE_URL`` (PostgreSQL), ``BENCH_ADVISORY=1`` (report only, always exit 0).
+``DATABASE_URL`` (PostgreSQL), ``BENCH_ADVISORY=1`` (report only, always exit 0),
+``BENCH_WEB_ONLY=htmx`` (only the htmx interactions, ``htmx_interactions.py``: server time
+in-process, target p95 under 100 ms; ``BENCH_HTMX_REQUESTS``, ``BENCH_HTMX_PATIENTS``).
 Exit status: 0 when every p95 is under the target, 1 otherwise.
 """
 
@@ -569,9 +571,14 @@ def main() -> int:
     findings = check_exam_form(exam_fields())
     print(f"exam save posts {findings} findings of {EXAMPLE.name}")
     query_counts(user, patients)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import htmx_interactions
     from handout_figure import handout_times
 
+    htmx_met = htmx_interactions.run(user, patients)
     handout_met = handout_times(user, patients)
+    if os.environ.get("BENCH_WEB_ONLY") == "htmx":
+        return 0 if (htmx_met and handout_met) or ADVISORY else 1
     from django.db import connections
 
     connections.close_all()
@@ -599,7 +606,7 @@ def main() -> int:
         for browser in browsers:
             browser.close()
     server_errors = log.read_text(errors="replace").count("Traceback")
-    met = report(results)
+    met = report(results) and htmx_met
     print(f"server tracebacks in {log.name}: {server_errors}")
     if met and handout_met and server_errors == 0:
         return 0

@@ -102,19 +102,36 @@ def create_visit(api: Api, ctx: dict[str, Any]) -> set[str]:
         "points": ["BL40:both", "GB30:left", "BL25:right"],
         "diagnoses": ["M54.16", "M62.830"],
         "regions_adjusted": ["lumbar", "sacral", "pelvic"],
-        "contact_minutes": 30,
-    }
+        "contact_minutes": 45,
+        "trigger_points": [
+            {"muscle": "piriformis", "side": "left", "depth_cun": 1.5, "technique": "retained"},
+            {"muscle": "quadratus_lumborum", "side": "right", "depth_cun": None,
+             "technique": "pistoning"},
+            {"muscle": "gluteus_medius", "side": "left", "depth_cun": 1.0,
+             "technique": "pressure"},
+        ],
+        "electro": True,
+        "stimulated_increments": [1, 3],
+        "reinserted_increments": [2, 3],
+        "reinsertions": 2,
+    }  # fmt: skip
     response = api.post(f"/patients/{patient.pk}/visits", sent)
     assert response.status_code == 201, response.content
     back = api.get(f"/visits/{response.json()['id']}").json()
     assert back["points"] == sent["points"]
     assert back["diagnoses"] == sent["diagnoses"]  # the primary stays first
     assert back["regions_adjusted"] == sent["regions_adjusted"]
+    # pressure has no depth: the third trigger point's depth is dropped
+    assert back["trigger_points"] == [*sent["trigger_points"][:2],
+                                      {**sent["trigger_points"][2], "depth_cun": None}]  # fmt: skip
+    assert back["stimulated_increments"] == [1, 3]
+    assert back["reinserted_increments"] == [2, 3]
     bill = api.get(f"/visits/{back['id']}/superbill")
     assert bill.status_code == 200, bill.content
     codes = [d["code"] for d in bill.json()["diagnoses"]]
     assert codes == sent["diagnoses"]  # the claim's primary diagnosis is the one sent first
-    return {"points", "diagnoses", "regions_adjusted"}
+    return {"points", "diagnoses", "regions_adjusted", "trigger_points",
+            "stimulated_increments", "reinserted_increments"}  # fmt: skip
 
 
 def create_plan(api: Api, ctx: dict[str, Any]) -> set[str]:
@@ -152,7 +169,13 @@ def score_outcome(api: Api, ctx: dict[str, Any]) -> set[str]:
     assert response.status_code == 201, response.content
     listed = api.get(f"/patients/{patient.pk}/outcomes").json()
     assert [o["answers"] for o in listed if o["id"] == response.json()["id"]] == [answers]
-    return {"answers"}
+    activities = ["Running 5 km", "Sitting through a film", "Lifting my son", "Stairs"]
+    psfs = {"instrument": "psfs", "answers": [3, 5, 6, 4], "activities": activities}
+    response = api.post(f"/patients/{patient.pk}/outcomes", psfs)
+    assert response.status_code == 201, response.content
+    listed = api.get(f"/patients/{patient.pk}/outcomes").json()
+    assert [o["activities"] for o in listed if o["id"] == response.json()["id"]] == [activities]
+    return {"answers", "activities"}
 
 
 ROUND_TRIPS: dict[tuple[str, str], Callable[[Api, dict[str, Any]], set[str]]] = {

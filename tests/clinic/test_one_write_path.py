@@ -291,6 +291,12 @@ CASES: list[tuple[str, str, Any, bool]] = [
     ("visit", "points", ["BL40:both", "GB30:left"], True),
     ("visit", "points", ["XX99:left"], False),
     ("visit", "points", ["BL40:sideways"], False),
+    ("visit", "trigger_points", [{"muscle": "piriformis", "side": "left"}], True),
+    ("visit", "trigger_points", [{"muscle": "elbow", "side": "left"}], False),
+    ("visit", "trigger_points", [{"muscle": "piriformis", "side": "up"}], False),
+    ("visit", "trigger_points", [{"muscle": "piriformis", "side": "left", "depth_cun": 9}], False),
+    ("visit", "stimulated_increments", [9], False),
+    ("visit", "reinserted_increments", [2], False),  # no contact time: there is no increment 2
     ("visit", "response", "better", True),
     ("visit", "response", "fabulous", False),
     ("visit", "regions_adjusted", ["lumbar"], True),
@@ -415,6 +421,9 @@ class Both:
         for name in ("points", "diagnoses"):
             if isinstance(data.get(name), list):
                 data[name] = ", ".join(data[name])
+        for row in data.pop("trigger_points", None) or ():  # the page's rows
+            for key in ("muscle", "side", "depth_cun", "technique"):
+                data.setdefault(f"tp_{key}", []).append(str(row.get(key, "")))
         response = self.doc.post(reverse("visit_new", args=[patient.pk]), data)
         return _page(response, Visit.objects.filter(patient=patient).exists())
 

@@ -276,7 +276,10 @@ def test_override_needs_a_reason(doc: Client, patient: Patient, clinician: Any) 
         {**base, "override": "pacemaker_no_electro", "override_reason_pacemaker_no_electro": "ok"},
     )
     assert response.status_code == 422
-    assert "needs a written reason" in response.content.decode()
+    assert "To override “Pacemaker or defibrillator: no electro”, write the reason" in (
+        response.content.decode()
+    )
+    assert "--override" not in response.content.decode()
     assert not Plan.objects.exists()
     reason = "Cardiologist confirmed the device is off; consent recorded."
     doc.post(

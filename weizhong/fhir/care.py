@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from weizhong import numbers
 from weizhong.fhir.codes import (
     ACUPOINT_SYSTEM,
     EXERCISE_SYSTEM,
@@ -146,6 +147,30 @@ def _acupuncture_notes(visit: Mapping[str, Any]) -> list[JSON]:
     return [{"text": " ".join(notes)}]
 
 
+TECHNIQUE_WORDS = {
+    "retained": "needle retained",
+    "pistoning": "needled fast in and out (pistoning)",
+    "pressure": "pressure only, no needle",
+}
+
+
+def _trigger_point_procedure(visit: Mapping[str, Any], patient_id: str) -> JSON:
+    """Trigger-point needling: each trigger point a bodySite (muscle and side), with its depth
+    and technique in the note."""
+    sites, notes = [], []
+    for point in visit["trigger_points"]:
+        muscle = str(point["muscle"]).replace("_", " ")
+        text = f"{muscle} ({point['side']})"
+        sites.append({"text": f"Trigger point in {text}"})
+        words = [TECHNIQUE_WORDS.get(point.get("technique", ""), str(point.get("technique")))]
+        if point.get("depth_cun") is not None:
+            words.append(f"depth {numbers.number(float(point['depth_cun']))} cun")
+        notes.append(f"{text}: {', '.join(words)}.")
+    code = {"text": "Trigger point needling (ashi points)"}
+    extra = {"bodySite": sites, "note": [{"text": " ".join(notes)}]}
+    return _procedure(visit, patient_id, "trigger-points", code, extra)
+
+
 def visit_resources(visit: Mapping[str, Any], patient_id: str) -> list[JSON]:
     encounter_id = fhir_id("visit", visit["id"])
     resources = [
@@ -166,6 +191,8 @@ def visit_resources(visit: Mapping[str, Any], patient_id: str) -> list[JSON]:
             "note": _acupuncture_notes(visit),
         }
         resources.append(_procedure(visit, patient_id, "acupuncture", code, extra))
+    if visit.get("trigger_points"):
+        resources.append(_trigger_point_procedure(visit, patient_id))
     if visit.get("regions_adjusted"):
         code = _concept(table.manipulation.coding(), text="Spinal manipulation")
         sites = [
@@ -217,7 +244,8 @@ def _visit_activities(saved: Mapping[str, Any], status: str) -> list[JSON]:
         repeat: JSON = {"frequency": int(per_week), "period": 1, "periodUnit": "wk"}
         if planned:
             repeat["count"] = int(planned)
-        text = f"{per_week} clinic visits a week" + (f", {planned} in all" if planned else "")
+        visits = "clinic visit" if int(per_week) == 1 else "clinic visits"
+        text = f"{per_week} {visits} a week" + (f", {planned} in all" if planned else "")
         activities.append(
             {
                 "detail": {

@@ -181,11 +181,20 @@ class Atlas:
 
     def point(self, code: str) -> Point:
         """The point with this code (any case, spaces ignored); KeyError with a hint if none."""
-        key = plain(code).upper()
+        if (exact := self.points.get(code)) is not None:
+            return exact
+        found = self._by_plain_code.get(plain(code).upper())
+        if found is None:
+            raise KeyError(f"no point '{code}' in the atlas")
+        return found
+
+    @cached_property
+    def _by_plain_code(self) -> dict[str, Point]:
+        """The points by their code as ``point`` compares it (built once per atlas)."""
+        index: dict[str, Point] = {}
         for point in self.points.values():
-            if plain(point.code).upper() == key:
-                return point
-        raise KeyError(f"no point '{code}' in the atlas")
+            index.setdefault(plain(point.code).upper(), point)
+        return index
 
     def search(
         self,

@@ -47,6 +47,38 @@ def _suggestion(word: str, choices: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def point_key(point: dict[str, Any]) -> str:
+    """The name of one proposed point in edits: its code, or for a trigger point
+    ``ASHI:muscle_side`` (every trigger point has the code ASHI)."""
+    if point["code"] == "ASHI" and point.get("muscle"):
+        return f"ASHI:{point['muscle']}_{point['side']}"
+    return str(point["code"])
+
+
+def _trigger_point(text: str, muscle_side: str) -> dict[str, Any]:
+    """A trigger point the clinician adds, ``ASHI:muscle_side``, with the rule's reason."""
+    rules = load_prescription_rules().trigger_points
+    muscle, _, side = muscle_side.rpartition("_")
+    if muscle not in rules or side not in ("left", "right"):
+        raise PlanSettingError(
+            f"--add-point {text}: a trigger point is ASHI:muscle_side, e.g. "
+            f"ASHI:piriformis_left; muscles: {', '.join(sorted(rules))}"
+        )
+    rule = rules[muscle]
+    return {
+        "code": "ASHI", "side": side, "role": "trigger_point",
+        "rationale": "Added by the clinician. " + rule.why, "source": rule.source, "for": None,
+        "muscle": muscle, "caution": rule.caution, "name": "Āshì 阿是",
+        "english": f"trigger point in {muscle.replace('_', ' ')}",
+    }  # fmt: skip
+
+
+def _matches(point: dict[str, Any], key: str) -> bool:
+    """`key` names this point: its code (every trigger point for plain ASHI) or its
+    ``ASHI:muscle_side`` key (that trigger point only)."""
+    return point["code"] == key or point_key(point) == key
+
+
 def _edit_points(
     case: Case, points: list[dict[str, Any]], edits: PlanEdits
 ) -> list[dict[str, Any]]:
@@ -54,12 +86,12 @@ def _edit_points(
     codes = list(atlas.points)
     kept = list(points)
     for code in edits.remove_points:
-        if not any(p["code"] == code for p in kept):
+        if not any(_matches(p, code) for p in kept):
             raise PlanSettingError(
                 f"--remove-point {code}: not in the proposed plan; it has "
-                f"{', '.join(p['code'] for p in kept) or 'no points'}"
+                f"{', '.join(point_key(p) for p in kept) or 'no points'}"
             )
-        kept = [p for p in kept if p["code"] != code]
+        kept = [p for p in kept if not _matches(p, code)]
     sides = case.symptomatic_sides()
     default_side = sides[0] if len(sides) == 1 else "both"
     painful = {
@@ -68,6 +100,9 @@ def _edit_points(
     }
     for text in edits.add_points:
         code, _, side = text.partition(":")
+        if code == "ASHI":
+            kept.append(_trigger_point(text, side))
+            continue
         if code not in atlas.points:
             raise PlanSettingError(
                 f"--add-point {code}: not a point of the atlas" + _suggestion(code, codes)

@@ -9,6 +9,7 @@ version, so an old link never opens again.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core import signing
 from django.http import Http404, HttpRequest
@@ -21,8 +22,24 @@ __all__ = ["SALT", "make_token", "patient_from", "url_for"]
 SALT = "weizhong.portal"
 
 
+class _IssuedSigner(signing.TimestampSigner):
+    """Signs with the time the link was issued, not the time the page was drawn."""
+
+    def __init__(self, issued: dt.datetime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.issued = issued
+
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(self.issued.timestamp()))
+
+
 def make_token(patient: Patient) -> str:
-    return signing.dumps({"p": patient.pk, "v": patient.portal_version}, salt=SALT, compress=True)
+    """The link's token: the same on every page load for one issued link (signed with the time
+    it was issued, from which portal_link_days count)."""
+    data = {"p": patient.pk, "v": patient.portal_version}
+    if patient.portal_issued is None:  # a link issued before issue times were kept
+        return signing.dumps(data, salt=SALT, compress=True)
+    return _IssuedSigner(patient.portal_issued, salt=SALT).sign_object(data, compress=True)
 
 
 def url_for(request: HttpRequest | None, patient: Patient) -> str:

@@ -40,6 +40,7 @@ from weizhong.clinic.actions.portal import (
     do_log_pain,
     do_revoke_portal_link,
     do_send_questionnaire,
+    do_undo_home_exercise,
 )
 from weizhong.clinic.actions.records import (
     AlreadyVoided,
@@ -113,6 +114,7 @@ __all__ = [
     "do_set_user_active",
     "do_sign_note",
     "do_start_authenticator",
+    "do_undo_home_exercise",
     "do_update_clinic_settings",
     "do_update_patient",
     "do_use_recovery_code",

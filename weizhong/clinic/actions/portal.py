@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.history.versions import recording
@@ -18,6 +19,7 @@ __all__ = [
     "do_log_pain",
     "do_revoke_portal_link",
     "do_send_questionnaire",
+    "do_undo_home_exercise",
 ]
 
 
@@ -25,10 +27,12 @@ __all__ = [
 def do_issue_portal_link(*, patient: Patient) -> Patient:
     """Make the portal link valid; an active link stays the same (its version is kept)."""
     with transaction.atomic():
-        if not patient.portal_active:
-            patient.portal_version += 1
+        if not patient.portal_active or patient.portal_issued is None:
+            if not patient.portal_active:
+                patient.portal_version += 1
             patient.portal_active = True
-            patient.save(update_fields=["portal_version", "portal_active"])
+            patient.portal_issued = timezone.now()
+            patient.save(update_fields=["portal_version", "portal_active", "portal_issued"])
     return patient
 
 
@@ -52,15 +56,27 @@ def do_send_questionnaire(
 
 
 @audited
-def do_log_home_exercise(*, patient: Patient, day: dt.date, exercise: str) -> bool:
-    """Tick one exercise for the day; False when it was ticked already (a double tap counts
-    once)."""
+def do_log_home_exercise(
+    *, patient: Patient, day: dt.date, exercise: str, session: int = 1
+) -> bool:
+    """Tick one session of an exercise for the day; False when it was ticked already (a double
+    tap counts once)."""
     try:
         with transaction.atomic():
-            HomeLog.objects.create(patient=patient, day=day, exercise=exercise)
+            HomeLog.objects.create(patient=patient, day=day, exercise=exercise, session=session)
     except IntegrityError:
         return False
     return True
+
+
+@audited
+def do_undo_home_exercise(*, patient: Patient, day: dt.date, exercise: str, session: int) -> bool:
+    """Take back a tick (the patient tapped the wrong session); False when there was none."""
+    with transaction.atomic():
+        removed, _by_model = HomeLog.objects.filter(
+            patient=patient, day=day, exercise=exercise, session=session
+        ).delete()
+    return removed > 0
 
 
 @audited

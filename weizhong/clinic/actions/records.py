@@ -320,10 +320,13 @@ def do_score_outcome(
     source: str = "clinic",
     questionnaire: QuestionnaireRequest | None = None,
     taken: dt.datetime | None = None,
+    activities: Sequence[str] = (),
 ) -> Outcome:
     """Score with the core (raises InstrumentError with a clear message) and store; a
-    questionnaire sent to the portal is marked completed with it."""
+    questionnaire sent to the portal is marked completed with it. PSFS keeps the patient's
+    ``activities`` (``rules.psfs_activities``: one per rating, raises ``rules.Refused``)."""
     result = score_instrument(instrument, list(answers))
+    named = rules.psfs_activities(list(answers), list(activities)) if instrument == "psfs" else []
     with transaction.atomic(), recording(user=entered_by):
         outcome: Outcome = Outcome.objects.create(
             patient=patient,
@@ -335,6 +338,7 @@ def do_score_outcome(
             entered_by=entered_by,
             request=questionnaire,
             taken=taken or timezone.now(),
+            activities=named,
         )
         if questionnaire is not None:
             questionnaire.completed_at = outcome.taken

@@ -15,6 +15,7 @@ from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.common import _patient, _role, unprocessable
 from weizhong.clinic.api.schemas import OutcomeIn, OutcomeOut, Problems
 from weizhong.clinic.models import Outcome
+from weizhong.clinic.records import rules
 from weizhong.reasoning.instruments import InstrumentError
 
 router = Router()
@@ -34,10 +35,12 @@ def create_outcome(request: ClinicRequest, patient_id: int, data: OutcomeIn) -> 
     try:
         outcome = actions.do_score_outcome(
             patient=patient, instrument=data.instrument, answers=list(data.answers),
-            entered_by=request.user, taken=data.taken,
+            entered_by=request.user, taken=data.taken, activities=list(data.activities),
         )  # fmt: skip
     except InstrumentError as error:
         return unprocessable([(["body", "answers"], str(error))])
+    except rules.Refused as refused:
+        return unprocessable([(["body", refused.field], refused.message)])
     return Status(201, outcome)
 
 

@@ -128,9 +128,27 @@ class PlanOut(Voided):
     plan: dict[str, Any]
 
 
+class TriggerPoint(Schema):
+    muscle: str = Field(description="e.g. piriformis, quadratus_lumborum, hamstrings")
+    side: Literal["left", "right"]
+    depth_cun: float | None = Field(default=None, description="0.1 to 4 cun; null if not measured")
+    technique: Literal["retained", "pistoning", "pressure"] = "retained"
+
+
 class VisitIn(Schema):
     date: dt.date | None = None
     points: list[str] = Field(default_factory=list, max_length=60)
+    trigger_points: list[TriggerPoint] = Field(default_factory=list, max_length=12)
+    stimulated_increments: list[int] = Field(
+        default_factory=list,
+        max_length=8,
+        description="15-minute acupuncture increments (1 = the first) with electrostimulation",
+    )
+    reinserted_increments: list[int] = Field(
+        default_factory=list,
+        max_length=8,
+        description="increments (from 2) in which the needles were re-inserted",
+    )
     electro: bool = False
     electro_settings: str = Field(default="", max_length=200)
     needle_minutes: int = Field(default=0, ge=0, le=120)
@@ -163,6 +181,9 @@ class VisitOut(Voided):
     plan_id: int | None
     date: dt.date
     points: list[str]
+    trigger_points: list[TriggerPoint]
+    stimulated_increments: list[int]
+    reinserted_increments: list[int]
     electro: bool
     electro_settings: str
     needle_minutes: int
@@ -198,6 +219,11 @@ class OutcomeIn(Schema):
     instrument: Instrument
     answers: list[int | float | None] = Field(max_length=30)
     taken: dt.datetime | None = None
+    activities: list[str] = Field(
+        default_factory=list,
+        max_length=5,
+        description="PSFS: the patient's own activity for each rating, in order",
+    )
 
 
 class OutcomeOut(Voided):
@@ -206,6 +232,7 @@ class OutcomeOut(Voided):
     answers: list[int | float | None]
     score: float | None
     taken: dt.datetime
+    activities: list[str]
     source: str
     result: dict[str, Any]
 

@@ -48,7 +48,7 @@ def create_visit(request: ClinicRequest, patient_id: int, data: VisitIn) -> Stat
     _role(request, CLINICIAN)
     fields = data.model_dump(mode="json", exclude={"idempotency_key"})
     fields["date"] = fields["date"] or timezone.localdate().isoformat()
-    form = VisitForm(_querydict(fields))
+    form = VisitForm(_visit_querydict(fields))
     if not form.is_valid():
         return _form_problems(form)
     token = data.idempotency_key or uuid.uuid4()
@@ -63,6 +63,16 @@ def create_visit(request: ClinicRequest, patient_id: int, data: VisitIn) -> Stat
     except actions.KeyUsedElsewhere:
         return Status(409, {"detail": KEY_USED_ELSEWHERE})
     return Status(200 if repeated else 201, _visit_out(visit))
+
+
+def _visit_querydict(fields: dict[str, Any]) -> Any:
+    """The visit form's input from JSON: trigger points as the page posts them (one
+    ``tp_muscle``, ``tp_side``, ``tp_depth_cun``, ``tp_technique`` per row)."""
+    rows = fields.pop("trigger_points", None) or []
+    q = _querydict(fields)
+    for key in ("muscle", "side", "depth_cun", "technique"):
+        q.setlist(f"tp_{key}", ["" if r.get(key) is None else str(r[key]) for r in rows])
+    return q
 
 
 @router.get("/patients/{patient_id}/visits", response=list[VisitOut], tags=["visits"])

@@ -129,6 +129,7 @@ ACTION_EVENTS = {
             ("do_confirm_authenticator", "an authenticator was confirmed"),
             ("do_replace_recovery_codes", "recovery codes were replaced"),
             ("do_forget_second_factor", "a second factor was removed"),
+            ("do_undo_home_exercise", "a home exercise tick was taken back"),
         ]
     )
 }

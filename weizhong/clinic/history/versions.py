@@ -65,6 +65,7 @@ TRACKED: dict[str, tuple[str, frozenset[str]]] = {
                 "updated",
                 "portal_version",
                 "portal_active",
+                "portal_issued",
                 "last_seen",
                 "red_flags",
                 "flagged",

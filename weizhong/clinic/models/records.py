@@ -67,6 +67,9 @@ class Patient(models.Model):
     # new link gets the next version, so an old link never opens again.
     portal_version = models.PositiveIntegerField(default=0)
     portal_active = models.BooleanField(default=False)
+    # When the current link was issued: its token is signed with this time, so the link stays
+    # the same on every page load and expires portal_link_days after it was issued.
+    portal_issued = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     # A summary kept current by actions.refresh_summary(), so that the dashboard reads one row
@@ -195,7 +198,22 @@ class Plan(Voidable):
     @property
     def point_keys(self) -> list[str]:
         """Points as CODE:side, the form a visit records."""
-        return [f"{p['code']}:{p['side']}" for p in self.plan["acupuncture"]["points"]]
+        return [
+            f"{p['code']}:{p['side']}"
+            for p in self.plan["acupuncture"]["points"]
+            if p["code"] != "ASHI"  # trigger points are recorded as trigger points
+        ]
+
+    @property
+    def trigger_points(self) -> list[dict[str, Any]]:
+        """The plan's trigger points as a visit records them."""
+        out = []
+        for p in self.plan["acupuncture"]["points"]:
+            if p["code"] == "ASHI" and p.get("muscle"):
+                depth = p.get("depth_cun") or [None, None]
+                out.append({"muscle": p["muscle"], "side": p["side"], "depth_cun": depth[-1],
+                            "technique": "retained"})  # fmt: skip
+        return out
 
     @property
     def reevaluation_date(self) -> dt.date:
@@ -254,6 +272,16 @@ class Visit(Voidable):
     )
     manual_therapy_minutes = models.PositiveSmallIntegerField(
         _("manual therapy (minutes)"), default=0, validators=[MaxValueValidator(240)]
+    )
+    # Trigger points needled or pressed: [{"muscle", "side", "depth_cun" (or None), "technique"}]
+    trigger_points = models.JSONField(_("trigger points"), default=list, blank=True)
+    # Which 15-minute acupuncture increments (1 = the first) had electrical stimulation and
+    # which had needles re-inserted; empty when not described increment by increment.
+    stimulated_increments = models.JSONField(
+        _("increments with electrical stimulation"), default=list, blank=True
+    )
+    reinserted_increments = models.JSONField(
+        _("increments with needles re-inserted"), default=list, blank=True
     )
     diagnoses = models.JSONField(_("diagnoses (ICD-10-CM)"), default=list, blank=True)
     regions_adjusted = models.JSONField(_("regions adjusted"), default=list, blank=True)
@@ -325,6 +353,8 @@ class Outcome(Voidable):
     score = models.FloatField(null=True)
     result = models.JSONField()
     taken = models.DateTimeField(default=timezone.now)
+    # PSFS: the patient's own activities, in the order of the answers (empty for other forms)
+    activities = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=10, choices=SOURCES, default="clinic")
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
@@ -339,16 +369,20 @@ class Outcome(Voidable):
 
 
 class HomeLog(models.Model):
-    """One home-programme exercise done on one day, ticked by the patient on the portal."""
+    """One session of a home-programme exercise done on one day (an exercise done twice a day
+    has sessions 1 and 2), ticked by the patient on the portal."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="home_logs")
     day = models.DateField()
     exercise = models.CharField(max_length=60)
+    session = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["patient", "day", "exercise"], name="one_tick_a_day")
+            models.UniqueConstraint(
+                fields=["patient", "day", "exercise", "session"], name="one_tick_a_session"
+            )
         ]
         indexes = [models.Index(fields=["patient", "-day"])]
 

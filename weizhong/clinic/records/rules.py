@@ -33,3 +33,36 @@ def amendment_text(text: str) -> str:
             "text", _("An amendment has at most %(n)s characters.") % {"n": f"{AMENDMENT_MAX:,}"}
         )
     return cleaned
+
+
+ACTIVITY_MAX = 80  # characters of one PSFS activity
+
+
+def psfs_activities(answers: list[int | float | None], activities: list[str]) -> list[str]:
+    """PSFS: each rated activity named in the patient's own words (one name per rating, none
+    without a rating); returns the names trimmed."""
+    names = [a.strip() for a in activities]
+    while names and not names[-1]:
+        names.pop()
+    rated = len(answers)
+    if len(names) > rated:
+        raise Refused(
+            "activities",
+            _("%(n)s activities are named but %(m)s are rated: rate each activity or remove it.")
+            % {"n": len(names), "m": rated},
+        )
+    missing = [str(n) for n in range(1, rated + 1) if n > len(names) or not names[n - 1]]
+    if missing:
+        raise Refused(
+            "activities",
+            _("Name activity %(n)s in the patient's own words (what it is hard to do).")
+            % {"n": ", ".join(missing)},
+        )
+    long = [str(n) for n, a in enumerate(names, 1) if len(a) > ACTIVITY_MAX]
+    if long:
+        raise Refused(
+            "activities",
+            _("Activity %(n)s is longer than %(max)s characters.")
+            % {"n": ", ".join(long), "max": ACTIVITY_MAX},
+        )
+    return names

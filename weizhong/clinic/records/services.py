@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from weizhong.case import Case, CaseError, validate_case
 from weizhong.clinic.models import Exam, Patient, Plan, Visit
 from weizhong.clinic.records.regions import REGION_NAMES
+from weizhong.clinic.records.trigger_points import trigger_point_text
 from weizhong.knowledge.atlas import Atlas, load_atlas
 from weizhong.knowledge.loader import load_knowledge
 from weizhong.knowledge.records import FindingDef, Knowledge
@@ -98,6 +99,12 @@ def edits_of(plan: Plan) -> PlanEdits:
     )
 
 
+def psfs_activities(patient: Patient) -> list[str]:
+    """The patient's PSFS activities of the last time, to rate again."""
+    last = patient.outcomes.filter(instrument="psfs").order_by("-taken").first()
+    return list(last.activities) if last is not None else []
+
+
 def active_plan(patient: Patient) -> Plan | None:
     return patient.plans.select_related("exam").order_by("-version").first()
 
@@ -111,6 +118,15 @@ def carried_points(patient: Patient, plan: Plan | None) -> list[str]:
         return plan.point_keys
     last = patient.visits.order_by("-date", "-created").first()
     return list(last.points) if last else []
+
+
+def carried_trigger_points(patient: Patient, plan: Plan | None) -> list[dict[str, Any]]:
+    """Trigger points for a new visit: the last visit's on this plan, else the plan's."""
+    visits = patient.visits.filter(plan=plan) if plan is not None else patient.visits
+    last = visits.order_by("-date", "-created").first()
+    if last is not None:
+        return [dict(p) for p in last.trigger_points]
+    return plan.trigger_points if plan is not None else []
 
 
 # ------------------------------------------------------------------------ visits and notes
@@ -220,6 +236,11 @@ def draft_soap(visit: Visit) -> dict[str, str]:
         subjective.append(visit.response_notes)
     if visit.points:
         plan_lines.append(_("Needled: %(points)s.") % {"points": ", ".join(visit.points)})
+    if visit.trigger_points:
+        plan_lines.append(
+            _("Trigger points: %(points)s.")
+            % {"points": "; ".join(trigger_point_text(p) for p in visit.trigger_points)}
+        )
     if visit.electro:
         plan_lines.append(
             _("Electro-acupuncture: %(settings)s.") % {"settings": visit.electro_settings or "-"}
@@ -413,6 +434,14 @@ def adherence(patients: list[Patient], days: int = 7) -> dict[int, dict[str, Any
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def sessions_a_day(exercise: dict[str, Any]) -> int:
+    """How many times a day an exercise is done (each session is ticked on its own)."""
+    try:
+        return max(1, min(int((exercise.get("dose") or {}).get("per_day") or 1), 6))
+    except (TypeError, ValueError):
+        return 1
+
+
 def sessions_planned(plan: Plan, start: dt.date, end: dt.date) -> int:
     """Exercise sessions the plan schedules from ``start`` to ``end`` (both included), from the
     day after the plan was saved."""
@@ -421,7 +450,11 @@ def sessions_planned(plan: Plan, start: dt.date, end: dt.date) -> int:
     day = first
     while day <= end:
         name = WEEKDAYS[day.weekday()]
-        total += sum(1 for e in plan.plan.get("exercises", []) if name in e.get("schedule", ()))
+        total += sum(
+            sessions_a_day(e)
+            for e in plan.plan.get("exercises", [])
+            if name in e.get("schedule", ())
+        )
         day += dt.timedelta(days=1)
     return total
 
@@ -515,6 +548,9 @@ def patient_record(patient: Patient) -> dict[str, Any]:
         "visits": [
             {"id": str(v.pk), "date": v.date.isoformat(), "clinician": who(v.clinician),
              "plan_id": str(v.plan_id) if v.plan_id else None, "points": list(v.points),
+             "trigger_points": [dict(p) for p in v.trigger_points],
+             "stimulated_increments": list(v.stimulated_increments),
+             "reinserted_increments": list(v.reinserted_increments),
              "electro": v.electro, "electro_settings": v.electro_settings,
              "needle_minutes": v.needle_minutes, "contact_minutes": v.contact_minutes,
              "regions_adjusted": list(v.regions_adjusted), "office_care": v.office_care,
@@ -580,6 +616,22 @@ def suggested_diagnoses(patient: Patient) -> list[dict[str, Any]]:
     return [s for s in found if s.get("verified")]
 
 
+def _increments(visit: Visit) -> tuple[Any, ...] | None:
+    """The increments described one by one (None when the visit does not describe them:
+    the core then applies the visit's stimulation to every increment)."""
+    from weizhong.billing import billing_rules
+    from weizhong.billing.acupuncture import supported_increments
+    from weizhong.billing.model import Increment
+
+    stimulated, reinserted = set(visit.stimulated_increments), set(visit.reinserted_increments)
+    if not stimulated and not reinserted:
+        return None
+    if not stimulated and visit.electro:  # stimulation not described per increment: every one
+        stimulated = set(range(1, 9))
+    count = supported_increments(visit.contact_minutes, billing_rules())
+    return tuple(Increment(n in stimulated, n in reinserted) for n in range(1, count + 1))
+
+
 def superbill_for(visit: Visit) -> Bill:
     """The visit's superbill (raises weizhong.billing.BillingError naming what blocks it)."""
     from weizhong.billing import Payer, Provider, VisitFacts, superbill
@@ -596,20 +648,30 @@ def superbill_for(visit: Visit) -> Bill:
         phone=clinic.phone,
         credentials=staff.credentials if staff else "",
     )
+    needled = [p for p in visit.trigger_points if p.get("technique") != "pressure"]
     facts = VisitFacts(
         date=visit.date,
         acupuncture_minutes=visit.contact_minutes,
         electro=visit.electro,
         reinsertions=visit.reinsertions,
-        points_needled=len(visit.points),
+        points_needled=len(visit.points) + len(needled),
+        acupuncture_increments=_increments(visit),
         regions_adjusted=tuple(visit.regions_adjusted),
         exercise_minutes=visit.exercise_minutes,
         neuromuscular_minutes=visit.neuromuscular_minutes,
         manual_therapy_minutes=visit.manual_therapy_minutes,
         diagnoses=tuple(visit.diagnoses),
     )
+    # Earlier acupuncture visits, and the same day's other ones recorded before this one: the
+    # core bills one initial code a day and warns (acu-second-initial) about a second.
     earlier = list(
-        patient.visits.filter(date__lt=visit.date, contact_minutes__gt=0)
+        patient.visits.filter(contact_minutes__gt=0)
+        .filter(
+            Q(date__lt=visit.date)
+            | Q(date=visit.date, created__lt=visit.created)
+            | Q(date=visit.date, created=visit.created, pk__lt=visit.pk)
+        )
+        .exclude(pk=visit.pk)
         .order_by("date")
         .values_list("date", flat=True)
     )

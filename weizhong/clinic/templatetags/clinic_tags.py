@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from weizhong import numbers
+from weizhong.clinic.records.trigger_points import trigger_point_text
 from weizhong.clinic.web.figures import REGION_NAMES
+from weizhong.planning.plan import point_key as plan_point_key
 
 register = template.Library()
 
@@ -48,3 +51,33 @@ def num(value: Any) -> str:
         return numbers.number(float(value))
     except (TypeError, ValueError):
         return "–"
+
+
+@register.filter
+def point_key(point: dict[str, Any]) -> str:
+    """The name of one proposed point in the plan editor's edits (a trigger point by muscle and
+    side, since every trigger point has the code ASHI)."""
+    return plan_point_key(point)
+
+
+@register.filter
+def point_label(point: dict[str, Any]) -> str:
+    """A point as a person reads it: BL40, or "trigger point, piriformis (left)"."""
+    if point.get("code") == "ASHI" and point.get("muscle"):
+        return _("Trigger point, %(muscle)s") % {"muscle": str(point["muscle"]).replace("_", " ")}
+    return str(point.get("code", ""))
+
+
+@register.filter
+def trigger_point(point: dict[str, Any]) -> str:
+    """A recorded trigger point in words: "piriformis (left), 1.5 cun, needle retained"."""
+    return trigger_point_text(point)
+
+
+@register.filter
+def get_item_at(sequence: Any, index: int) -> Any:
+    """``list|get_item_at:n`` (the n-th item, None past the end)."""
+    try:
+        return sequence[int(index)]
+    except (IndexError, TypeError, ValueError):
+        return None

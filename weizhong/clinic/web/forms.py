@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from weizhong.clinic.models import SPINAL_REGIONS, Amendment, Clinic, Note, Patient, Plan, Visit
 from weizhong.clinic.records import services
-from weizhong.clinic.records.rules import Refused, amendment_text
+from weizhong.clinic.records.rules import Refused, amendment_text, psfs_activities
+from weizhong.clinic.records.trigger_points import NEEDLED
+from weizhong.clinic.web.visit_fields import IncrementsField, TriggerPointsField
 from weizhong.knowledge.records import FindingDef
 from weizhong.planning.safety import load_safety_rules
 
@@ -326,11 +328,28 @@ class VisitForm(VisitModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    trigger_points = TriggerPointsField(
+        label=_("Trigger points"),
+        required=False,
+        help_text=_("One row per trigger point: muscle, side, depth (blank if not measured)."),
+    )
+    stimulated_increments = IncrementsField(
+        label=_("Increments with electrical stimulation"),
+        help_text=_("Each 15 minutes of contact is an increment; 1 is the first."),
+        error_messages={"invalid_choice": _("Increment %(value)s is not one of 1 to 8.")},
+    )
+    reinserted_increments = IncrementsField(
+        first=2,
+        label=_("Increments with needles re-inserted"),
+        help_text=_("From the second increment on (the first is the initial insertion)."),
+        error_messages={"invalid_choice": _("Increment %(value)s is not one of 2 to 8.")},
+    )
 
     class Meta:
         model = Visit
         fields = [
-            "date", "points", "electro", "electro_settings", "needle_minutes",
+            "date", "points", "trigger_points", "stimulated_increments",
+            "reinserted_increments", "electro", "electro_settings", "needle_minutes",
             "contact_minutes", "reinsertions", "regions_adjusted", "exercise_minutes",
             "neuromuscular_minutes", "manual_therapy_minutes", "office_care", "response",
             "response_notes", "diagnoses",
@@ -387,9 +406,56 @@ class VisitForm(VisitModelForm):
         for name in self.ZERO_IF_BLANK:
             if data.get(name) is None and name not in self.errors:
                 data[name] = 0
-        if data.get("electro") and not data.get("points"):
+        needled = [p for p in data.get("trigger_points") or () if p["technique"] in NEEDLED]
+        if data.get("electro") and not data.get("points") and not needled:
             self.add_error("electro", _("Electro-acupuncture needs needled points."))
+        self._check_increments(data)
         return data
+
+    def _check_increments(self, data: dict[str, Any]) -> None:
+        """The increments described must exist (contact time) and agree with the visit."""
+        stimulated = data.get("stimulated_increments") or []
+        reinserted = data.get("reinserted_increments") or []
+        if not stimulated and not reinserted:
+            return
+        from weizhong.billing import billing_rules
+        from weizhong.billing.acupuncture import supported_increments
+
+        minutes = data.get("contact_minutes") or 0
+        count = supported_increments(minutes, billing_rules()) if minutes else 0
+        for name, chosen in (("stimulated_increments", stimulated),
+                             ("reinserted_increments", reinserted)):  # fmt: skip
+            beyond = [n for n in chosen if n > count]
+            if beyond:
+                self.add_error(
+                    name,
+                    _(
+                        "%(minutes)s minutes of contact make %(count)s increment(s) of 15 "
+                        "minutes; there is no increment %(beyond)s."
+                    )
+                    % {
+                        "minutes": minutes,
+                        "count": count,
+                        "beyond": ", ".join(str(n) for n in beyond),
+                    },
+                )
+        if stimulated and not data.get("electro") and "electro" not in self.errors:
+            self.add_error(
+                "stimulated_increments",
+                _("Increments with stimulation are ticked, but electro-acupuncture is not."),
+            )
+        if "reinserted_increments" not in self.errors and "reinsertions" not in self.errors:
+            if not data.get("reinsertions"):
+                data["reinsertions"] = len(reinserted)
+            elif data["reinsertions"] != len(reinserted):
+                self.add_error(
+                    "reinserted_increments",
+                    _(
+                        "%(n)s re-insertions are recorded but %(m)s increments are ticked as "
+                        "re-inserted: make them agree."
+                    )
+                    % {"n": data["reinsertions"], "m": len(reinserted)},
+                )
 
     def clean_diagnoses(self) -> list[str]:
         """Checked by the billing rules: format, retired codes, a required 7th character."""
@@ -446,12 +512,69 @@ class ClinicSettingsForm(ClinicModelForm):
         ]  # fmt: skip
 
 
-def outcome_form(instrument: str, data: Any = None) -> forms.Form:
+class OutcomeForm(forms.Form):
+    """A questionnaire's items; with ``dated`` the day it was taken (not in the future); PSFS
+    has the patient's own activity before each rating."""
+
+    def clean_taken(self) -> Any:
+        day = self.cleaned_data.get("taken")
+        if day is not None and day > timezone.localdate():
+            raise forms.ValidationError(_("A score cannot be taken in the future."))
+        return day
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        definition = self.instrument  # type: ignore[attr-defined]
+        if definition.id == "psfs" and not self.errors:
+            try:
+                answers = answers_of(self)
+                data["activities"] = psfs_activities(answers, activities_of(self))
+            except Refused as refused:
+                first = next(
+                    (
+                        f"activity_{n}"
+                        for n in range(1, len(definition.answers) + 1)
+                        if data.get(f"item_{n}") is not None and not data.get(f"activity_{n}")
+                    ),
+                    "activity_1",
+                )
+                self.add_error(first, refused.message)
+        return data
+
+
+def outcome_form(
+    instrument: str,
+    data: Any = None,
+    *,
+    dated: bool = False,
+    activities: list[str] | None = None,
+    for_patient: bool = False,
+) -> forms.Form:
     """A form with one field per item of the questionnaire (labels are our short names: the
-    questionnaires' wording is copyrighted and shown on the clinic's paper or licensed form)."""
+    questionnaires' wording is copyrighted and shown on the clinic's paper or licensed form).
+    ``activities``: the patient's PSFS activities so far, offered again."""
     definition = services.instruments()[instrument]
-    form = forms.Form(data)
+    form = OutcomeForm(data)
+    if dated:
+        form.fields["taken"] = forms.DateField(
+            label=_("Date taken"),
+            required=False,  # blank: today
+            initial=timezone.localdate,
+            widget=forms.DateInput(attrs={"type": "date"}),
+            help_text=_("The day the patient answered (a baseline keeps its own day)."),
+        )
     for n, rule in enumerate(definition.answers, start=1):
+        if definition.id == "psfs":
+            form.fields[f"activity_{n}"] = forms.CharField(
+                label=(
+                    _("Activity %(n)s: something that is hard for you to do") % {"n": n}
+                    if for_patient
+                    else _("Activity %(n)s, in the patient's words") % {"n": n}
+                ),
+                required=False,
+                max_length=80,
+                initial=(activities or [])[n - 1] if n <= len(activities or []) else "",
+            )
         label = (
             definition.item_labels[n - 1]
             if n <= len(definition.item_labels)
@@ -467,6 +590,24 @@ def outcome_form(instrument: str, data: Any = None) -> forms.Form:
         )
     form.instrument = definition  # type: ignore[attr-defined]
     return form
+
+
+def taken_at(day: Any) -> Any:
+    """The moment a score dated ``day`` was taken: now for today, else noon of that day."""
+    import datetime as dt
+
+    if day is None or day == timezone.localdate():
+        return timezone.now()
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+
+def activities_of(form: forms.Form) -> list[str]:
+    """The PSFS activities as typed (blank where none), in the order of the ratings."""
+    definition = form.instrument  # type: ignore[attr-defined]
+    return [
+        str(form.cleaned_data.get(f"activity_{n}") or "")
+        for n in range(1, len(definition.answers) + 1)
+    ]
 
 
 def answers_of(form: forms.Form) -> list[int | float | None]:

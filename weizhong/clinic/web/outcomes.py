@@ -17,10 +17,13 @@ from weizhong.clinic.accounts.access import (
 )
 from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.records import services
+from weizhong.clinic.records.rules import Refused
 from weizhong.clinic.web import figures
 from weizhong.clinic.web.forms import (
+    activities_of,
     answers_of,
     outcome_form,
+    taken_at,
 )
 from weizhong.reasoning.instruments import InstrumentError
 
@@ -103,15 +106,20 @@ def outcome_new(request: ClinicRequest, pk: int) -> HttpResponse:
     instrument = request.GET.get("instrument") or request.POST.get("instrument") or "nprs"
     if instrument not in services.instruments():
         raise Http404
-    form = outcome_form(instrument, request.POST or None)
+    form = outcome_form(
+        instrument, request.POST or None, dated=True, activities=services.psfs_activities(patient)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_score_outcome(
                 patient=patient, instrument=instrument, answers=answers_of(form),
-                entered_by=request.user,
+                entered_by=request.user, taken=taken_at(form.cleaned_data["taken"]),
+                activities=activities_of(form),
             )  # fmt: skip
         except InstrumentError as error:
             form.add_error(None, str(error))
+        except Refused as refused:
+            form.add_error(None, refused.message)
         else:
             messages.success(request, _("Score saved."))
             return redirect("outcomes", patient.pk)

@@ -32,7 +32,7 @@ from weizhong.clinic.web.forms import (
 from weizhong.handouts.handout import handout_html, handout_pdf
 from weizhong.planning.home_programme import load_exercises
 from weizhong.planning.plan import PlanEdits, PlanSettingError
-from weizhong.planning.safety import OverrideError, parse_overrides
+from weizhong.planning.safety import OverrideError, load_safety_rules, parse_overrides
 
 
 def _edits_from(data: Any) -> PlanEdits:
@@ -42,8 +42,10 @@ def _edits_from(data: Any) -> PlanEdits:
     add_e, rem_e = list(data.getlist("add_exercises")), list(data.getlist("remove_exercises"))
     typed = data.get("add_points_text", "")
     for text in [data.get("pick_point", ""), *typed.replace("\n", ",").split(",")]:
-        text = text.strip().upper().replace(":LEFT", ":left").replace(":RIGHT", ":right")
-        text = text.replace(":BOTH", ":both")
+        code, colon, rest = text.strip().partition(":")
+        text = (
+            code.strip().upper() + colon + rest.strip().lower()
+        )  # BL40:both, ASHI:piriformis_left
         if not text:
             continue
         if text in rem_p:
@@ -51,8 +53,8 @@ def _edits_from(data: Any) -> PlanEdits:
         else:
             add_p.append(text)
     if drop := data.get("drop_point", "").strip():
-        if any(a.partition(":")[0] == drop for a in add_p):
-            add_p = [a for a in add_p if a.partition(":")[0] != drop]
+        if any(_names(a, drop) for a in add_p):  # taking back an addition
+            add_p = [a for a in add_p if not _names(a, drop)]
         else:
             rem_p.append(drop)
     if pick := data.get("pick_exercise", "").strip():
@@ -71,6 +73,38 @@ def _edits_from(data: Any) -> PlanEdits:
         add_exercises=tuple(dict.fromkeys(add_e)),
         remove_exercises=tuple(dict.fromkeys(rem_e)),
     )
+
+
+def _names(added: str, drop: str) -> bool:
+    """The Remove button `drop` names the added point `added` (BL40 names BL40:left; a trigger
+    point's button carries its whole key, ASHI:piriformis_left)."""
+    return added == drop or (not added.startswith("ASHI") and added.partition(":")[0] == drop)
+
+
+def _overrides_from(data: Any) -> tuple[dict[str, str], list[str]]:
+    """Each ticked override on its own: one with its reason applies even when another is
+    still missing its reason; the problems are said in words, naming the rule's title."""
+    rules = load_safety_rules()
+    overrides: dict[str, str] = {}
+    errors: list[str] = []
+    for rule in dict.fromkeys(data.getlist("override")):
+        reason = data.get(f"override_reason_{rule}", "")
+        try:
+            overrides |= parse_overrides({rule: reason})
+        except OverrideError:
+            known = rules.get(rule)
+            title = (known.title if known else "") or rule.replace("_", " ")
+            if known is None or not known.overridable:
+                errors.append(_("The rule “%(title)s” cannot be overridden.") % {"title": title})
+            else:
+                errors.append(
+                    _(
+                        "To override “%(title)s”, write the reason in its box (at least a short "
+                        "sentence): why, and what the patient agreed to."
+                    )
+                    % {"title": title}
+                )
+    return overrides, errors
 
 
 @staff_required(CLINICIAN)
@@ -94,14 +128,8 @@ def plan_editor(request: ClinicRequest, pk: int) -> HttpResponse:
         errors.append(_("The form is out of date; please reload the page."))
     if request.method == "POST":
         edits = _edits_from(request.POST)
-        raw_overrides = {
-            rule: request.POST.get(f"override_reason_{rule}", "")
-            for rule in request.POST.getlist("override")
-        }
-        try:
-            overrides = parse_overrides(raw_overrides)
-        except OverrideError as error:
-            errors.append(str(error))
+        overrides, override_errors = _overrides_from(request.POST)
+        errors += override_errors
         settings_form = PlanSettingsForm(request.POST)
     else:
         edits = services.edits_of(base) if base else PlanEdits()
@@ -159,6 +187,15 @@ def plan_editor(request: ClinicRequest, pk: int) -> HttpResponse:
         "plan": plan,
         "edits": edits,
         "overrides": overrides,
+        "ticked": set(request.POST.getlist("override")) if request.method == "POST" else overrides,
+        "reasons": {
+            **overrides,
+            **{
+                k[len("override_reason_") :]: v
+                for k, v in request.POST.items()
+                if k.startswith("override_reason_") and v
+            },
+        },
         "errors": errors,
         "settings_form": settings_form,
         "rules": override_rules(),

@@ -62,6 +62,7 @@ def visit_new(request: ClinicRequest, pk: int) -> HttpResponse:
             initial={
                 "date": timezone.localdate(),
                 "points": services.carried_points(patient, plan),
+                "trigger_points": services.carried_trigger_points(patient, plan),
                 "electro": bool(electro),
                 "electro_settings": _electro_text(electro),
                 "needle_minutes": (electro or {}).get("minutes", [20])[0],
