@@ -206,9 +206,8 @@ def test_every_form_posted_back_as_rendered_is_accepted_or_refused_plainly(
 
 @pytest.mark.parametrize("name", PATIENTS)
 def test_the_visit_form_sent_back_as_rendered_is_accepted(name: str, demo: Clinic, db: Any) -> None:
-    """The visit form carries the last visit's points; sent untouched it records the visit.
-    Known defect (issue 13, the visit form is brief A13b's): trigger points carried as
-    ASHI:side are refused by the same form; that refusal alone is an expected failure here."""
+    """The visit form carries the last visit's points; sent untouched it records the visit
+    (issue 13: trigger points carried as ASHI:side were refused by the same form)."""
     client, pages = pages_for("clinician", name, demo)
     visit_forms = [(p, f) for p, f in _forms(pages) if p.url.endswith("/visit/")]
     assert visit_forms
@@ -219,6 +218,4 @@ def test_the_visit_form_sent_back_as_rendered_is_accepted(name: str, demo: Clini
             errors = _errors(response) if response.status_code != 302 else []
         finally:
             transaction.savepoint_rollback(sid)
-        if errors and all("ASHI" in e or "needs needled points" in e for e in errors):
-            pytest.xfail("A13b: trigger points carried as ASHI:side are refused (issue 13)")
         assert response.status_code == 302, errors
