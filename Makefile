@@ -46,7 +46,8 @@ bench: $(STAMP)  ## figures: assessment, plans, handouts; the web app and CDS Ho
 	$(BIN)/python bench/bench_assess.py; core=$$?; \
 	$(BIN)/python bench/bench_web.py; web=$$?; \
 	$(BIN)/python bench/bench_cds.py; cds=$$?; \
-	exit $$(( core || web || cds ))
+	$(BIN)/python bench/bench_schedule.py; schedule=$$?; \
+	exit $$(( core || web || cds || schedule ))
 
 reliability: $(STAMP)  ## figures: access matrix, API fuzzing, crashes, concurrent edits, hostile input
 	$(BIN)/python reliability/run.py

@@ -12,6 +12,8 @@ Parts, in order (each in a process of its own, with a database of its own):
 - ``concurrency``: twenty clients editing one note with ETag/If-Match for 1,000 rounds (ci 20);
   zero lost updates, no 5xx, no "database is locked"; SQLite and PostgreSQL
   (``concurrency.py``);
+- ``booking``: twenty clients booking one slot at once, round after round; exactly one 201 a
+  round, the others 409 naming it, no 5xx; SQLite and PostgreSQL (``booking.py``, issue 15);
 - ``hostile``: oversized, mistyped, deeply nested and script-laden input; never a 5xx, never
   an unescaped script (``hostile.py``);
 - ``audit``: ``bench/bench_web.py`` with auditing on and off; the throughput ratio
@@ -42,6 +44,7 @@ PARTS: dict[str, list[list[str]]] = {
     "fuzz": [["fuzz.py"]],
     "crash": [["crash.py", "sqlite"], ["crash.py", "postgres"]],
     "concurrency": [["concurrency.py", "sqlite"], ["concurrency.py", "postgres"]],
+    "booking": [["booking.py", "sqlite"], ["booking.py", "postgres"]],
     "hostile": [["hostile.py"]],
     "audit": [["audit_cost.py"]],
 }

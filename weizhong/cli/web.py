@@ -239,7 +239,10 @@ def add_web_commands(sub: Any) -> None:
 
     reminders = sub.add_parser(
         "send-reminders",
-        help=_("e-mail today's home programme to patients who asked for a reminder"),
+        help=_(
+            "e-mail today's home programme to patients who asked for a reminder, and "
+            "appointment reminders (with a calendar file) for the next 24 hours"
+        ),
         epilog=_("example (daily, from cron):") + "\n  0 8 * * * weizhong send-reminders",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

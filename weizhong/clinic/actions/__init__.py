@@ -7,7 +7,8 @@ event, which ``AuditMiddleware`` commits in the same transaction; anywhere else 
 (``@audited``, ``actions/audited.py``; events in ``audit/events.py`` ``ACTION_EVENTS``).
 
 Modules by area: ``records`` (patients, exams, plans, visits, notes, amendments, outcomes,
-voids, FHIR import), ``portal``, ``accounts`` (clinics, staff, passwords, API tokens,
+voids, FHIR import), ``scheduling`` (the clinic's day: rooms, hours, appointments),
+``portal``, ``accounts`` (clinics, staff, passwords, API tokens,
 sessions, settings) and ``second_factor``. Pages, the API, the portal, the command line, the
 demo clinic, the tests' fixtures and the reliability harness call these; the one exception is
 the load-test clinic's bulk insert of thousands of records (``weizhong seed --patients N``,
@@ -32,6 +33,13 @@ from weizhong.clinic.actions.accounts import (
     do_set_user_active,
     do_update_clinic_settings,
     token_digest,
+)
+from weizhong.clinic.actions.course import do_book_course
+from weizhong.clinic.actions.intake import (
+    IntakeSubmitted,
+    do_save_intake,
+    do_start_intake,
+    do_submit_intake,
 )
 from weizhong.clinic.actions.interop import CardFeedback, do_record_cds_feedback
 from weizhong.clinic.actions.portal import (
@@ -63,6 +71,22 @@ from weizhong.clinic.actions.records import (
     do_void_record,
     refresh_summary,
 )
+from weizhong.clinic.actions.scheduling import (
+    MAX_MINUTES,
+    MIN_MINUTES,
+    Clash,
+    StaleAppointment,
+    WrongStatus,
+    do_add_room,
+    do_book_appointment,
+    do_change_appointment,
+    do_get_calendar,
+    do_link_visit,
+    do_mark_reminded,
+    do_set_calendar,
+    do_set_clinic_schedule,
+    do_set_working_hours,
+)
 from weizhong.clinic.actions.second_factor import (
     RECOVERY_CODES,
     do_accept_code,
@@ -74,19 +98,29 @@ from weizhong.clinic.actions.second_factor import (
 )
 
 __all__ = [
+    "MAX_MINUTES",
+    "MIN_MINUTES",
     "RECOVERY_CODES",
     "TOKEN_PREFIX",
     "AlreadyVoided",
     "CardFeedback",
+    "Clash",
     "EarlierRecordVoided",
+    "IntakeSubmitted",
     "KeyUsedElsewhere",
     "NoteIsDraft",
     "NoteLocked",
     "RecordVoided",
+    "StaleAppointment",
     "StaleCopy",
+    "WrongStatus",
     "do_accept_code",
     "do_add_amendment",
+    "do_add_room",
     "do_add_staff",
+    "do_book_appointment",
+    "do_book_course",
+    "do_change_appointment",
     "do_change_password",
     "do_confirm_authenticator",
     "do_create_api_token",
@@ -94,10 +128,13 @@ __all__ = [
     "do_create_patient",
     "do_end_session",
     "do_forget_second_factor",
+    "do_get_calendar",
     "do_import_patient",
     "do_issue_portal_link",
+    "do_link_visit",
     "do_log_home_exercise",
     "do_log_pain",
+    "do_mark_reminded",
     "do_note_session_seen",
     "do_note_token_used",
     "do_record_cds_feedback",
@@ -107,13 +144,19 @@ __all__ = [
     "do_revoke_api_token",
     "do_revoke_portal_link",
     "do_save_exam",
+    "do_save_intake",
     "do_save_note",
     "do_save_plan",
     "do_score_outcome",
     "do_send_questionnaire",
+    "do_set_calendar",
+    "do_set_clinic_schedule",
     "do_set_user_active",
+    "do_set_working_hours",
     "do_sign_note",
     "do_start_authenticator",
+    "do_start_intake",
+    "do_submit_intake",
     "do_undo_home_exercise",
     "do_update_clinic_settings",
     "do_update_patient",

@@ -1,5 +1,6 @@
 """The JSON API, version 1 (django-ninja): patients, cases and their assessments, plans, visits
-with their notes, outcomes, FHIR export and import, superbills and the research export.
+with their notes, outcomes, FHIR export and import, superbills, the research export, and
+appointments.
 
 Authentication: ``Authorization: Bearer <token>``, a personal token made on the "API tokens"
 page or with ``weizhong manage api_token USER``. The API applies the web app's rules through
@@ -19,7 +20,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from weizhong.clinic.accounts.access import EmergencyAccessRequired
-from weizhong.clinic.api import cases, fhir, outcomes, patients, plans, reports, visits, voids
+from weizhong.clinic.api import (
+    appointments,
+    cases,
+    fhir,
+    outcomes,
+    patients,
+    plans,
+    reports,
+    visits,
+    voids,
+)
 from weizhong.clinic.api.auth import JsonBodyMiddleware, TokenAuth
 
 
@@ -39,7 +50,7 @@ api = ClinicAPI(
 )
 
 
-for part in (patients, cases, plans, visits, outcomes, voids, fhir, reports):
+for part in (patients, cases, plans, visits, outcomes, voids, fhir, reports, appointments):
     api.add_router("", part.router)
 
 

@@ -130,6 +130,20 @@ ACTION_EVENTS = {
             ("do_replace_recovery_codes", "recovery codes were replaced"),
             ("do_forget_second_factor", "a second factor was removed"),
             ("do_undo_home_exercise", "a home exercise tick was taken back"),
+            # the clinic's day (issue 15)
+            ("do_set_clinic_schedule", "the clinic's time zone or notice period was set"),
+            ("do_add_room", "a room was added"),
+            ("do_set_working_hours", "a clinician's working hours were set"),
+            ("do_set_calendar", "a clinician's calendar settings were changed"),
+            ("do_get_calendar", "a clinician's calendar feed was made"),
+            ("do_book_appointment", "an appointment was booked"),
+            ("do_change_appointment", "an appointment was moved or its status changed"),
+            ("do_link_visit", "a visit was linked to its appointment"),
+            ("do_start_intake", "an intake link was made"),
+            ("do_save_intake", "a patient saved intake answers"),
+            ("do_submit_intake", "a patient sent an intake"),
+            ("do_book_course", "a course of care was booked from the plan"),
+            ("do_mark_reminded", "an appointment's reminder was e-mailed"),
         ]
     )
 }

@@ -15,7 +15,7 @@ from weizhong.clinic.accounts.access import (
 )
 from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import Patient, Visit
-from weizhong.clinic.records import services
+from weizhong.clinic.records import intake, scheduling, services
 
 
 def server_error(request: ClinicRequest) -> HttpResponse:
@@ -46,6 +46,10 @@ def dashboard(request: ClinicRequest) -> HttpResponse:
     )
     recent = list(mine.exclude(last_seen=None).order_by("-last_seen")[:12])
     context: dict[str, Any] = {"todays": todays, "recent": recent, "today": today}
+    context["intake_alerts"] = intake.alerts(clinic)
+    context["appointments"] = scheduling.todays_appointments(
+        clinic, request.user if request.role == CLINICIAN else None
+    )
     if request.role == CLINICIAN:
         context["flagged"] = list(mine.filter(flagged=True).order_by("-last_seen")[:20])
         context["due"] = list(mine.filter(reeval_due=True).order_by("-last_seen")[:20])

@@ -23,6 +23,7 @@ from weizhong.clinic.accounts.access import (
 from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import Note, Patient, Visit
 from weizhong.clinic.records import services
+from weizhong.clinic.web import schedule
 from weizhong.clinic.web.forms import (
     AmendmentForm,
     NoteForm,
@@ -50,6 +51,7 @@ def visit_new(request: ClinicRequest, pk: int) -> HttpResponse:
             except actions.KeyUsedElsewhere:
                 token = None  # a form of another patient's page: send it again
             else:
+                schedule.link_started_visit(request.GET.get("appointment"), visit)
                 messages.success(request, _("Visit recorded; the note is drafted below."))
                 return redirect("visit", visit.pk)
         if token is None:

@@ -1,0 +1,116 @@
+"""The intake before the first visit (issue 15): a link from the API, answers saved as the
+patient goes, the core's red-flag screen on submit, the patient told plainly what to do now,
+the clinic alerted by e-mail, and the intakes listed with their red flags for clinicians."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import textstat
+from django.core import mail
+from django.test import Client
+
+from weizhong.clinic import actions
+from weizhong.clinic.models import Intake
+from weizhong.clinic.records import intake as questions
+
+from .test_api import Api
+
+NO_TO_ALL = {finding: "no" for finding, _ in questions.RED_FLAG_QUESTIONS}
+
+
+@pytest.fixture
+def link(clinician: Any, patient: Any) -> str:
+    api = Api(actions.do_create_api_token(user=clinician, name="t")[1])
+    response = api.post(f"/patients/{patient.pk}/intake")
+    assert response.status_code == 201
+    url: str = response.json()["url"]
+    return url.removeprefix("http://testserver")
+
+
+def test_the_front_desk_can_send_an_intake_but_not_read_its_flags(desk: Any, patient: Any) -> None:
+    api = Api(actions.do_create_api_token(user=desk, name="t")[1])
+    assert api.post(f"/patients/{patient.pk}/intake").status_code == 201
+    assert api.get(f"/patients/{patient.pk}/intakes").status_code == 403
+
+
+def test_answers_are_saved_as_the_patient_goes(link: str) -> None:
+    client = Client()
+    page = client.get(link)
+    assert page.status_code == 200 and "Before your first visit" in page.content.decode()
+    assert client.post(link + "save", {"history": "Sore back since May"}).status_code == 204
+    assert client.post(link + "save", {"fever": "no", "bogus": "x"}).status_code == 204
+    intake = Intake.objects.get()
+    assert intake.answers == {"history": "Sore back since May", "fever": "no"}
+    assert "Sore back since May" in client.get(link).content.decode()  # back after a drop
+
+
+def test_a_cauda_equina_answer_tells_the_patient_to_go_now_and_alerts_the_clinic(
+    link: str,
+    clinic: Any,
+    clinician: Any,
+    patient: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    actions.do_update_clinic_settings(clinic=clinic, fields={"email": "desk@riverside.example"})
+    client = Client()
+    with_cauda = {**NO_TO_ALL, "saddle_anaesthesia": "yes"}
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(link, with_cauda)
+    text = page.content.decode()
+    assert "Please act now" in text
+    assert "Go to an emergency department now" in text
+    assert "Do not wait for your next appointment" in text
+    intake = Intake.objects.get()
+    assert intake.act_today and intake.red_flags[0]["id"] == "cauda_equina_syndrome"
+    (alert,) = mail.outbox
+    assert alert.to == ["desk@riverside.example"]
+    assert "Possible cauda equina syndrome" in alert.body
+    api = Api(actions.do_create_api_token(user=clinician, name="t2")[1])
+    (listed,) = api.get(f"/patients/{patient.pk}/intakes").json()
+    assert listed["act_today"] is True
+    assert listed["red_flags"][0]["urgency"] == "emergency"
+    # Sent once: it no longer changes.
+    assert client.post(link + "save", {"fever": "yes"}).status_code == 409
+
+
+def test_no_red_flag_thanks_the_patient_and_alerts_nobody(link: str, settings: Any) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    page = Client().post(link, NO_TO_ALL)
+    assert "Thank you" in page.content.decode() and "act now" not in page.content.decode()
+    assert Intake.objects.get().red_flags == [] and mail.outbox == []
+
+
+def test_an_unknown_intake_link_is_not_found(db: Any) -> None:
+    assert Client().get("/intake/nothing-here/").status_code == 404
+
+
+def test_what_the_patient_reads_is_at_school_grade_8_or_below() -> None:
+    for _finding, question in questions.RED_FLAG_QUESTIONS:
+        assert textstat.flesch_kincaid_grade(question) <= 8, question
+
+
+def test_the_intake_pages_read_at_school_grade_8_or_below(link: str) -> None:
+    import re
+
+    client = Client()
+    blank = client.get(link).content.decode()
+    urgent = client.post(link, {**NO_TO_ALL, "saddle_anaesthesia": "yes"}).content.decode()
+    for page in (blank, urgent):
+        main = page.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+        words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main.split(">", 1)[1])).strip()
+        assert textstat.flesch_kincaid_grade(words) <= 8, words
+
+
+def test_an_intake_needing_action_today_is_on_today_for_the_clinic(
+    link: str, doc: Client, desk_client: Client
+) -> None:
+    Client().post(link, {**NO_TO_ALL, "saddle_anaesthesia": "yes"})
+    seen = doc.get("/").content.decode()
+    assert "Intakes that need action today" in seen and "Possible cauda equina syndrome" in seen
+    desk = desk_client.get("/").content.decode()
+    assert "a clinician must contact this patient today" in desk
+    assert "cauda equina" not in desk  # the front desk sees no clinical data

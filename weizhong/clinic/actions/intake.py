@@ -1,0 +1,99 @@
+"""Writes of the intake before the first visit: start one (its link), save answers as the
+patient goes, and submit, which runs the red-flag screen at once and, when a flag needs action
+today, e-mails the clinic."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from weizhong.clinic.actions.audited import audited
+from weizhong.clinic.models import Intake, Patient
+from weizhong.clinic.records import intake as questions
+
+__all__ = ["IntakeSubmitted", "do_save_intake", "do_start_intake", "do_submit_intake"]
+
+MAX_TEXT = 4000
+log = logging.getLogger(__name__)
+
+
+class IntakeSubmitted(Exception):
+    """The intake was sent already: it no longer changes."""
+
+
+def _clean(answers: dict[str, Any]) -> dict[str, str]:
+    """Strings only, each cut to a sane length (the patient's own words, kept as typed)."""
+    return {str(k)[:60]: str(v)[:MAX_TEXT] for k, v in answers.items() if isinstance(v, str)}
+
+
+@audited
+def do_start_intake(*, patient: Patient, by: Any = None) -> Intake:
+    with transaction.atomic():
+        return Intake.objects.create(clinic=patient.clinic, patient=patient, created_by=by)
+
+
+@audited
+def do_save_intake(*, intake: Intake, answers: dict[str, Any]) -> Intake:
+    """Merge what the patient has given so far (saved as they go)."""
+    with transaction.atomic():
+        current = Intake.objects.select_for_update().get(pk=intake.pk)
+        if current.submitted_at is not None:
+            raise IntakeSubmitted
+        current.answers = {**current.answers, **_clean(answers)}
+        current.save(update_fields=["answers"])
+    return current
+
+
+@audited
+def do_submit_intake(*, intake: Intake, answers: dict[str, Any]) -> Intake:
+    """Keep the answers, run the core's red-flag screen, and alert the clinic by e-mail when a
+    flag needs action today (after the transaction commits)."""
+    with transaction.atomic():
+        current = (
+            Intake.objects.select_for_update().select_related("patient__clinic").get(pk=intake.pk)
+        )
+        if current.submitted_at is not None:
+            raise IntakeSubmitted
+        current.answers = {**current.answers, **_clean(answers)}
+        flags = questions.screen(current.patient, current.answers)
+        current.red_flags = [
+            {k: f[k] for k in ("id", "name", "urgency", "action", "patient_action")} for f in flags
+        ]
+        current.act_today = any(f["urgency"] in questions.ACT_TODAY for f in flags)
+        current.submitted_at = timezone.now()
+        current.save()
+        if current.act_today:
+            transaction.on_commit(lambda: _alert(current))
+    return current
+
+
+def _alert(intake: Intake) -> None:
+    try:
+        _send_alert(intake)
+    except OSError:  # the intake is stored and shown on Today; a mail server down must not lose it
+        log.exception("the e-mail alert for intake %s could not be sent", intake.pk)
+
+
+def _send_alert(intake: Intake) -> None:
+    clinic = intake.patient.clinic
+    to = [clinic.email] if clinic.email else [a for _n, a in settings.ADMINS]
+    if not to:
+        log.error("intake %s needs action today but the clinic has no e-mail address", intake.pk)
+        return
+    flags = "\n".join(f"- {f['name']} ({f['urgency']}): {f['action']}" for f in intake.red_flags)
+    send_mail(
+        subject=f"Intake red flag needing action today: patient {intake.patient.pk}",
+        message=(
+            f"{intake.patient.full_name} (patient {intake.patient.pk}) sent an intake at "
+            f"{intake.submitted_at:%Y-%m-%d %H:%M} UTC that raised:\n{flags}\n\n"
+            "The patient was told what to do now. Contact them today."
+        ),
+        from_email=None,
+        recipient_list=to,
+        fail_silently=False,
+    )

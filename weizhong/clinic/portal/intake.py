@@ -1,0 +1,64 @@
+"""The intake before the first visit, on the patient's phone: plain-words history, red-flag
+questions written for patients, medicines, devices and pregnancy. Each change is saved at once
+(htmx), so nothing typed is lost if the connection drops; on submit the core's red-flag screen
+runs and a flag that needs action today tells the patient plainly what to do now."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from weizhong.clinic import actions
+from weizhong.clinic.models import Intake
+from weizhong.clinic.records import intake as questions
+
+TEXT_FIELDS = ("history", "medicines", "devices")
+CHOICE_FIELDS = {"pregnant": ("yes", "no", "not_sure")}
+
+
+def _intake(token: str) -> Intake:
+    return get_object_or_404(Intake.objects.select_related("patient__clinic"), key=token)
+
+
+def _answers(request: HttpRequest) -> dict[str, str]:
+    given: dict[str, str] = {}
+    for name in TEXT_FIELDS:
+        if name in request.POST:
+            given[name] = request.POST[name]
+    for name, allowed in CHOICE_FIELDS.items():
+        if request.POST.get(name) in allowed:
+            given[name] = request.POST[name]
+    for finding, _question in questions.RED_FLAG_QUESTIONS:
+        if request.POST.get(finding) in ("yes", "no"):
+            given[finding] = request.POST[finding]
+    return given
+
+
+@require_http_methods(["GET", "POST"])
+def intake_form(request: HttpRequest, token: str) -> HttpResponse:
+    intake = _intake(token)
+    if request.method == "POST" and intake.submitted_at is None:
+        intake = actions.do_submit_intake(intake=intake, answers=_answers(request))
+    context = {
+        "patient": intake.patient,
+        "intake": intake,
+        "token": token,
+        "questions": [
+            (finding, text, intake.answers.get(finding, ""))
+            for finding, text in questions.RED_FLAG_QUESTIONS
+        ],
+        "today": [f for f in intake.red_flags if f["urgency"] in questions.ACT_TODAY],
+        "soon": [f for f in intake.red_flags if f["urgency"] not in questions.ACT_TODAY],
+    }
+    return render(request, "clinic/intake.html", context)
+
+
+@require_POST
+def intake_save(request: HttpRequest, token: str) -> HttpResponse:
+    intake = _intake(token)
+    try:
+        actions.do_save_intake(intake=intake, answers=_answers(request))
+    except actions.IntakeSubmitted:
+        return HttpResponse(status=409)
+    return HttpResponse(status=204)
