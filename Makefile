@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 install: $(STAMP)  ## the environment only, with `weizhong` on .venv/bin
 
 run: $(STAMP)  ## the main job: migrate, seed the demo clinic once, serve on http://127.0.0.1:8000
-	$(BIN)/weizhong serve
+	$(BIN)/weizhong serve --demo
 
 assess: $(STAMP)  ## the command line: assess the bundled example case and print the report
 	$(BIN)/weizhong assess $(EXAMPLE)

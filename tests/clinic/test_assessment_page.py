@@ -90,3 +90,32 @@ def test_the_page_writes_a_small_chance_as_the_command_line_does() -> None:
         "–",
     ]
     assert [num(36.0), num(2.5), num(None)] == ["36", "2.5", "–"]
+
+
+def test_the_page_shows_the_findings_not_counted_again_and_no_false_zero(
+    clinic: Clinic, clinician: Any, doc: Client
+) -> None:
+    """Issue 13: the README promises the findings "not counted again" (SLR, slump, AKE measure
+    the same thing); the page hid them. A small chance reads "<1%", never "0%"."""
+    from tests.clinic.conftest import runner_findings
+
+    exam = make_exam(make_patient(clinic), clinician, runner_findings())
+    page = doc.get(reverse("exam", args=[exam.pk])).content.decode()
+    assert "not counted again" in page
+    bars = page[page.index('class="bars"') :]
+    assert ">0%<" not in bars
+    tiny = [d for d in exam.assessment["differential"] if d["probability"] < 0.005]
+    assert not tiny or "&lt;1%" in bars
+
+
+def test_the_exam_page_does_not_place_the_assessment_on_the_right(
+    clinic: Clinic, doc: Client
+) -> None:
+    """Issue 13: at tablet width the assessment is below the form, yet the text said "on the
+    right"; the menu stays one row under the name at tablet width (app.css, 1000 px)."""
+    page = doc.get(reverse("exam_new", args=[make_patient(clinic).pk])).content.decode()
+    assert "on the right" not in page
+    from pathlib import Path
+
+    css = (Path(__file__).parents[2] / "weizhong/clinic/static/clinic/app.css").read_text()
+    assert "@media (max-width: 1000px) { header.top nav { order: 3; flex-basis: 100%" in css

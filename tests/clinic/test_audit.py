@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from weizhong.clinic.audit.trail import AppendOnly, AuditEvent, verify_chain
@@ -40,6 +40,17 @@ def test_a_write_is_recorded(doc: Client, patient: Any) -> None:
     event = last()
     assert (event.action, event.what, event.patient_id) == ("write", "outcome_new", patient.pk)
     assert event.allowed
+
+
+def test_a_live_preview_is_recorded_as_a_read(doc: Client, patient: Any, exam: Any) -> None:
+    """Issue 13: every live-assessment update and plan-editor preview was audited as a write."""
+    from tests.clinic.conftest import form_data, runner_findings
+
+    doc.post(reverse("exam_preview", args=[patient.pk]), form_data(runner_findings()),
+             HTTP_HX_REQUEST="true")  # fmt: skip
+    assert (last().action, last().what) == ("read", "exam_preview")
+    doc.post(reverse("plan_editor", args=[exam.pk]), {"action": "add_point", "pick": "BL40"})
+    assert (last().action, last().what) == ("read", "plan_editor")
 
 
 def test_refusals_are_recorded(desk_client: Client, stranger_client: Client, exam: Any) -> None:
@@ -128,6 +139,26 @@ def test_admin_page_filters_and_exports(
     assert "Chain intact" in admin.get(reverse("audit_log") + "?verify=1").content.decode()
     assert desk_client.get(reverse("audit_log")).status_code == 403
     assert admin.get(reverse("audit_log")).status_code == 200
+
+
+@override_settings(TIME_ZONE="America/New_York")
+def test_the_audit_page_names_people_and_pages_in_the_clinics_time(
+    clinic: Any, clinician: Any, doc: Client, exam: Any
+) -> None:
+    """Issue 13: the page showed patient ids, route names (``patient_new``) and UTC."""
+    from weizhong.clinic.accounts.second_factor import VERIFIED
+
+    assert doc.get(reverse("exam", args=[exam.pk])).status_code == 200
+    Staff.objects.filter(user=clinician).update(is_admin=True)
+    admin = logged_in(clinician)
+    session = admin.session
+    session[VERIFIED] = "2026-11-25T00:00:00"
+    session.save()
+    page = admin.get(reverse("audit_log")).content.decode()
+    row = page[page.index("<tbody>") :]
+    assert "an examination" in row and "Ada Runner" in row and "Mei" in row
+    assert ">exam<" not in row and "pk=" not in row and "UTC" not in page
+    assert "America/New_York" in page
 
 
 def test_command_line_verify(doc: Client, patient: Any, capsys: Any) -> None:

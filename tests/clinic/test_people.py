@@ -138,3 +138,20 @@ def test_changing_ones_password(clinician: Any) -> None:
     assert client.get(reverse("dashboard")).status_code == 200  # this session stays
     assert other.get(reverse("dashboard")).status_code == 302  # the others end
     assert sign_in("mei", new).get(reverse("dashboard")).status_code == 200
+
+
+def test_api_in_the_menu_only_for_administrators_and_clinicians_by_full_name(
+    clinic: Any, clinician: Any, doc: Client, desk_client: Client, admin: Client
+) -> None:
+    """Issue 13: "API" was in everyone's menu; the primary clinician was chosen by sign-in
+    name."""
+    api = f'href="{reverse("api_tokens")}"'
+    menu = desk_client.get(reverse("dashboard")).content.decode().split("</nav>")[0]
+    assert api not in menu
+    assert api not in doc.get(reverse("dashboard")).content.decode().split("</nav>")[0]
+    assert api in admin.get(reverse("dashboard")).content.decode().split("</nav>")[0]
+    assert api in doc.get(reverse("clinic_settings")).content.decode()
+    clinician.last_name = "Lin"
+    clinician.save()
+    form = doc.get(reverse("patient_new")).content.decode()
+    assert ">Mei Lin</option>" in form and ">mei</option>" not in form

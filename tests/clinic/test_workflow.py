@@ -3,6 +3,8 @@ outcomes → re-evaluation, with bad input refused field by field and nothing ha
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -314,6 +316,15 @@ def test_handout_is_a_real_pdf(doc: Client, plan: Plan) -> None:
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
     assert "Your home programme" in text
     assert plan.plan["exercises"][0]["name"].split()[0] in text
+    # issue 13: the patient's name and the date as the clinic writes it, not ISO
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    assert plan.patient.full_name in text
+    assert date_format(timezone.localdate(), "j F Y") in text
+    assert timezone.localdate().isoformat() not in text
+    again = doc.get(reverse("plan_handout", args=[plan.pk]))  # kept: the same bytes
+    assert again.content == response.content
 
 
 # -------------------------------------------------------------------------------- visits
@@ -575,3 +586,20 @@ def test_a_plan_saved_meanwhile_is_not_silently_superseded(
     assert again.status_code == 204 and Plan.objects.count() == 2
     missing = doc.post(url, {k: v for k, v in form.items() if k != "after_version"})
     assert missing.status_code == 422 and Plan.objects.count() == 2
+
+
+def test_the_soap_draft_examined_in_objective_words_in_assessment_no_last_visit_at_first(
+    patient: Any, plan: Any, clinician: Any
+) -> None:
+    """Issue 13: Objective listed every answer, history included; Assessment wrote "95%" into
+    the legal note; the first visit said "Since the last visit"."""
+    first = make_visit(patient, plan, clinician, response="better").note
+    assert "Since the last visit" not in first.subjective
+    assert "Hours spent sitting" not in first.objective and "Days since" not in first.objective
+    assert "Hours spent sitting" in first.subjective
+    assert "Active knee extension" in first.objective
+    assert not re.search(r"\d+%", first.assessment), first.assessment
+    assert "most likely" in first.assessment
+    later = make_visit(patient, plan, clinician, response="better",
+                       date=first.visit.date + dt.timedelta(days=3)).note  # fmt: skip
+    assert "Since the last visit: Better" in later.subjective

@@ -203,3 +203,29 @@ def test_every_clinical_page_fits_a_phone(browser: Any, live_server: Any, staff:
             too_wide[path] = width
     context.close()
     assert too_wide == {}
+
+
+def test_enter_in_a_number_field_of_the_exam_does_not_save_it(
+    browser: Any, live_server: Any, staff: User
+) -> None:
+    """Issue 13: Enter in any number field of the exam submitted and saved a near-empty exam,
+    which became the latest assessment. Enter moves to the next field; only the button saves."""
+    from tests.clinic.conftest import make_patient
+
+    patient = make_patient(staff.staff.clinic)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", "mei")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    page.goto(f"{live_server.url}/patients/{patient.pk}/exam/")
+    page.fill("#id_ake_left_deg", "46")
+    page.press("#id_ake_left_deg", "Enter")
+    page.wait_for_timeout(500)
+    assert page.url.endswith(f"/patients/{patient.pk}/exam/")
+    assert page.evaluate("document.activeElement.id") != "id_ake_left_deg"  # moved on
+    assert not patient.exams.exists()
+    context.close()

@@ -48,13 +48,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(_("data directory: {path}").format(path=settings.DATA_DIR))
     print(_("database: {engine}").format(engine=engine))
     print(_("migrating…"), flush=True)
+    demo = args.demo or (os.environ.get("WEIZHONG_DEMO") == "1" and not args.no_demo)
+    if demo and os.environ.get("WEIZHONG_HTTPS") == "1":
+        raise UsageError(
+            _(
+                "the demo clinic (with its published passwords) is never made in a production "
+                "start: WEIZHONG_HTTPS=1 is set; start without --demo and WEIZHONG_DEMO"
+            )
+        )
     _migrate()
-    if not args.no_demo and ensure_demo_clinic():
-        print(_("demo clinic created (a dozen patients with histories)"))
+    if demo and ensure_demo_clinic():
+        print(_("demo clinic created (twenty-one patients with histories)"))
     url = f"http://{args.host}:{args.port}/"
     print()
     print(_("weizhong is running at {url}").format(url=url))
-    if not args.no_demo:
+    if demo:
         for role, (user, password) in DEMO_PASSWORDS.items():
             print(
                 _("  {role:<13} user {user:<8} password {password}").format(
@@ -193,21 +201,28 @@ def add_web_commands(sub: Any) -> None:
     """The commands that run or use the clinic web application (they set up Django)."""
     serve = sub.add_parser(
         "serve",
-        help=_("run the clinic web application (migrates and seeds the demo clinic first)"),
+        help=_("run the clinic web application (migrates first; the demo clinic when asked)"),
         description=_(
-            "Migrate the database, create the demo clinic once, and serve the clinic web "
-            "application with gunicorn. Data lives in WEIZHONG_DATA_DIR (SQLite) or in "
-            "DATABASE_URL (PostgreSQL)."
+            "Migrate the database and serve the clinic web application with gunicorn. With "
+            "--demo (or WEIZHONG_DEMO=1) create the demo clinic once first; never with "
+            "WEIZHONG_HTTPS=1 (a production start). Data lives in WEIZHONG_DATA_DIR (SQLite) or "
+            "in DATABASE_URL (PostgreSQL)."
         ),
         epilog=_("examples:")
-        + "\n  weizhong serve\n  weizhong serve --port 9000 --no-demo"
+        + "\n  weizhong serve --demo\n  weizhong serve --port 9000"
         + "\n  DATABASE_URL=postgres://weizhong@localhost/weizhong weizhong serve",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help=_("address to listen on"))
     serve.add_argument("--port", type=int, default=8000, help=_("port (default 8000)"))
     serve.add_argument("--workers", type=int, default=2, help=_("gunicorn workers (default 2)"))
-    serve.add_argument("--no-demo", action="store_true", help=_("do not create the demo clinic"))
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help=_("create the demo clinic once (refused with WEIZHONG_HTTPS=1)"),
+    )
+    # The default since issue 13 (no demo unless asked); accepted so that old scripts still run.
+    serve.add_argument("--no-demo", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument("--access-log", action="store_true", help=_("log every request"))
     serve.set_defaults(func=cmd_serve)
 

@@ -11,9 +11,10 @@ voids, FHIR import), ``scheduling`` (the clinic's day: rooms, hours, appointment
 ``portal``, ``accounts`` (clinics, staff, passwords, API tokens,
 sessions, settings) and ``second_factor``. Pages, the API, the portal, the command line, the
 demo clinic, the tests' fixtures and the reliability harness call these; the one exception is
-the demo's and ``weizhong seed``'s bulk insert of thousands of records (``ops/demo.py``), whose
-first versions ``history.baseline()`` writes afterwards. ``tests/clinic/test_one_write_path.py``
-fails when a page, API, portal, command or harness module writes to a model itself.
+the load-test clinic's bulk insert of thousands of records (``weizhong seed --patients N``,
+``ops/demo.py``; the demo clinic itself goes through the actions), whose first versions
+``history.baseline()`` writes afterwards. ``tests/clinic/test_one_write_path.py`` fails when a
+page, API, portal, command or harness module writes to a model itself.
 """
 
 from __future__ import annotations

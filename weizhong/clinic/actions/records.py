@@ -128,9 +128,11 @@ def do_save_exam(
     raw: dict[str, Any],
     submit_token: uuid.UUID | None = None,
     refuse_voided: bool = False,
+    created: dt.datetime | None = None,
 ) -> Exam:
     """Store the case and its assessment; a resubmitted form (same token) returns the first
-    (or, with ``refuse_voided``, raises EarlierRecordVoided when that one was voided)."""
+    (or, with ``refuse_voided``, raises EarlierRecordVoided when that one was voided).
+    ``created`` dates an exam entered after the fact (the demo clinic's histories)."""
     if submit_token is not None and (
         done := Exam.all_objects.filter(submit_token=submit_token).first()
     ):
@@ -152,6 +154,7 @@ def do_save_exam(
             top_probability=top["probability"] if top else None,
             knowledge_version=result["knowledge_version"],
             submit_token=submit_token,
+            created=created or timezone.now(),
         )
         refresh_summary(patient)
     return exam
@@ -173,6 +176,7 @@ def do_save_plan(
     planned_visits: int,
     note: str = "",
     after_version: int | None = None,
+    created: dt.datetime | None = None,
 ) -> Plan:
     """Save the next plan version. With ``after_version`` (the active version when the editor
     was opened, 0 for none), a plan saved by someone else meanwhile raises StaleCopy with it
@@ -206,6 +210,7 @@ def do_save_plan(
             visits_per_week=visits_per_week,
             planned_visits=planned_visits,
             note=note,
+            created=created or timezone.now(),
         )
         refresh_summary(patient)
     return saved
@@ -271,9 +276,9 @@ def do_save_note(
 
 
 @audited
-def do_sign_note(*, note: Note, signer: Any) -> Note:
+def do_sign_note(*, note: Note, signer: Any, at: dt.datetime | None = None) -> Note:
     """Sign and lock the note as it stands (NoteLocked when signed, RecordVoided when its
-    visit is voided)."""
+    visit is voided); ``at`` dates a signature entered after the fact (the demo clinic)."""
     with transaction.atomic(), recording(user=signer, action="signed"):
         locked = Note.objects.select_for_update().get(pk=note.pk)
         if locked.visit.voided:
@@ -281,7 +286,7 @@ def do_sign_note(*, note: Note, signer: Any) -> Note:
         if locked.signed_at is not None:
             raise NoteLocked
         locked.signed_by = signer
-        locked.signed_at = timezone.now()
+        locked.signed_at = at or timezone.now()
         locked.save(update_fields=["signed_by", "signed_at"])
         note.signed_by, note.signed_at = locked.signed_by, locked.signed_at
     return locked

@@ -109,6 +109,17 @@ PATIENT_ROUTES = frozenset(
         "outcome_void",
     }
 )  # fmt: skip
+# POSTs that only show something (the live assessment, the plan editor's preview of an edit):
+# audited as reads, not writes (issue 13: every live preview was a "write").
+PREVIEWS = frozenset({"exam_preview"})
+
+
+def _is_preview(route: str, request: HttpRequest) -> bool:
+    if route in PREVIEWS:
+        return True
+    return route == "plan_editor" and request.POST.get("action") != "save"
+
+
 QUIET = frozenset(
     {
         "healthz",
@@ -174,7 +185,9 @@ class AuditMiddleware:
             role=getattr(request, "role", None) or ("patient" if "token" in kwargs else ""),
             clinic_id=getattr(getattr(request, "clinic", None), "pk", None),
             patient_id=patient_id,
-            action=READ if request.method in ("GET", "HEAD") else WRITE,
+            action=READ
+            if request.method in ("GET", "HEAD") or _is_preview(route, request)
+            else WRITE,
             what=route[:60],
             target=target[:120],
             method=request.method or "",

@@ -1,11 +1,17 @@
 """Demo and load-test data: a clinic whose patients have realistic histories.
 
-Twelve archetypes cover what a clinic meets (tight hamstrings in a runner, short hip flexors in
-a desk worker, a disc, a deep-gluteal entrapment, the sacroiliac joint, stenosis, a sprint
-strain, a proximal hamstring tendinopathy, nonspecific pain, a cauda equina emergency, and
-safety cases: pregnancy and warfarin). Each patient gets an exam assessed by the core, a plan
-from the planner, visits twice a week with signed notes, outcome scores that improve (or, for
-some, do not, so that re-evaluation comes due) and home-programme ticks.
+The demo clinic (``ensure_demo_clinic``, made only when asked: ``weizhong seed`` or
+``weizhong serve --demo``) has one patient for each branch of the planner: the common pictures
+(tight hamstrings, short hip flexors, a disc, a deep-gluteal entrapment, the sacroiliac joint,
+stenosis, an acute strain, a tendinopathy, nonspecific pain), a red flag of each urgency, a minor,
+pregnancy, warfarin with and without an INR, a pacemaker, a spinal cord stimulator, withheld herbs
+and points, an override with its reason, a poor fit, a mimic and the feel-the-abdomen-first gate.
+Each is written through the ``do_*`` actions the pages use: an exam assessed by the core, a plan
+from the planner, visits with signed notes, outcome scores that improve (or, for some, do not, so
+that re-evaluation comes due) and home-programme ticks.
+
+The load-test clinic (``seed_clinic``) has thousands of patients of twelve archetypes and is
+written in bulk (through the actions it would take hours at 10,000 patients).
 
 The numbers here are invented for demonstration; they are not clinical data.
 """
@@ -17,6 +23,7 @@ import random
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -38,7 +45,8 @@ from weizhong.clinic.models import (
     Visit,
 )
 from weizhong.clinic.records import services
-from weizhong.planning.plan import make_plan
+from weizhong.planning.plan import PlanEdits, make_plan
+from weizhong.planning.safety import parse_overrides
 from weizhong.progress import Progress
 from weizhong.reasoning.assessment import assess
 from weizhong.reasoning.instruments import score_instrument
@@ -193,7 +201,8 @@ FAMILY = ["Adeyemi", "Bauer", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia",
 
 
 def ensure_demo_clinic(stdout: Any = sys.stdout) -> bool:
-    """Create the demo clinic once (False when it already exists)."""
+    """Create the demo clinic once (False when it already exists), every record through the
+    ``do_*`` actions the pages use."""
     if Clinic.objects.filter(slug="demo").exists():
         return False
     with transaction.atomic():
@@ -208,7 +217,9 @@ def ensure_demo_clinic(stdout: Any = sys.stdout) -> bool:
         clinician = _user(clinic, "clinician", "Mei", "Lin", "L.Ac., DC")
         _user(clinic, "front_desk", "Sam", "Rivera", "Front desk")
         _user(clinic, "administrator", "Jo", "Chen", "Clinic owner, DC")
-        populate(clinic, [clinician], patients=12, rng=random.Random(40), demo=True)
+        rng = random.Random(40)
+        for n, person in enumerate(DEMO_PATIENTS):
+            _demo_patient(clinic, clinician, person, n, rng)
     return True
 
 
@@ -433,3 +444,202 @@ def _outcome(person: Patient, instrument: str, answers: list[int], when: dt.date
         patient=person, instrument=instrument, answers=answers, score=result.score,
         result=result.to_dict(), taken=when, source="clinic",
     )  # fmt: skip
+
+
+# ------------------------------------------------------------------------ the demo clinic
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    """One patient of the demo clinic: who, what was found, and how the care went.
+
+    ``branch`` names the planner branch the patient exists to show (the crawl in the tests opens
+    every page for every one of them)."""
+
+    branch: str
+    given: str
+    family: str
+    sex: str
+    age: int
+    occupation: str
+    findings: Callable[[random.Random], dict[str, Any]]
+    visits: int = 0
+    improves: bool = True
+    facts: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, str] = field(default_factory=dict)
+    screen: bool = True  # the red-flag screen asked (all negative) before the findings
+
+
+def _with(make: Callable[[random.Random], dict[str, Any]], **extra: Any) -> Callable[..., Any]:
+    def findings(r: random.Random) -> dict[str, Any]:
+        return {**make(r), **extra}
+
+    return findings
+
+
+def _fixed(found: dict[str, Any]) -> Callable[[random.Random], dict[str, Any]]:
+    return lambda _r: dict(found)
+
+
+DEMO_PATIENTS: list[DemoPatient] = [
+    DemoPatient("tight hamstrings", "Ana", "Costa", "female", 34,
+                "Software developer, runs 40 km a week", _runner, visits=7),
+    DemoPatient("short hip flexors", "Ben", "Fischer", "male", 45, "Accountant", _sitter,
+                visits=6),
+    DemoPatient("disc", "Chen", "Huang", "male", 39, "Warehouse worker", _disc, visits=5),
+    DemoPatient("deep-gluteal entrapment, not improving", "Dara", "Okafor", "female", 51,
+                "Taxi driver", _piriformis, visits=8, improves=False),
+    DemoPatient("sacroiliac joint", "Elif", "Yilmaz", "female", 29, "Nurse", _sij, visits=4),
+    DemoPatient("stenosis, not improving", "Femi", "Adeyemi", "female", 72, "Retired teacher",
+                _stenosis, visits=6, improves=False),
+    DemoPatient("acute hamstring strain", "Gabriel", "Martin", "male", 22, "Football player",
+                _strain, visits=3),
+    DemoPatient("proximal hamstring tendinopathy", "Hugo", "Dubois", "male", 36,
+                "Marathon runner", _tendinopathy, visits=5),
+    DemoPatient("nonspecific, not improving", "Ines", "Rossi", "female", 48, "Chef",
+                _nonspecific, visits=7, improves=False),
+    DemoPatient("red flag, emergency: cauda equina", "Jonas", "Bauer", "male", 44, "Builder",
+                _cauda_equina),
+    DemoPatient("red flag, urgent: hamstring avulsion", "Kenji", "Tanaka", "male", 39,
+                "Water-skier", _fixed({
+                    "onset_days": 7, "pain_regions": ["buttock_left", "posterior_thigh_left"],
+                    "pain_worse_sitting": True, "posterior_thigh_bruising_left": True,
+                    "ischial_tuberosity_tender_left": True, "slr_left_deg": 60,
+                    "slr_left_response": "posterior_thigh_stretch", "slr_right_deg": 80,
+                })),
+    DemoPatient("a minor; red flag, soon: spondylolysis", "Lena", "Eriksen", "female", 14,
+                "School gymnast", _fixed({
+                    "onset_days": 35, "pain_regions": ["low_back"],
+                    "pain_worse_extension": True, "ake_left_deg": 45, "ake_right_deg": 45,
+                })),
+    DemoPatient("pregnancy, withheld points", "Marta", "Garcia", "female", 31, "Teacher",
+                _with(_runner, gestation_weeks=30,
+                      trigger_points=["quadratus_lumborum_left", "iliopsoas_right"]),
+                visits=4, facts={"pregnant": True}),
+    DemoPatient("warfarin, no INR yet: withheld herbs and points", "Noor", "Patel", "male", 68,
+                "Retired engineer", _runner, facts={"medications": ["warfarin", "sertraline"]}),
+    DemoPatient("warfarin, INR in range", "Omar", "Silva", "male", 71, "Retired pilot",
+                _with(_runner, inr_in_range=True), visits=5,
+                facts={"medications": ["warfarin", "bisoprolol"]}),
+    DemoPatient("pacemaker", "Priya", "Kowalski", "female", 70, "Librarian", _runner,
+                visits=4, facts={"devices": ["pacemaker"]}),
+    DemoPatient("spinal cord stimulator", "Quinn", "Varga", "female", 58, "Bookkeeper",
+                _runner, visits=3,
+                facts={"devices": ["spinal_cord_stimulator"],
+                       "conditions": ["lumbar_surgery_history"]}),
+    DemoPatient("herbs withheld", "Rosa", "Li", "female", 79, "Retired seamstress", _runner,
+                visits=3, facts={"conditions": ["hypertension"]}),
+    DemoPatient("poor fit, an override recorded with a reason", "Sven", "Jensen", "male", 24,
+                "Sprinter", _fixed({
+                    "onset_days": 90, "runner": True,
+                    "pain_regions": ["posterior_thigh_left", "posterior_thigh_right"],
+                    "ake_left_deg": 35, "ake_right_deg": 36,
+                }), visits=3, overrides={
+                    "back_pain_combination_without_back_pain":
+                        "Stiff low back after long runs, discussed with the patient",
+                }),
+    DemoPatient("a mimic: calf pain and swelling", "Tara", "Nakamura", "female", 35,
+                "Runner", _fixed({
+                    "onset_days": 4, "runner": True, "pain_regions": ["calf_left"],
+                    "calf_swelling_left": True, "calf_tender_left": True,
+                })),
+    DemoPatient("feel the abdomen first: man over 65 with vascular disease", "Viktor",
+                "Ivanova", "male", 70, "Retired bus driver", _runner,
+                facts={"conditions": ["hypertension"]}),
+]  # fmt: skip
+
+
+def _demo_patient(
+    clinic: Clinic, clinician: User, person: DemoPatient, n: int, rng: random.Random
+) -> None:
+    """One demo patient and their history, through the actions: an exam assessed by the core, a
+    plan from the planner (with the patient's overrides), visits with signed notes for a plan
+    that treats, outcome scores and home-programme ticks."""
+    today = timezone.localdate()
+    now = timezone.now()
+    patient = actions.do_create_patient(
+        clinic=clinic,
+        fields={
+            "given_name": person.given,
+            "family_name": person.family,
+            "birth_date": today - dt.timedelta(days=person.age * 365 + 40 + n * 11),
+            "sex": person.sex,
+            "phone": f"+1 555 {rng.randint(1000, 9999)}",
+            "email": f"{person.given.lower()}.{person.family.lower()}@example.org",
+            "occupation": person.occupation,
+            "reminders": n % 3 == 0,
+            "primary_clinician": clinician,
+            **person.facts,
+        },
+        by=clinician,
+    )
+    start = now - dt.timedelta(days=person.visits * 3 + 2, hours=rng.randint(0, 6))
+    findings = {**(SCREEN_NEGATIVE if person.screen else {}), **person.findings(rng)}
+    raw = services.build_case(patient, findings)
+    case, problems = services.check_case(raw)
+    if case is None:
+        raise ValueError(f"demo patient {person.given} {person.family}: {problems}")
+    exam = actions.do_save_exam(
+        patient=patient, clinician=clinician, case=case, raw=raw, created=start
+    )
+    overrides = parse_overrides(dict(person.overrides)) if person.overrides else {}
+    proposal = services.propose_plan(exam, overrides=overrides)
+    plan = actions.do_save_plan(
+        exam=exam, author=clinician, plan=proposal, edits=PlanEdits(),
+        overrides=overrides, guideline="ACP2017", visits_per_week=clinic.visits_per_week,
+        planned_visits=clinic.rounds_before_reevaluation, created=start + dt.timedelta(minutes=20),
+    )  # fmt: skip
+    start_pain, start_odi = rng.randint(5, 8), rng.randint(24, 48)
+    _score(patient, clinician, "nprs", [start_pain], start)
+    _score(patient, clinician, "odi", _odi_answers(start_odi, rng), start)
+    treats = proposal["status"] == "treat" and bool(plan.point_keys)
+    visits = person.visits if treats else 0
+    electro = proposal["acupuncture"].get("electrostimulation")
+    diagnoses = _diagnoses(exam)
+    for v in range(visits):
+        when = start + dt.timedelta(days=1 + v * 3, hours=1)
+        contact = rng.choice([15, 25, 30, 40])
+        visit = actions.do_record_visit(
+            patient=patient, clinician=clinician, plan=plan, submit_token=uuid.uuid4(),
+            fields={
+                "date": when.date(), "created": when, "points": plan.point_keys,
+                "electro": bool(electro) and v > 0,
+                "electro_settings": (electro or {}).get("frequency", "") if v > 0 else "",
+                "needle_minutes": 25, "contact_minutes": contact,
+                "reinsertions": (contact - 8) // 15, "exercise_minutes": rng.choice([0, 10, 15]),
+                "manual_therapy_minutes": rng.choice([0, 8, 12]) if v % 2 == 0 else 0,
+                "regions_adjusted": ["lumbar", "pelvic"] if v % 2 else [],
+                "response": rng.choice(["better", "better", "same"]) if person.improves
+                else "same",
+                "diagnoses": diagnoses,
+            },
+        )  # fmt: skip
+        if n % 4 or v < visits - 1:  # some last notes stay drafts, to sign
+            actions.do_sign_note(
+                note=visit.note, signer=clinician, at=when + dt.timedelta(minutes=40)
+            )
+        if v % 2 == 1:
+            drop = (v + 1) // 2 if person.improves else 0
+            _score(patient, clinician, "nprs", [max(0, start_pain - drop)], when)
+    if visits >= 6:
+        later = start + dt.timedelta(days=3 * visits)
+        odi = max(0, start_odi - (18 if person.improves else 2))
+        _score(patient, clinician, "odi", _odi_answers(odi, rng), later)
+    if not treats:
+        return
+    if n % 2 == 0:
+        actions.do_issue_portal_link(patient=patient)
+    rate = 0.8 if person.improves else 0.35
+    for back in range(1, min(15, (today - start.date()).days)):
+        day = today - dt.timedelta(days=back)
+        for item in services.exercises_today(plan, day):
+            if rng.random() < rate:
+                actions.do_log_home_exercise(patient=patient, day=day, exercise=item["id"])
+        if back <= 10:
+            actions.do_log_pain(patient=patient, day=day, pain=max(0, start_pain - 1 - (back < 5)))
+
+
+def _score(patient: Patient, by: User, instrument: str, answers: list[int], when: Any) -> None:
+    actions.do_score_outcome(
+        patient=patient, instrument=instrument, answers=answers, entered_by=by, taken=when
+    )

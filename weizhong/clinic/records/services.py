@@ -151,12 +151,23 @@ def side_label(definition: FindingDef) -> str:
     return definition.label
 
 
-def exam_lines(case: dict[str, Any]) -> list[str]:
-    """Examined findings as short 'label: value' lines, in the knowledge's order."""
+# What the patient tells (the history and the questionnaires): Subjective in a note; the rest of
+# the findings are what the clinician examined (Objective).
+TOLD = frozenset({"history", "questionnaires"})
+
+
+def exam_lines(case: dict[str, Any], only: str = "all") -> list[str]:
+    """Findings as short 'label: value' lines, in the knowledge's order: ``only="told"`` the
+    history and questionnaires, ``only="examined"`` the examination (and the red-flag screen's
+    summary), else all."""
     findings = case.get("findings", {})
     lines = []
     for fid, definition in knowledge().findings.items():
         if fid not in findings or definition.section in ("red_flags",) or fid == "pain_regions":
+            continue
+        if (only == "told" and definition.section not in TOLD) or (
+            only == "examined" and definition.section in TOLD
+        ):
             continue
         value = findings[fid]
         if isinstance(value, bool):
@@ -172,7 +183,7 @@ def exam_lines(case: dict[str, Any]) -> list[str]:
     screen = [f for f, d in knowledge().findings.items() if d.section == "red_flags"]
     asked = [f for f in screen if f in findings]
     positive = [f for f in asked if findings[f] is True]
-    if asked and not positive:
+    if asked and not positive and only != "told":
         lines.append(
             _("Red-flag screen: %(n)s of %(total)s questions asked, all negative")
             % {"n": len(asked), "total": len(screen)}
@@ -199,23 +210,26 @@ def draft_soap(visit: Visit) -> dict[str, str]:
             subjective.append(
                 _("Onset %(days)s days before the exam.") % {"days": findings["onset_days"]}
             )
-        objective.extend(exam_lines(exam.case))
+        told = {k: v for k, v in findings.items() if k != "onset_days"}  # said above
+        subjective.extend(exam_lines({"findings": told}, only="told"))
+        objective.extend(exam_lines(exam.case, only="examined"))
         result = exam.assessment
         for flag in result.get("red_flags", []):
             assessment.append(
                 _("RED FLAG %(name)s (%(urgency)s): %(action)s")
-                % {"name": flag["id"].replace("_", " "), "urgency": flag["urgency"],
-                   "action": flag.get("action", "")}
+                % {"name": flag.get("name") or flag["id"].replace("_", " "),
+                   "urgency": flag["urgency"], "action": flag.get("action", "")}
             )  # fmt: skip
-        for item in result.get("differential", [])[:3]:
-            assessment.append(f"{item['name']}: {round(item['probability'] * 100)}%")
+        for rank, item in enumerate(result.get("differential", [])[:3]):
+            assessment.append(f"{item['name']}: {likelihood(item['probability'], rank)}")
     latest_pain = patient.outcomes.filter(instrument="nprs").order_by("-taken").first()
     if latest_pain is not None:
         subjective.append(
             _("Pain %(score)s/10 (NPRS, %(day)s).")
             % {"score": _number(latest_pain.score), "day": latest_pain.taken.date().isoformat()}
         )
-    if visit.response != "not_assessed":
+    earlier = patient.visits.filter(date__lte=visit.date).exclude(pk=visit.pk)
+    if visit.response != "not_assessed" and earlier.exists():
         subjective.append(
             _("Since the last visit: %(response)s.") % {"response": visit.get_response_display()}
         )
@@ -257,6 +271,18 @@ def draft_soap(visit: Visit) -> dict[str, str]:
         "assessment": "\n".join(assessment),
         "plan": "\n".join(plan_lines),
     }
+
+
+def likelihood(probability: float, rank: int) -> str:
+    """A differential's probability in words for the legal note (never "95%": the figure is the
+    model's, the words are what the clinician signs)."""
+    if rank == 0 and probability >= 0.5:
+        return str(_("most likely"))
+    if probability >= 0.3:
+        return str(_("likely"))
+    if probability >= 0.1:
+        return str(_("possible"))
+    return str(_("less likely"))
 
 
 def _number(value: float | None) -> str:
@@ -465,6 +491,9 @@ def decorate(result: dict[str, Any]) -> dict[str, Any]:
                 "percent": round(item["probability"] * 100),
                 "raises": [r for r in reasons if r.get("effect") == "raises"],
                 "lowers": [r for r in reasons if r.get("effect") == "lowers"],
+                # Shown too, as the README says: a finding that measures the same as one that
+                # counts (SLR, slump, AKE) is listed as not counted again.
+                "not_counted": [r for r in item.get("because", []) if not r.get("counted")],
             }
         )
     out["differential"] = rows

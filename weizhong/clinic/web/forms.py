@@ -254,6 +254,9 @@ class PatientForm(PatientModelForm):
         instance = kwargs.get("instance")
         clinic = instance.clinic if instance is not None else None
         self.fields["primary_clinician"].queryset = _clinicians(clinic)  # type: ignore[attr-defined]
+        self.fields["primary_clinician"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda user: user.get_full_name() or user.get_username()
+        )
 
     def clean_payer(self) -> str:
         return str(self.cleaned_data.get("payer") or "self_pay")

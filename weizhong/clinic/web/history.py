@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
-import orjson
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -26,6 +26,7 @@ from weizhong.clinic.accounts.access import (
 )
 from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import Exam, Note, Outcome, Patient, Plan, Visit
+from weizhong.clinic.records import services
 
 VOIDABLE: dict[str, type[Any]] = {"exam": Exam, "plan": Plan, "visit": Visit, "outcome": Outcome}
 KIND_NAMES = {
@@ -49,16 +50,36 @@ def record_url(kind: str, record: Any) -> str:
     return reverse(kind, args=[record.pk])
 
 
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def _plain(text: str) -> str:
+    """Identifiers in words: ``hamstring_tightness`` → "hamstring tightness" (a condition or
+    a red flag by its name)."""
+    names = services.knowledge().condition_names
+    return SNAKE.sub(lambda m: str(names.get(m.group(0), m.group(0).replace("_", " "))), text)
+
+
 def shown_value(value: Any) -> str:
+    """A stored value as a person reads it: words, never identifiers or JSON."""
     if value is None or value == "" or value == []:
         return "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(shown_value(v) for v in value)
     if isinstance(value, dict):
-        return orjson.dumps(value).decode()
-    return str(value)
+        if "findings" in value:  # an exam's case: the findings as the note lists them
+            return "\n".join(services.exam_lines(value))
+        return (
+            "\n".join(
+                f"{_plain(str(key)).capitalize()}: {shown_value(item)}"
+                for key, item in value.items()
+                if item not in (None, "", [], {})
+            )
+            or "–"
+        )
+    return _plain(str(value))
 
 
 def field_label(model: Any, name: str) -> str:
@@ -92,6 +113,7 @@ def _version_rows(model: Any, versions: list[Any]) -> list[dict[str, Any]]:
         u.pk: u.get_full_name() or u.get_username() for u in user_model.objects.filter(pk__in=ids)
     }
 
+    choices = {f.attname: dict(f.flatchoices) for f in model._meta.concrete_fields if f.choices}
     moments = {
         f.attname for f in model._meta.concrete_fields if f.get_internal_type() == "DateTimeField"
     }
@@ -102,6 +124,8 @@ def _version_rows(model: Any, versions: list[Any]) -> list[dict[str, Any]]:
         if name in moments and value:
             moment = timezone.localtime(dt.datetime.fromisoformat(value))
             return date_format(moment, "j M Y H:i")
+        if name in choices and value in choices[name]:
+            return str(choices[name][value])
         return shown_value(value)
 
     rows: list[dict[str, Any]] = []

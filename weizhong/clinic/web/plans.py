@@ -299,13 +299,39 @@ def _point_entry(code: str) -> dict[str, Any] | None:
 @staff_required(CLINICIAN)
 def plan_handout(request: ClinicRequest, pk: int) -> HttpResponse:
     plan = record_for(request, Plan, pk)
-    html = handout_html(
-        plan.plan, {"exercises": plan.plan.get("exercises", [])}, clinic_of(request).name
-    )
-    response = HttpResponse(handout_pdf(html), content_type="application/pdf")
+    response = HttpResponse(_handout_bytes(plan, clinic_of(request).name),
+                            content_type="application/pdf")  # fmt: skip
     name = f"home-programme-{plan.patient.family_name.lower()}-v{plan.version}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
     return response
+
+
+def _handout_bytes(plan: Plan, clinic_name: str) -> bytes:
+    """The handout PDF with the patient's name and today's date as the clinic's pages write it;
+    kept per plan version, day, name and clinic (a warm handout is not typeset again)."""
+    import hashlib
+
+    from django.core.cache import cache
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    date_text = date_format(timezone.localdate(), "j F Y")
+    patient_name = plan.patient.full_name
+    key = (
+        "handout:"
+        + hashlib.sha256(
+            f"{plan.pk}|{plan.version}|{date_text}|{patient_name}|{clinic_name}".encode()
+        ).hexdigest()
+    )
+    pdf: bytes | None = cache.get(key)
+    if pdf is None:
+        html = handout_html(
+            plan.plan, {"exercises": plan.plan.get("exercises", [])}, clinic_name,
+            patient_name=patient_name, date_text=date_text,
+        )  # fmt: skip
+        pdf = handout_pdf(html)
+        cache.set(key, pdf, 60 * 60 * 24)
+    return pdf
 
 
 def _ascii(name: str) -> str:

@@ -41,6 +41,25 @@
         if (message && !window.confirm(message)) event.preventDefault();
       });
     });
+    root.querySelectorAll("form[data-enter-moves-on]").forEach(function (form) {
+      // A long form (the exam): Enter in a field goes to the next field, as in a spreadsheet,
+      // and never sends a half-filled form (issue 13: it saved a near-empty exam). Only the
+      // form's buttons send it.
+      if (form.dataset.boundEnter) return;
+      form.dataset.boundEnter = "1";
+      form.addEventListener("keydown", function (event) {
+        var field = event.target;
+        if (event.key !== "Enter" || field.tagName !== "INPUT") return;
+        if (/^(submit|button|image|reset)$/.test(field.type)) return;
+        event.preventDefault();
+        var fields = Array.prototype.filter.call(
+          form.querySelectorAll("input, select, textarea"),
+          function (el) { return !el.disabled && el.type !== "hidden" && el.offsetParent !== null; }
+        );
+        var next = fields[fields.indexOf(field) + 1];
+        if (next) next.focus();
+      });
+    });
     root.querySelectorAll("[data-disable-on-submit]").forEach(function (form) {
       if (form.dataset.boundSubmit) return;
       form.dataset.boundSubmit = "1";
