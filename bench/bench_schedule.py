@@ -41,8 +41,18 @@ def setup() -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import OperationalError, connection
 
-    call_command("migrate", interactive=False, verbosity=0)
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+    except OperationalError as error:
+        # A database left by an older layout of the migrations (a renamed one): start afresh.
+        if connection.vendor != "sqlite":
+            raise
+        print(f"the bench database is stale ({error}); making a new one", flush=True)
+        connection.close()
+        (DATA_DIR / "weizhong.sqlite3").unlink(missing_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
 
 
 def clinic_of_the_week() -> tuple[object, object]:
