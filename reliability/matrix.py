@@ -80,6 +80,18 @@ POLICY: dict[str, str] = {
     "api:patch_patient": STAFF,
     "patient_history": STAFF,
     "password_change": STAFF,
+    # the clinic's day (issue 15): the front desk books, moves and cancels; the patient books
+    # and cancels online with their link; the day's settings are the administrators'
+    "schedule": STAFF,
+    "schedule_week": STAFF,
+    "schedule_book": STAFF,
+    "appointment_change": STAFF,
+    "course_of_care": STAFF,
+    "api:book_appointment": STAFF,
+    "api:start_intake": STAFF,
+    "portal_book": PORTAL,
+    "portal_cancel": PORTAL,
+    "schedule_settings": ADMIN,
     # the audit trail and the staff: administrators
     "audit_log": ADMIN,
     "staff": ADMIN,
