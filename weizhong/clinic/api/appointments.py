@@ -304,8 +304,8 @@ class IntakeOut(Schema):
 def start_intake(request: ClinicRequest, patient_id: int) -> Status[Any]:
     """A new intake for the patient to fill in before the first visit: send them its link."""
     _role(request)
-    patient = get_object_or_404(Patient, pk=patient_id, clinic=clinic_of(request))
-    note_access(request, patient.pk, f"patient {patient.pk}")
+    # The same care-team check as every patient endpoint (a colleague outside it is refused).
+    patient = _patient(request, patient_id)
     intake = actions.do_start_intake(patient=patient, by=request.user)
     return Status(201, {"url": request.build_absolute_uri(reverse("intake", args=[intake.key]))})
 
