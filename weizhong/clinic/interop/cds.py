@@ -125,23 +125,40 @@ def discovery(request: HttpRequest) -> HttpResponse:
     return _json(DISCOVERY)
 
 
-@csrf_exempt
-@with_cors
-def service(request: HttpRequest, service_id: str) -> HttpResponse:
+def read_json_post(
+    request: HttpRequest, service_id: str, *, use_post: str, max_body: int, too_large: str
+) -> Any:
+    """The JSON body of a POST to this service, or the HttpResponse that refuses it (an unknown
+    service, a preflight, another method, not JSON, too large): shared by the service and its
+    feedback endpoint."""
     if service_id != SERVICE_ID:
         return _error(f"no service '{service_id[:60]}'; this server offers '{SERVICE_ID}'", 404)
     if request.method == "OPTIONS":
         return _json({}, 200)
     if request.method != "POST":
-        return _error("call a CDS service with POST", 405)
+        return _error(use_post, 405)
     if request.content_type != "application/json":
         return _error("the request body must be JSON (Content-Type: application/json)", 415)
-    if len(request.body) > MAX_BODY:
-        return _error(f"the request is larger than {MAX_BODY // 1_000_000} MB", 413)
+    if len(request.body) > max_body:
+        return _error(too_large, 413)
     try:
-        body = orjson.loads(request.body)
+        return orjson.loads(request.body)
     except orjson.JSONDecodeError as error:
         return _error(f"the body is not valid JSON: {error}")
+
+
+@csrf_exempt
+@with_cors
+def service(request: HttpRequest, service_id: str) -> HttpResponse:
+    body = read_json_post(
+        request,
+        service_id,
+        use_post="call a CDS service with POST",
+        max_body=MAX_BODY,
+        too_large=f"the request is larger than {MAX_BODY // 1_000_000} MB",
+    )
+    if isinstance(body, HttpResponse):
+        return body
     problem = _request_problem(body)
     if problem:
         return _error(problem)

@@ -15,13 +15,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import orjson
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from weizhong.clinic import actions
 from weizhong.clinic.audit.trail import client_ip
-from weizhong.clinic.interop.cds import SERVICE_ID, _error, _json, with_cors
+from weizhong.clinic.interop.cds import _error, _json, read_json_post, with_cors
 
 MAX_ENTRIES = 50
 MAX_BODY = 100_000
@@ -35,20 +34,15 @@ class _Bad(ValueError):
 @csrf_exempt
 @with_cors
 def feedback(request: HttpRequest, service_id: str) -> HttpResponse:
-    if service_id != SERVICE_ID:
-        return _error(f"no service '{service_id[:60]}'; this server offers '{SERVICE_ID}'", 404)
-    if request.method == "OPTIONS":
-        return _json({}, 200)
-    if request.method != "POST":
-        return _error("send feedback with POST", 405)
-    if request.content_type != "application/json":
-        return _error("the request body must be JSON (Content-Type: application/json)", 415)
-    if len(request.body) > MAX_BODY:
-        return _error(f"the feedback is larger than {MAX_BODY // 1000} KB", 413)
-    try:
-        body = orjson.loads(request.body)
-    except orjson.JSONDecodeError as error:
-        return _error(f"the body is not valid JSON: {error}")
+    body = read_json_post(
+        request,
+        service_id,
+        use_post="send feedback with POST",
+        max_body=MAX_BODY,
+        too_large=f"the feedback is larger than {MAX_BODY // 1000} KB",
+    )
+    if isinstance(body, HttpResponse):
+        return body
     try:
         entries = checked(body)
     except _Bad as error:
