@@ -170,3 +170,24 @@ def test_command_line_verify(doc: Client, patient: Any, capsys: Any) -> None:
     AuditEvent.objects.filter(seq=1).update(reason="edited")
     assert main(["audit", "verify"]) == 1
     assert "broken at event 1" in capsys.readouterr().err
+
+
+def test_only_the_cds_hook_posts_outside_the_requests_transaction() -> None:
+    """A POST and its audit event commit together; the one route let out of that transaction
+    (Django's ``non_atomic_requests``) is the CDS hook, which writes nothing and records no
+    event. A patient-data route marked so would lose that guarantee: this names it."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def views(patterns: Any, namespace: str = "") -> Any:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from views(p.url_patterns, p.namespace or namespace)
+            elif isinstance(p, URLPattern):
+                yield f"{namespace}:{p.name}" if namespace else p.name, p.callback
+
+    marked = {
+        name
+        for name, view in views(get_resolver().url_patterns)
+        if getattr(view, "_non_atomic_requests", ())
+    }
+    assert marked == {"cds_service"}

@@ -197,3 +197,12 @@ def test_an_unscreened_cauda_equina_picture_gets_a_warning_card_and_no_treatment
     assert card["indicator"] == "warning"
     assert "cauda equina" in card["summary"]
     assert "saddle" in card["detail"]
+
+
+def test_the_hook_never_touches_the_database(db: Any, django_assert_num_queries: Any) -> None:
+    """The hook writes nothing and records no audit event, so the audit middleware opens no
+    transaction for it: on SQLite that transaction (IMMEDIATE) took the write lock for the whole
+    call, and the server's workers answered CDS calls one at a time."""
+    with django_assert_num_queries(0):
+        response = call(request_for(prefetch_for(runner_findings())))
+    assert response.status_code == 200 and response.json()["cards"]

@@ -25,6 +25,7 @@ import orjson
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, get_resolver
 from django.utils import timezone
 
 from weizhong.clinic import history
@@ -145,6 +146,18 @@ def _route(request: HttpRequest) -> str | None:
     return name
 
 
+def _writes_nothing(request: HttpRequest) -> bool:
+    """Whether the view of this POST is marked with Django's ``non_atomic_requests``: it writes
+    nothing and records no audit event (the CDS Hooks service), so it is not wrapped in a
+    transaction. On SQLite that transaction (IMMEDIATE) takes the write lock for the whole
+    request: every CDS call held it, and the server's workers answered one at a time."""
+    try:
+        match = get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
+    except Resolver404:
+        return False
+    return bool(getattr(match.func, "_non_atomic_requests", ()))
+
+
 class AuditMiddleware:
     """One event per request about patient data, written before the response leaves: an
     acknowledged request always has its audit event."""
@@ -155,7 +168,11 @@ class AuditMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         serving = history.serving(request)  # the author of any record version written
         try:
-            if request.method in ("GET", "HEAD", "OPTIONS") or not settings.WEIZHONG_AUDIT:
+            if (
+                request.method in ("GET", "HEAD", "OPTIONS")
+                or not settings.WEIZHONG_AUDIT
+                or _writes_nothing(request)
+            ):
                 return self._audited(request)
             # A write and its audit event commit together: a server killed in between leaves
             # neither, so no change to a record is ever without its trace.

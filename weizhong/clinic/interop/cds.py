@@ -32,6 +32,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -148,6 +149,7 @@ def read_json_post(
 
 
 @csrf_exempt
+@transaction.non_atomic_requests  # writes nothing: no transaction, no database (see audit.trail)
 @with_cors
 def service(request: HttpRequest, service_id: str) -> HttpResponse:
     body = read_json_post(
