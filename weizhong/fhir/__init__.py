@@ -68,6 +68,9 @@ whose ``outcome`` is an OperationOutcome with one issue per problem, each naming
 field (``Bundle.entry[3].resource.valueQuantity.value``); nothing is returned half-imported.
 """
 
+# First, before any R4B model class is built: the models' null check made once per class.
+from weizhong.fhir import r4b_speed  # noqa: F401  # isort: skip
+
 from weizhong.fhir.export import export_bundle
 from weizhong.fhir.importer import FhirImportError, ImportResult, import_bundle
 
