@@ -7,9 +7,11 @@ weizhong's own FHIR mapping (about 37 Observations a request). The service maps 
 runs the assessment and answers with cards. Errors (any status but 200, or a body without
 ``cards``) are counted and the first one printed.
 
-It also prints the service time in this process (one caller, no HTTP, no server): on a shared,
-busy machine the figures under load measure the machine as much as the service, and the
-in-process time says where a change went.
+It also prints the service time in this process (one caller, no HTTP, no server): the view
+alone, the whole Django stack as gunicorn calls it (every middleware), and the database queries
+of one request (none: a transaction the hook did not need once made the workers answer one at a
+time). On a shared, busy machine the figures under load measure the machine as much as the
+service, and the in-process times say where a change went.
 
 Settings (environment): ``BENCH_CDS_REQUESTS`` (600), ``BENCH_CDS_CLIENTS`` (10),
 ``BENCH_ADVISORY=1`` (report only, exit 0). Exit status: 0 when the target is met.
