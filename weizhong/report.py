@@ -20,6 +20,8 @@ STATUS_WORDS = {
     "negative": _("negative"),
     "incomplete": _("incomplete"),
 }
+# One criterion of a rule: met, not met, or not examined (its finding not recorded).
+CRITERION_WORDS = {True: _("met"), False: _("not met"), None: _("not examined")}
 
 
 def _bar(probability: float) -> str:
@@ -97,12 +99,10 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
     line = _("Manipulation rule (Childs 2004): {met} of {of} met — {status}").format(
         met=rule["met"], of=rule["of"], status=STATUS_WORDS.get(rule["status"], rule["status"])
     )
-    if rule["missing"]:
-        labels = {c["id"]: c["label"] for c in rule["criteria"]}
-        line += "; " + _("not yet known: {criteria}").format(
-            criteria="; ".join(labels.get(m, m) for m in rule["missing"])
-        )
     lines.append("  " + line)
+    for criterion in rule["criteria"]:
+        label = criterion["label"][:1].upper() + criterion["label"][1:]
+        lines.append(f"    {label}: {CRITERION_WORDS[criterion['met']]}")
     start_back = result["triage"]["start_back"]
     if start_back:
         lines.append(

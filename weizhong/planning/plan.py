@@ -21,6 +21,7 @@ from weizhong.planning.prescription import load_prescription_rules, needles, pro
 from weizhong.planning.safety import SafetyOutcome, apply_safety, load_safety_rules
 from weizhong.planning.stratified import stratified_care
 from weizhong.reasoning.assessment import assess
+from weizhong.reasoning.triage import criteria_in_words
 
 PLAN_FORMAT = "weizhong.plan/1"
 GUIDELINES = ("ACP2017", "NICE_NG59")
@@ -396,7 +397,10 @@ def _office_care(result: dict[str, Any], safety: SafetyOutcome, leading: str) ->
         )
     elif rule["status"] == "positive":
         suitability = "likely to help"
-        why = f"Childs rule positive ({rule['met']} of {rule['of']} criteria)"
+        why = (
+            f"Childs rule positive ({rule['met']} of {rule['of']} criteria; "
+            f"{criteria_in_words(rule)})"
+        )
     elif rule["status"] == "incomplete":
         suitability = "undecided"
         labels = {c["id"]: c["label"] for c in rule["criteria"]}
@@ -405,7 +409,7 @@ def _office_care(result: dict[str, Any], safety: SafetyOutcome, leading: str) ->
         )
     else:
         suitability = "not the first choice"
-        why = f"Childs rule negative ({rule['met']} of {rule['of']})"
+        why = f"Childs rule negative ({rule['met']} of {rule['of']}; {criteria_in_words(rule)})"
     if validation and suitability != "not suitable":
         why += f". Caution: {validation['text']} ({validation['source']})"
     care = load_prescription_rules().office_care
