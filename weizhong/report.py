@@ -6,7 +6,7 @@ from typing import Any
 
 from weizhong.i18n import _
 from weizhong.numbers import percent
-from weizhong.reasoning.words import finding_label, region_words
+from weizhong.reasoning.words import finding_label, medication_class_words, region_words
 
 
 def _label(finding: str) -> str:
@@ -117,7 +117,7 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
     if meds["recognised"] or meds["unrecognised"]:
         lines += ["", bold(_("MEDICATIONS"))]
         for med in meds["recognised"]:
-            classes = ", ".join(c.replace("_", " ") for c in med["classes"])
+            classes = ", ".join(medication_class_words(c) for c in med["classes"])
             lines.append(f"  {med['name']}: {med['generic']} — {classes}")
         for name in meds["unrecognised"]:
             lines.append(
