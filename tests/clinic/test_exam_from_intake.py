@@ -89,6 +89,7 @@ def test_the_first_exam_opens_with_the_answers_marked_as_the_patients(
     # The reported red flag stands at the top, before the form.
     top = html.index("Red flags the patient reported on 3 December 2026")
     assert top < html.index('id="exam-form"')
+    assert "The intake's screen raised: <strong>Possible cauda equina syndrome</strong>." in html
     assert "Sore low back since May" in html
     assert "The patient reported being pregnant; the patient&#x27;s details say not." in html
     assert "The patient listed medicines; the patient&#x27;s details list none." in html

@@ -32,6 +32,14 @@ def _sign_in(page: Any, base: str) -> None:
     page.wait_for_url(base + "/")
 
 
+def _axe_violations(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.wait_for_load_state("networkidle")
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in found]
+
+
 def _no_sideways_scroll(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
 
@@ -73,6 +81,8 @@ def test_a_reevaluation_appointment_opens_the_reexam_beside_the_last_on_a_tablet
         assert page.locator("#field-ake_left_deg .previous-note").is_visible()
         assert _no_sideways_scroll(page), f"sideways scroll at {width} px"
         assert not errors, errors
+        if width == 820:
+            assert not _axe_violations(page)
         if SHOTS:
             page.screenshot(path=str(Path(SHOTS) / f"reexam-{width}.png"), full_page=True)
         context.close()
@@ -108,6 +118,8 @@ def test_the_first_exam_opens_from_the_intake_and_confirming_is_a_tick(
         page.check("#field-fever input[value=yes]")
         expect(page.locator("#reported-status-fever")).to_have_text(re.compile(r"^changed"))
         assert _no_sideways_scroll(page), f"sideways scroll at {width} px"
+        if width == 820:
+            assert not _axe_violations(page)
         if SHOTS:
             page.screenshot(path=str(Path(SHOTS) / f"exam-from-intake-{width}.png"), full_page=True)
         context.close()

@@ -57,6 +57,7 @@ class Reported:
     flags: list[str]  # red-flag findings the patient answered "yes" to, in question order
     words: dict[str, str] = field(default_factory=dict)  # history, medicines, devices
     pregnant: str = ""  # "yes", "no", "not_sure" or "" (not answered)
+    raised: list[dict[str, str]] = field(default_factory=list)  # the screen's flags on submit
 
 
 def _regions(value: Any) -> list[str]:
@@ -84,6 +85,9 @@ def reported_by(intake: Intake) -> Reported:
         flags=[f for f, _q in questions.RED_FLAG_QUESTIONS if findings.get(f) is True],
         words={k: str(answers[k]).strip() for k in WORDS if str(answers.get(k, "")).strip()},
         pregnant=str(answers.get("pregnant", "")),
+        raised=[
+            {k: str(f.get(k, "")) for k in ("name", "urgency", "action")} for f in intake.red_flags
+        ],
     )
 
 
