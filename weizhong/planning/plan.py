@@ -288,6 +288,7 @@ def _edit_exercises(
         if reasons:
             safety.warnings.append({
                 "id": "exercise_added_despite_caution", "overridden": True,
+                "title": "Exercise added despite a caution",
                 "message": f"The clinician added {exercise.name} although the builder left it "
                            f"out: {reasons[0]}",
                 "override_reason": "clinician's choice", "source": "exercises.toml",
@@ -435,6 +436,7 @@ def _population_warning(outside: str) -> dict[str, Any]:
     rule = load_safety_rules()["childs_rule_population"]
     return {
         "id": rule.id,
+        "title": rule.title,
         "message": rule.message.format(why=outside),
         "source": rule.source,
         "hazards": list(rule.hazards),
@@ -465,7 +467,14 @@ def _herbs(case: Case, result: dict[str, Any], safety: SafetyOutcome) -> dict[st
         ]  # fmt: skip
         return {"offered": [], "withheld": held + list(proposal["withheld"])}
     for warning in proposal["warnings"]:
-        safety.warnings.append({**warning, "id": f"herb_{warning['id']}", "overridden": False})
+        title = (
+            "Herbal medicine: ask before offering"
+            if warning["status"] == "not_recorded"
+            else "Herbal medicine: caution"
+        )
+        safety.warnings.append(
+            {**warning, "id": f"herb_{warning['id']}", "title": title, "overridden": False}
+        )
     return {"offered": list(proposal["offered"]), "withheld": list(proposal["withheld"])}
 
 
