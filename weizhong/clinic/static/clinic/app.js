@@ -71,8 +71,37 @@
       });
     });
   }
+  function bindFind() {
+    // The header's patient search: Arrow Down from the field into the results, Arrow Up/Down
+    // between them, Escape back to the field; the results close when focus leaves the search.
+    var form = document.querySelector("form.find");
+    var field = document.getElementById("find-q");
+    var box = document.getElementById("find-results");
+    if (!form || !field || !box) return;
+    function links() { return Array.prototype.slice.call(box.querySelectorAll("a")); }
+    form.addEventListener("keydown", function (event) {
+      var all = links();
+      var at = all.indexOf(document.activeElement);
+      if (event.key === "ArrowDown" && all.length) {
+        event.preventDefault();
+        all[Math.min(at + 1, all.length - 1)].focus();
+      } else if (event.key === "ArrowUp" && at >= 0) {
+        event.preventDefault();
+        if (at === 0) field.focus(); else all[at - 1].focus();
+      } else if (event.key === "Escape") {
+        box.innerHTML = "";
+        field.focus();
+      }
+    });
+    form.addEventListener("focusout", function () {
+      window.setTimeout(function () {
+        if (!form.contains(document.activeElement)) box.innerHTML = "";
+      }, 150);
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
+    bindFind();
     var focus = document.body.dataset.focus;
     if (focus) focusFinding(focus);
   });
