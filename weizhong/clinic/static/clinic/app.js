@@ -99,14 +99,30 @@
       }, 150);
     });
   }
+  function scrollables() {
+    // A wide table scrolls sideways in its own box on a narrow screen: the box then takes the
+    // keyboard focus, so that the arrow keys scroll it (axe: scrollable-region-focusable).
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth || box.scrollHeight > box.clientHeight;
+      if (scrolls) box.setAttribute("tabindex", "0");
+      else if (box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+    });
+  }
+  var resizing = 0;
+  window.addEventListener("resize", function () {
+    window.cancelAnimationFrame(resizing);
+    resizing = window.requestAnimationFrame(scrollables);
+  });
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
     bindFind();
+    scrollables();
     var focus = document.body.dataset.focus;
     if (focus) focusFinding(focus);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     init(event.target);
+    scrollables();
     // A refused save (409 conflict, 422 problems) swaps in its message at the top of the
     // fragment: bring it into view and to the screen reader, not only where the button was.
     var xhr = event.detail && event.detail.xhr;
