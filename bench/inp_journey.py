@@ -144,6 +144,19 @@ def run(
     client.force_login(user)
     session = client.cookies["sessionid"].value
     connections.close_all()
+    try:
+        _measure(session, case, serve, port, log)
+    except Exception as error:  # advisory: say what went wrong, never stop the bench
+        print(f"\nINP: not measured: {type(error).__name__}: {error}")
+
+
+def _measure(
+    session: str,
+    case: dict[str, Any],
+    serve: Callable[[int, Path], AbstractContextManager[Any]],
+    port: int,
+    log: Path,
+) -> None:
     with serve(port, log), _browser() as browser:
         base = f"http://127.0.0.1:{port}"
         recorder = Recorder()
