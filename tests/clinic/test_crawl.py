@@ -127,6 +127,22 @@ def test_every_page_reachable_by_links_answers(role: str, name: str, demo: Clini
         assert next(iter(pages.values())).status == 200, list(pages)
 
 
+def test_the_front_desk_reaches_each_visits_superbill_by_links(demo: Clinic, db: Any) -> None:
+    """Issue 13: the desk's superbill page and its PDF are in the desk's crawl (from the chart's
+    visits) for every demo patient with a visit, and answer 200."""
+    reached = 0
+    for name in PATIENTS:
+        if not patient_named(demo, name).visits.exists():
+            continue
+        _client, pages = pages_for("front_desk", name, demo)
+        bills = [p for p in pages.values() if re.fullmatch(r"/visits/\d+/bill/", p.url)]
+        pdfs = [p for p in pages.values() if re.fullmatch(r"/visits/\d+/superbill\.pdf", p.url)]
+        assert bills and all(p.status == 200 for p in bills), name
+        assert all(p.status in (200, 302) for p in pdfs), name
+        reached += len(bills)
+    assert reached
+
+
 # Forms filled in with what the record holds: sent back untouched they must be accepted.
 PREFILLED = re.compile(r"^/patients/\d+/(edit|exam)/")
 ERRORS = re.compile(r'class="[^"]*\b(errorlist|error|alert)\b|role="alert"')
