@@ -288,3 +288,31 @@ def emergency_access(request: ClinicRequest, pk: int) -> HttpResponse:
         {"patient": patient, "primary": primary, "error": error, "next": target},
         status=422 if error else 200,
     )
+
+
+@staff_required()
+def patient_search(request: ClinicRequest) -> HttpResponse:
+    """The header's search (name, date of birth, phone) for clinicians and the front desk: as
+    you type with htmx (the results under the field), or a page of its own without JavaScript.
+    A clinician finds the patients of their care team (others through the patient list, with the
+    emergency question); the front desk finds every patient of the clinic, names, dates of birth
+    and phones only."""
+    q = request.GET.get("q", "").strip()[:100]
+    care_of = request.user if request.role == CLINICIAN else None
+    rows: list[Patient] = []
+    if q:
+        found = queries.search_patients(clinic_of(request), q, care_of=care_of)
+        rows = list(
+            found.only("pk", "given_name", "family_name", "birth_date", "phone")[
+                : queries.SEARCH_LIMIT + 1
+            ]
+        )
+    context = {
+        "q": q,
+        "found": rows[: queries.SEARCH_LIMIT],
+        "more": len(rows) > queries.SEARCH_LIMIT,
+        "care_team_only": care_of is not None,
+    }
+    if request.htmx:
+        return render(request, "clinic/_search_results.html", context)
+    return render(request, "clinic/search.html", context)
