@@ -61,7 +61,10 @@ def patient_list(request: ClinicRequest) -> HttpResponse:
 @staff_required()
 @require_http_methods(["GET", "POST"])
 def patient_new(request: ClinicRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None, instance=Patient(clinic=clinic_of(request)))
+    form = PatientForm(
+        request.POST or None, instance=Patient(clinic=clinic_of(request)),
+        clinical=request.role == CLINICIAN,
+    )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         patient = actions.do_create_patient(
             clinic=clinic_of(request), fields=fields_of(form), by=request.user
@@ -82,7 +85,7 @@ def patient_edit(request: ClinicRequest, pk: int) -> HttpResponse:
     from weizhong.clinic.history.versions import version_number
 
     patient = patient_for(request, pk)
-    form = PatientForm(request.POST or None, instance=patient)
+    form = PatientForm(request.POST or None, instance=patient, clinical=request.role == CLINICIAN)
     version = request.POST.get("record_version", "")
     status, conflict = 200, None
     if request.method == "POST":
