@@ -114,3 +114,34 @@ def test_an_intake_needing_action_today_is_on_today_for_the_clinic(
     desk = desk_client.get("/").content.decode()
     assert "a clinician must contact this patient today" in desk
     assert "cauda equina" not in desk  # the front desk sees no clinical data
+
+
+def test_the_body_chart_saves_the_exams_region_ids_as_the_patient_taps(link: str) -> None:
+    client = Client()
+    page = client.get(link).content.decode()
+    # Every region of the exam's chart, named in words, as a tile and as a checkbox (no script).
+    from weizhong.clinic.records.regions import REGION_NAMES
+    from weizhong.clinic.web.figures import REGION_IDS
+
+    for region in REGION_IDS:
+        assert f'value="{region}"' in page
+        assert f'aria-label="{REGION_NAMES[region]}"' in page
+    ticked = {"pain_regions": ["", "calf_left", "low_back", "head", "nonsense"]}
+    assert client.post(link + "save", ticked).status_code == 204
+    assert Intake.objects.get().answers["pain_regions"] == ["low_back", "calf_left"]
+    again = client.get(link).content.decode()
+    assert 'value="low_back" id="where-low_back" checked' in again
+    assert 'id="tile-back-low_back" tabindex="0" role="checkbox" aria-checked="true"' in again
+    # Text saved alone leaves the chart as it was; the chart sent with nothing ticked clears it.
+    client.post(link + "save", {"history": "Since May"})
+    assert Intake.objects.get().answers["pain_regions"] == ["low_back", "calf_left"]
+    client.post(link + "save", {"pain_regions": [""]})
+    assert Intake.objects.get().answers["pain_regions"] == []
+
+
+def test_the_action_keeps_only_known_region_ids(patient: Any) -> None:
+    intake = actions.do_start_intake(patient=patient)
+    saved = actions.do_save_intake(
+        intake=intake, answers={"pain_regions": ["neck", "elbow_left", "x" * 99, 3]}
+    )
+    assert saved.answers["pain_regions"] == ["neck", "elbow_left"]

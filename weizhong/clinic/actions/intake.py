@@ -15,6 +15,7 @@ from django.utils import timezone
 from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.models import Intake, Patient
 from weizhong.clinic.records import intake as questions
+from weizhong.clinic.records.regions import REGION_NAMES
 
 __all__ = ["IntakeSubmitted", "do_save_intake", "do_start_intake", "do_submit_intake"]
 
@@ -26,9 +27,21 @@ class IntakeSubmitted(Exception):
     """The intake was sent already: it no longer changes."""
 
 
-def _clean(answers: dict[str, Any]) -> dict[str, str]:
-    """Strings only, each cut to a sane length (the patient's own words, kept as typed)."""
-    return {str(k)[:60]: str(v)[:MAX_TEXT] for k, v in answers.items() if isinstance(v, str)}
+# Answers that are lists: the body chart's regions (the exam's region ids).
+LIST_FIELDS = {"pain_regions": REGION_NAMES}
+
+
+def _clean(answers: dict[str, Any]) -> dict[str, str | list[str]]:
+    """Strings, each cut to a sane length (the patient's own words, kept as typed), and the
+    body chart's regions as a list of known region ids (in the chart's order, once each)."""
+    clean: dict[str, str | list[str]] = {}
+    for key, value in answers.items():
+        if key in LIST_FIELDS and isinstance(value, list | tuple):
+            known = LIST_FIELDS[key]
+            clean[key] = [r for r in known if r in {str(v) for v in value}]
+        elif isinstance(value, str):
+            clean[str(key)[:60]] = value[:MAX_TEXT]
+    return clean
 
 
 @audited

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from weizhong.clinic import actions
 from weizhong.clinic.models import Intake
 from weizhong.clinic.records import intake as questions
+from weizhong.clinic.web.figures import REGION_IDS
+from weizhong.clinic.web.figures.intake_chart import intake_chart_html
 
 TEXT_FIELDS = ("history", "medicines", "devices")
 CHOICE_FIELDS = {"pregnant": ("yes", "no", "not_sure")}
@@ -21,8 +24,11 @@ def _intake(token: str) -> Intake:
     return get_object_or_404(Intake.objects.select_related("patient__clinic"), key=token)
 
 
-def _answers(request: HttpRequest) -> dict[str, str]:
-    given: dict[str, str] = {}
+def _answers(request: HttpRequest) -> dict[str, str | list[str]]:
+    given: dict[str, str | list[str]] = {}
+    if "pain_regions" in request.POST:  # the form always sends it (a hidden blank, then ticks)
+        ticked = set(request.POST.getlist("pain_regions"))
+        given["pain_regions"] = [r for r in REGION_IDS if r in ticked]
     for name in TEXT_FIELDS:
         if name in request.POST:
             given[name] = request.POST[name]
@@ -48,10 +54,16 @@ def intake_form(request: HttpRequest, token: str) -> HttpResponse:
             (finding, text, intake.answers.get(finding, ""))
             for finding, text in questions.RED_FLAG_QUESTIONS
         ],
+        "body_chart": mark_safe(intake_chart_html(_regions(intake))),
         "today": [f for f in intake.red_flags if f["urgency"] in questions.ACT_TODAY],
         "soon": [f for f in intake.red_flags if f["urgency"] not in questions.ACT_TODAY],
     }
     return render(request, "clinic/intake.html", context)
+
+
+def _regions(intake: Intake) -> list[str]:
+    chosen = intake.answers.get("pain_regions")
+    return [str(r) for r in chosen] if isinstance(chosen, list) else []
 
 
 @require_POST
