@@ -11,13 +11,23 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from weizhong.clinic.actions.audited import audited
+from weizhong.clinic.actions.records import do_score_outcome
 from weizhong.clinic.models import Intake, Patient
 from weizhong.clinic.records import intake as questions
 from weizhong.clinic.records.regions import REGION_NAMES
+from weizhong.clinic.records.rules import Refused
+from weizhong.reasoning.instruments import InstrumentError
 
-__all__ = ["IntakeSubmitted", "do_save_intake", "do_start_intake", "do_submit_intake"]
+__all__ = [
+    "IntakeIncomplete",
+    "IntakeSubmitted",
+    "do_save_intake",
+    "do_start_intake",
+    "do_submit_intake",
+]
 
 MAX_TEXT = 4000
 log = logging.getLogger(__name__)
@@ -25,6 +35,15 @@ log = logging.getLogger(__name__)
 
 class IntakeSubmitted(Exception):
     """The intake was sent already: it no longer changes."""
+
+
+class IntakeIncomplete(Exception):
+    """A questionnaire the patient started cannot be scored yet; ``problems`` maps its id
+    (``odi``, ``startback``, ``psfs``) to what to do, in words for the patient."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = problems
 
 
 # Answers that are lists: the body chart's regions (the exam's region ids).
@@ -64,8 +83,11 @@ def do_save_intake(*, intake: Intake, answers: dict[str, Any]) -> Intake:
 
 @audited
 def do_submit_intake(*, intake: Intake, answers: dict[str, Any]) -> Intake:
-    """Keep the answers, run the core's red-flag screen, and alert the clinic by e-mail when a
-    flag needs action today (after the transaction commits)."""
+    """Keep the answers, run the core's red-flag screen, score the questionnaires the patient
+    filled in as their baseline (``do_score_outcome``, the clinic's own write path: source
+    "intake", dated now, linked to the intake), and alert the clinic by e-mail when a flag needs
+    action today (after the transaction commits). IntakeIncomplete, and nothing stored, when a
+    questionnaire the patient started cannot be scored."""
     with transaction.atomic():
         current = (
             Intake.objects.select_for_update().select_related("patient__clinic").get(pk=intake.pk)
@@ -73,6 +95,9 @@ def do_submit_intake(*, intake: Intake, answers: dict[str, Any]) -> Intake:
         if current.submitted_at is not None:
             raise IntakeSubmitted
         current.answers = {**current.answers, **_clean(answers)}
+        problems = questions.instrument_problems(current.answers)
+        if problems:
+            raise IntakeIncomplete(problems)
         flags = questions.screen(current.patient, current.answers)
         current.red_flags = [
             {k: f[k] for k in ("id", "name", "urgency", "action", "patient_action")} for f in flags
@@ -80,6 +105,18 @@ def do_submit_intake(*, intake: Intake, answers: dict[str, Any]) -> Intake:
         current.act_today = any(f["urgency"] in questions.ACT_TODAY for f in flags)
         current.submitted_at = timezone.now()
         current.save()
+        for instrument, (items, names) in questions.instrument_answers(current.answers).items():
+            try:
+                do_score_outcome(
+                    patient=current.patient, instrument=instrument, answers=items,
+                    source="intake", taken=current.submitted_at, activities=names,
+                    intake=current,
+                )  # fmt: skip
+            except (InstrumentError, Refused) as error:  # the checks above should catch these
+                log.warning("intake %s: %s could not be scored: %s", current.pk, instrument, error)
+                raise IntakeIncomplete(
+                    {instrument: _("Please check your answers to this part.")}
+                ) from error
         if current.act_today:
             transaction.on_commit(lambda: _alert(current))
     return current
