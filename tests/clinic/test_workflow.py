@@ -603,3 +603,21 @@ def test_the_soap_draft_examined_in_objective_words_in_assessment_no_last_visit_
     later = make_visit(patient, plan, clinician, response="better",
                        date=first.visit.date + dt.timedelta(days=3)).note  # fmt: skip
     assert "Since the last visit: Better" in later.subjective
+
+
+def test_the_soap_plan_line_never_says_visit_7_of_6_and_writes_the_date_in_words(
+    patient: Any, plan: Any, clinician: Any
+) -> None:
+    """The demo showed "Visit 7 of 6" and an ISO date in the signed note."""
+    planned = plan.planned_visits
+    notes = [
+        make_visit(patient, plan, clinician, date=plan.created.date() + dt.timedelta(days=n)).note
+        for n in range(planned + 1)
+    ]
+    due = plan.reevaluation_date
+    in_words = f"{due.day} {due.strftime('%B')} {due.year}"
+    assert f"Visit {planned} of {planned} on plan v1; re-evaluate by {in_words}." in notes[-2].plan
+    last = notes[-1].plan
+    assert f"of {planned}" not in last and due.isoformat() not in last
+    assert f"Visit {planned + 1} on plan v1, beyond the {planned} planned" in last
+    assert f"re-evaluation was due by {in_words}" in last

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from weizhong.case import Case, CaseError, validate_case
@@ -260,17 +261,27 @@ def draft_soap(visit: Visit) -> dict[str, str]:
         if exercises:
             plan_lines.append(_("Home programme: %(list)s.") % {"list": exercises})
         done = plan.visits.count() + (0 if visit.pk and plan.visits.filter(pk=visit.pk) else 1)
-        plan_lines.append(
-            _("Visit %(n)s of %(total)s on plan v%(version)s; re-evaluate by %(day)s.")
-            % {"n": done, "total": plan.planned_visits, "version": plan.version,
-               "day": plan.reevaluation_date.isoformat()}
-        )  # fmt: skip
+        plan_lines.append(visit_count_line(done, plan.planned_visits, plan.version,
+                                           plan.reevaluation_date))  # fmt: skip
     return {
         "subjective": "\n".join(subjective),
         "objective": "\n".join(objective),
         "assessment": "\n".join(assessment),
         "plan": "\n".join(plan_lines),
     }
+
+
+def visit_count_line(done: int, planned: int, version: int, due: dt.date) -> str:
+    """Where this visit sits in the plan, for the legal note: past the planned visits it says so
+    (never "visit 7 of 6"), and the re-evaluation date is written in words."""
+    day = date_format(due, "j F Y")
+    if done <= planned:
+        return _("Visit %(n)s of %(total)s on plan v%(version)s; re-evaluate by %(day)s.") % {
+            "n": done, "total": planned, "version": version, "day": day}  # fmt: skip
+    return _(
+        "Visit %(n)s on plan v%(version)s, beyond the %(total)s planned; re-evaluation was due "
+        "by %(day)s."
+    ) % {"n": done, "total": planned, "version": version, "day": day}
 
 
 def likelihood(probability: float, rank: int) -> str:
