@@ -456,7 +456,7 @@ def test_mcid_band_only_when_given() -> None:
     (with_band,) = svgs(nprs(NPRS, mcid=2))
     band = [g for g in with_band.iter(f"{SVG}g") if g.get("class") == "mcid"]
     assert len(band) == 1
-    assert "Important change (MCID 2)" in "".join(band[0].itertext())
+    assert "Important change (MCID: 2)" in "".join(band[0].itertext())
     rect = band[0].find(f"{SVG}rect")
     assert rect is not None
     # Lower is better: the band runs from the baseline (7) down to 7 − 2 = 5.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import weizhong.numbers
-from weizhong.numbers import number, percent
+from weizhong.numbers import number, number_range, percent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,3 +70,18 @@ def test_the_reasoning_words_module_still_offers_percent() -> None:
     from weizhong.reasoning.words import percent as old_path
 
     assert old_path is percent
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "written"),
+    [
+        (1.0, 1.0, "1"),
+        (0.5, 1.0, "0.5–1"),
+        (1.0, 1.5, "1–1.5"),
+        (0.3, 0.3, "0.3"),
+        (25, 30, "25–30"),
+    ],
+)
+def test_a_range_whose_ends_are_equal_is_one_number(low: float, high: float, written: str) -> None:
+    """Issue 13: a plan read "1.0-1.0 cun"."""
+    assert number_range(low, high) == written

@@ -103,3 +103,14 @@ def test_bleeding_risk_means_no_major_vessel_point_and_no_deep_trigger_point(cas
     for point in plan["acupuncture"]["points"]:
         assert point["code"] not in lists.major_vessels, point["code"]
         assert point.get("muscle") not in lists.deep_trigger_points, point.get("muscle")
+
+
+@SETTINGS
+@given(cases())
+def test_every_warning_has_a_heading_in_words(case: Case) -> None:
+    """The plan pages head each warning with its title; without one they fell back to the id
+    with spaces ("childs rule population", "herb ...")."""
+    plan = make_plan(case, assess(case))
+    for warning in plan["warnings"]:
+        title = warning.get("title", "")
+        assert title and "_" not in title, warning

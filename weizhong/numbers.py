@@ -7,11 +7,13 @@ filters) the clinic's pages all call these, so a probability reads the same ever
     ('<1%', '41%', '>99%', '100%')
     >>> number(36.0), number(2.5), number(0.25), number(1_250_000.0)
     ('36', '2.5', '0.25', '1250000')
+    >>> number_range(0.5, 1.0), number_range(1.0, 1.0)
+    ('0.5–1', '1')
 """
 
 from __future__ import annotations
 
-__all__ = ["number", "percent"]
+__all__ = ["number", "number_range", "percent"]
 
 
 def percent(p: float) -> str:
@@ -33,3 +35,11 @@ def number(value: float) -> str:
     if float(value).is_integer():
         return str(int(value))
     return f"{value:g}"
+
+
+def number_range(low: float, high: float) -> str:
+    """A range as people write it, with an en dash ("0.5–1"); a range whose ends are equal is
+    one number ("1", never "1.0-1.0")."""
+    if number(low) == number(high):
+        return number(low)
+    return f"{number(low)}–{number(high)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from weizhong.i18n import _
-from weizhong.numbers import number, percent
+from weizhong.numbers import number_range, percent
 
 ROLE_WORDS = {
     "local": _("local"),
@@ -80,12 +80,9 @@ def render_plan(plan: dict[str, Any]) -> str:
     lines.append(_("ACUPUNCTURE ({count} needles)").format(count=acu["needles"]))
     for point in acu["points"]:
         depth = point.get("depth_cun")
-        span = (
-            number(depth[0])
-            if depth and depth[0] == depth[1]
-            else "–".join(number(d) for d in depth or ())
+        depth_text = (
+            f"  {number_range(depth[0], depth[1])} cun {point.get('angle', '')}" if depth else ""
         )
-        depth_text = f"  {span} cun {point.get('angle', '')}" if depth else ""
         lines.append(
             f"  {point['code']:<9} {point['side']:<7} {ROLE_WORDS[point['role']]:<13} "
             f"{point.get('name', '')}{depth_text}"

@@ -6,7 +6,7 @@ from typing import Any
 
 from weizhong.i18n import _
 from weizhong.numbers import percent
-from weizhong.reasoning.words import finding_label, region_words
+from weizhong.reasoning.words import finding_label, medication_class_words, region_words
 
 
 def _label(finding: str) -> str:
@@ -20,6 +20,8 @@ STATUS_WORDS = {
     "negative": _("negative"),
     "incomplete": _("incomplete"),
 }
+# One criterion of a rule: met, not met, or not examined (its finding not recorded).
+CRITERION_WORDS = {True: _("met"), False: _("not met"), None: _("not examined")}
 
 
 def _bar(probability: float) -> str:
@@ -97,12 +99,10 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
     line = _("Manipulation rule (Childs 2004): {met} of {of} met — {status}").format(
         met=rule["met"], of=rule["of"], status=STATUS_WORDS.get(rule["status"], rule["status"])
     )
-    if rule["missing"]:
-        labels = {c["id"]: c["label"] for c in rule["criteria"]}
-        line += "; " + _("not yet known: {criteria}").format(
-            criteria="; ".join(labels.get(m, m) for m in rule["missing"])
-        )
     lines.append("  " + line)
+    for criterion in rule["criteria"]:
+        label = criterion["label"][:1].upper() + criterion["label"][1:]
+        lines.append(f"    {label}: {CRITERION_WORDS[criterion['met']]}")
     start_back = result["triage"]["start_back"]
     if start_back:
         lines.append(
@@ -117,7 +117,7 @@ def render_assessment(result: dict[str, Any], colour: bool = False) -> str:
     if meds["recognised"] or meds["unrecognised"]:
         lines += ["", bold(_("MEDICATIONS"))]
         for med in meds["recognised"]:
-            classes = ", ".join(c.replace("_", " ") for c in med["classes"])
+            classes = ", ".join(medication_class_words(c) for c in med["classes"])
             lines.append(f"  {med['name']}: {med['generic']} — {classes}")
         for name in meds["unrecognised"]:
             lines.append(

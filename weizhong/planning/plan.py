@@ -21,6 +21,7 @@ from weizhong.planning.prescription import load_prescription_rules, needles, pro
 from weizhong.planning.safety import SafetyOutcome, apply_safety, load_safety_rules
 from weizhong.planning.stratified import stratified_care
 from weizhong.reasoning.assessment import assess
+from weizhong.reasoning.triage import criteria_in_words
 
 PLAN_FORMAT = "weizhong.plan/1"
 GUIDELINES = ("ACP2017", "NICE_NG59")
@@ -287,6 +288,7 @@ def _edit_exercises(
         if reasons:
             safety.warnings.append({
                 "id": "exercise_added_despite_caution", "overridden": True,
+                "title": "Exercise added despite a caution",
                 "message": f"The clinician added {exercise.name} although the builder left it "
                            f"out: {reasons[0]}",
                 "override_reason": "clinician's choice", "source": "exercises.toml",
@@ -396,7 +398,10 @@ def _office_care(result: dict[str, Any], safety: SafetyOutcome, leading: str) ->
         )
     elif rule["status"] == "positive":
         suitability = "likely to help"
-        why = f"Childs rule positive ({rule['met']} of {rule['of']} criteria)"
+        why = (
+            f"Childs rule positive ({rule['met']} of {rule['of']} criteria; "
+            f"{criteria_in_words(rule)})"
+        )
     elif rule["status"] == "incomplete":
         suitability = "undecided"
         labels = {c["id"]: c["label"] for c in rule["criteria"]}
@@ -405,7 +410,7 @@ def _office_care(result: dict[str, Any], safety: SafetyOutcome, leading: str) ->
         )
     else:
         suitability = "not the first choice"
-        why = f"Childs rule negative ({rule['met']} of {rule['of']})"
+        why = f"Childs rule negative ({rule['met']} of {rule['of']}; {criteria_in_words(rule)})"
     if validation and suitability != "not suitable":
         why += f". Caution: {validation['text']} ({validation['source']})"
     care = load_prescription_rules().office_care
@@ -431,6 +436,7 @@ def _population_warning(outside: str) -> dict[str, Any]:
     rule = load_safety_rules()["childs_rule_population"]
     return {
         "id": rule.id,
+        "title": rule.title,
         "message": rule.message.format(why=outside),
         "source": rule.source,
         "hazards": list(rule.hazards),
@@ -461,7 +467,14 @@ def _herbs(case: Case, result: dict[str, Any], safety: SafetyOutcome) -> dict[st
         ]  # fmt: skip
         return {"offered": [], "withheld": held + list(proposal["withheld"])}
     for warning in proposal["warnings"]:
-        safety.warnings.append({**warning, "id": f"herb_{warning['id']}", "overridden": False})
+        title = (
+            "Herbal medicine: ask before offering"
+            if warning["status"] == "not_recorded"
+            else "Herbal medicine: caution"
+        )
+        safety.warnings.append(
+            {**warning, "id": f"herb_{warning['id']}", "title": title, "overridden": False}
+        )
     return {"offered": list(proposal["offered"]), "withheld": list(proposal["withheld"])}
 
 

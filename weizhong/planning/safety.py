@@ -32,7 +32,7 @@ from weizhong.knowledge.loader import KnowledgeError, load_knowledge
 from weizhong.knowledge.registry import configuration, knowledge_path
 from weizhong.knowledge.tables import Table, read_toml
 from weizhong.numbers import number
-from weizhong.reasoning.words import finding_label
+from weizhong.reasoning.words import finding_label, medication_class_words
 
 TRUNK_REGIONS = frozenset(("low_back", "sacrum", "lower_abdomen", "upper_abdomen"))
 IMPLANT_REGIONS = {
@@ -609,7 +609,10 @@ def _combinations(gates: _Gates, pairs: tuple[tuple[str, str], ...]) -> list[str
                 None,
             )
             if match is not None:
-                found.append(f"{name_a} ({first}) with {match} ({second.replace('_', '/')})")
+                found.append(
+                    f"{name_a} ({medication_class_words(first)}) with {match} "
+                    f"({medication_class_words(second)})"
+                )
                 break
     return found
 

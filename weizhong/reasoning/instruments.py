@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from weizhong.i18n import _
 from weizhong.knowledge.instruments import (
     DATA_FILE,
     AnswerRule,
@@ -57,6 +58,7 @@ __all__ = [
     "Stratification",
     "Subscale",
     "important_change",
+    "improvement_threshold",
     "instrument_definition",
     "instrument_ids",
     "load_instrument_file",
@@ -161,6 +163,31 @@ def score_instrument(instrument_id: str, answers: Sequence[int | float | None]) 
     )
 
 
+def _percent_threshold(definition: InstrumentDefinition, start: float) -> float | None:
+    """The percent-of-baseline rule in points from ``start``: None without one."""
+    if definition.mcid is None or definition.mcid.percent is None:
+        return None
+    room = start - definition.score_min
+    return room * definition.mcid.percent / 100 if room > 0 else None
+
+
+def improvement_threshold(instrument_id: str, baseline: float) -> tuple[float, str] | None:
+    """The improvement from ``baseline`` that ``important_change`` counts as important, and how
+    it was chosen in words: the MCID in points, or the percent-of-baseline rule where that is
+    smaller (ODI from 30: 30% = 9 points, not 10). None when no MCID is stored. The outcome
+    chart draws its band with this, so the figure and the rule read the same number."""
+    definition = instrument_definition(instrument_id)
+    if definition.mcid is None:
+        return None
+    points = definition.mcid.points
+    by_percent = _percent_threshold(definition, baseline)
+    if by_percent is not None and by_percent < points:
+        return round(by_percent, 6), _("{percent}% of the first score").format(
+            percent=_fmt(definition.mcid.percent or 0)
+        )
+    return points, _("MCID")
+
+
 def important_change(instrument_id: str, before: float, after: float) -> dict[str, object]:
     """Does the change from ``before`` to ``after`` reach the instrument's MCID?
 
@@ -186,10 +213,9 @@ def important_change(instrument_id: str, before: float, after: float) -> dict[st
     percent = mcid.percent
     baseline = start - definition.score_min
     percent_improvement: float | None = None
-    percent_threshold: float | None = None
+    percent_threshold = _percent_threshold(definition, start)
     if percent is not None and baseline > 0:
         percent_improvement = improvement / baseline * 100
-        percent_threshold = baseline * percent / 100
 
     by_points = _reaches(improvement, mcid.points)
     by_percent = percent_improvement is not None and _reaches(percent_improvement, percent)

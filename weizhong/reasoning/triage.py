@@ -17,6 +17,7 @@ from weizhong.reasoning.instruments import InstrumentError, score_instrument
 __all__ = [
     "Exclusion",
     "RulePopulation",
+    "criteria_in_words",
     "manipulation_rule",
     "rule_population",
     "start_back",
@@ -100,3 +101,15 @@ def manipulation_rule(case: Case, knowledge: Knowledge) -> dict[str, Any]:
         "population": rule_population(case, knowledge, population),
         "validation": dict(population.validation),
     }
+
+
+def criteria_in_words(rule: dict[str, Any]) -> str:
+    """The rule's criteria by their labels, grouped: "met: a; b. Not met: c. Not examined: d"
+    (issue 13: "1 of 5 met" alone does not say which)."""
+    groups = (
+        ("met", [c["label"] for c in rule["criteria"] if c["met"] is True]),
+        ("not met", [c["label"] for c in rule["criteria"] if c["met"] is False]),
+        ("not examined", [c["label"] for c in rule["criteria"] if c["met"] is None]),
+    )
+    said = [f"{name}: {'; '.join(labels)}" for name, labels in groups if labels]
+    return ". ".join([*said[:1], *(part[0].upper() + part[1:] for part in said[1:])])

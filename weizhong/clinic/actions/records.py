@@ -130,10 +130,12 @@ def do_save_exam(
     submit_token: uuid.UUID | None = None,
     refuse_voided: bool = False,
     created: dt.datetime | None = None,
+    reported: dict[str, Any] | None = None,
 ) -> Exam:
     """Store the case and its assessment; a resubmitted form (same token) returns the first
     (or, with ``refuse_voided``, raises EarlierRecordVoided when that one was voided).
-    ``created`` dates an exam entered after the fact (the demo clinic's histories)."""
+    ``created`` dates an exam entered after the fact (the demo clinic's histories);
+    ``reported`` is what came from the patient's intake (records/from_intake.saved_record)."""
     if submit_token is not None and (
         done := Exam.all_objects.filter(submit_token=submit_token).first()
     ):
@@ -156,6 +158,7 @@ def do_save_exam(
             knowledge_version=result["knowledge_version"],
             submit_token=submit_token,
             created=created or timezone.now(),
+            reported=reported or {},
         )
         refresh_summary(patient)
     return exam

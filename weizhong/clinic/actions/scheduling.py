@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from weizhong.clinic.actions.audited import audited
 from weizhong.clinic.actions.intake import send_intake_with_first_booking
+from weizhong.clinic.actions.records import refresh_summary
 from weizhong.clinic.models import (
     APPOINTMENT_KINDS,
     Appointment,
@@ -291,6 +292,8 @@ def do_change_appointment(
             _lock_and_check(current, zone, check_hours=moving, exclude=current.pk)
         current.version += 1
         current.save()
+        if status in ("cancelled", "no_show"):  # the re-evaluation reasoning counts them
+            refresh_summary(current.patient)
     return current
 
 

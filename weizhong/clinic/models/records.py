@@ -163,6 +163,10 @@ class Exam(Voidable):
     top_probability = models.FloatField(null=True)
     knowledge_version = models.CharField(max_length=60)
     submit_token = models.UUIDField(unique=True, null=True, blank=True)
+    # What came from the patient's own report (the intake before the first exam): the intake,
+    # the day it was sent, and per pre-filled finding what the patient reported and whether the
+    # clinician confirmed it, left it unconfirmed or changed it (records/from_intake.py).
+    reported = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created"]

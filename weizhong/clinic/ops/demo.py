@@ -3,7 +3,8 @@
 The demo clinic (``ensure_demo_clinic``, made only when asked: ``weizhong seed`` or
 ``weizhong serve --demo``) has one patient for each branch of the planner: the common pictures
 (tight hamstrings, short hip flexors, a disc, a deep-gluteal entrapment, the sacroiliac joint,
-stenosis, an acute strain, a tendinopathy, nonspecific pain), a red flag of each urgency, a minor,
+stenosis, an acute strain, a tendinopathy, nonspecific pain with the FABQ scored and the
+manipulation rule partly met), a red flag of each urgency, a minor,
 pregnancy, warfarin with and without an INR, a pacemaker, a spinal cord stimulator, withheld herbs
 and points, an override with its reason, a poor fit, a mimic and the feel-the-abdomen-first gate.
 Each is written through the ``do_*`` actions the pages use: an exam assessed by the core, a plan
@@ -468,6 +469,7 @@ class DemoPatient:
     facts: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)
     screen: bool = True  # the red-flag screen asked (all negative) before the findings
+    fabq: tuple[int, ...] = ()  # FABQ answers (16 items, 0–6) scored with the first exam
 
 
 def _with(make: Callable[[random.Random], dict[str, Any]], **extra: Any) -> Callable[..., Any]:
@@ -496,8 +498,11 @@ DEMO_PATIENTS: list[DemoPatient] = [
                 _strain, visits=3),
     DemoPatient("proximal hamstring tendinopathy", "Hugo", "Dubois", "male", 36,
                 "Marathon runner", _tendinopathy, visits=5),
-    DemoPatient("nonspecific, not improving", "Ines", "Rossi", "female", 48, "Chef",
-                _nonspecific, visits=7, improves=False),
+    DemoPatient("nonspecific, not improving; FABQ scored, the manipulation rule partly met",
+                "Ines", "Rossi", "female", 48, "Chef",
+                _with(_nonspecific, fabq_work=14, fabq_physical_activity=9,
+                      hip_internal_rotation_left_deg=38, hip_internal_rotation_right_deg=30),
+                visits=7, improves=False, fabq=(1, 2, 2, 3, 2, 2, 2, 1, 2, 2, 2, 2, 1, 0, 2, 1)),
     DemoPatient("red flag, emergency: cauda equina", "Jonas", "Bauer", "male", 44, "Builder",
                 _cauda_equina),
     DemoPatient("red flag, urgent: hamstring avulsion", "Kenji", "Tanaka", "male", 39,
@@ -592,6 +597,8 @@ def _demo_patient(
     start_pain, start_odi = rng.randint(5, 8), rng.randint(24, 48)
     _score(patient, clinician, "nprs", [start_pain], start)
     _score(patient, clinician, "odi", _odi_answers(start_odi, rng), start)
+    if person.fabq:  # its subscales match the exam's fabq_work and fabq_physical_activity
+        _score(patient, clinician, "fabq", list(person.fabq), start)
     treats = proposal["status"] == "treat" and bool(plan.point_keys)
     visits = person.visits if treats else 0
     electro = proposal["acupuncture"].get("electrostimulation")

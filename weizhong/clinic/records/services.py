@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from weizhong.case import Case, CaseError, validate_case
 from weizhong.clinic.models import Exam, Patient, Plan, Visit
+from weizhong.clinic.records.attendance import Attendance, attendance_for, attendance_since
 from weizhong.clinic.records.regions import REGION_NAMES
 from weizhong.clinic.records.scheduling import clinic_zone
 from weizhong.clinic.records.trigger_points import trigger_point_text
@@ -327,26 +328,35 @@ class Reevaluation:
     visits_on_plan: int
     planned_visits: int
     change: dict[str, Any] | None
+    attendance: Attendance | None = None
 
 
 def reevaluation(patient: Patient) -> Reevaluation | None:
     """After the planned visits on the active plan without an important improvement in any
-    outcome measured before and since the plan, re-evaluation is due."""
+    outcome measured before and since the plan, re-evaluation is due. Cancelled and missed
+    appointments since the plan are said in the reason: when re-evaluation is due, to consider
+    adherence before changing the plan."""
     plan = active_plan(patient)
     if plan is None:
         return None
     visits = plan.visits.count()
     change = outcome_change(patient, since=plan.created)
     improved = change is not None and bool(change["important_improvement"])
+    kept = attendance_since(patient.pk, plan.created)
+    missed = kept.words()
     if visits < plan.planned_visits:
         reason = _("%(n)s of %(total)s planned visits done") % {
             "n": visits, "total": plan.planned_visits}  # fmt: skip
-        return Reevaluation(False, reason, visits, plan.planned_visits, change)
+        if missed:
+            reason = f"{reason}; {missed}"
+        return Reevaluation(False, reason, visits, plan.planned_visits, change, kept)
     if improved:
         reason = _(
             "important improvement on %(name)s: re-evaluate at the clinician's discretion"
         ) % {"name": change["instrument"].upper() if change else ""}
-        return Reevaluation(False, reason, visits, plan.planned_visits, change)
+        if missed:
+            reason = f"{reason}; {missed}"
+        return Reevaluation(False, reason, visits, plan.planned_visits, change, kept)
     if change is None:
         reason = _(
             "%(n)s visits on plan v%(version)s and no outcome measured before and since: "
@@ -359,7 +369,10 @@ def reevaluation(patient: Patient) -> Reevaluation | None:
         ) % {"n": visits, "version": plan.version, "name": change["instrument"].upper(),
              "before": _number(change["before"]), "after": _number(change["after"]),
              "threshold": change["threshold_used"]}  # fmt: skip
-    return Reevaluation(True, reason, visits, plan.planned_visits, change)
+    if missed:
+        reason = _("%(reason)s. %(missed)s: consider adherence before changing the plan") % {
+            "reason": reason, "missed": missed[:1].upper() + missed[1:]}  # fmt: skip
+    return Reevaluation(True, reason, visits, plan.planned_visits, change, kept)
 
 
 def reexam_findings(patient: Patient, previous: Exam, today: dt.date) -> dict[str, Any]:
@@ -410,8 +423,9 @@ def outcome_change(patient: Patient, since: dt.datetime) -> dict[str, Any] | Non
 
 
 def adherence(patients: list[Patient], days: int = 7) -> dict[int, dict[str, Any]]:
-    """Home-programme sessions ticked in the last ``days`` days against those planned, for
-    several patients in two queries."""
+    """Home-programme sessions ticked in the last ``days`` days against those planned, and the
+    visits booked since the active plan, kept and missed (``visits``: records/attendance.py),
+    for several patients in four queries."""
     today = timezone.localdate()
     start = today - dt.timedelta(days=days - 1)
     ids = [p.pk for p in patients]
@@ -428,9 +442,12 @@ def adherence(patients: list[Patient], days: int = 7) -> dict[int, dict[str, Any
         .values_list("patient_id", "version")
     )
     wanted = [Q(patient_id=pid, version=version) for pid, version in newest]
+    since: dict[int, dt.datetime] = {}
     if wanted:  # only each patient's active plan is read (a plan is 15 KB of JSON)
         for plan in Plan.objects.filter(reduce(operator.or_, wanted)):
             planned[plan.patient_id] = sessions_planned(plan, start, today)
+            since[plan.patient_id] = plan.created
+    visits = attendance_for(since)
     out = {}
     for pid in ids:
         want = planned.get(pid, 0)
@@ -439,6 +456,8 @@ def adherence(patients: list[Patient], days: int = 7) -> dict[int, dict[str, Any
             "done": done,
             "planned": want,
             "percent": None if want == 0 else min(100, round(100 * done / want)),
+            # the visits booked since the active plan, kept and missed (cancelled, no-show)
+            "visits": visits.get(pid),
         }
     return out
 

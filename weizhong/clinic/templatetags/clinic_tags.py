@@ -11,6 +11,7 @@ from weizhong import numbers
 from weizhong.clinic.records.trigger_points import trigger_point_text
 from weizhong.clinic.web.figures import REGION_NAMES
 from weizhong.planning.plan import point_key as plan_point_key
+from weizhong.reasoning.words import medication_class_words
 
 register = template.Library()
 
@@ -28,6 +29,12 @@ def get_item(mapping: Any, key: Any) -> Any:
 def words(identifier: str) -> str:
     """``hamstring_tightness`` → ``hamstring tightness``."""
     return str(identifier).replace("_", " ")
+
+
+@register.filter
+def medication_classes(classes: Any) -> str:
+    """A medicine's classes as a clinician says them: "SSRI or SNRI", never "ssri snri"."""
+    return ", ".join(medication_class_words(str(c)) for c in classes or ())
 
 
 @register.filter
@@ -51,6 +58,27 @@ def num(value: Any) -> str:
         return numbers.number(float(value))
     except (TypeError, ValueError):
         return "–"
+
+
+@register.filter
+def span(pair: Any) -> str:
+    """A [low, high] range in words: "0.2–0.5", one number when the ends are equal."""
+    try:
+        low, high = (float(d) for d in pair)
+    except (TypeError, ValueError):
+        return "–"
+    return numbers.number_range(low, high)
+
+
+@register.filter
+def cun(depth: Any) -> str:
+    """A needling depth in words: "0.5–1 cun", "1 cun" when both ends are equal (never
+    "1.0-1.0"), "depth not given" when the plan gives none (never "– cun")."""
+    try:
+        low, high = (float(d) for d in depth)
+    except (TypeError, ValueError):
+        return _("depth not given")
+    return _("%(depth)s cun") % {"depth": numbers.number_range(low, high)}
 
 
 @register.filter

@@ -25,7 +25,7 @@ from weizhong.clinic.web.forms import (
     outcome_form,
     taken_at,
 )
-from weizhong.reasoning.instruments import InstrumentError
+from weizhong.reasoning.instruments import InstrumentError, improvement_threshold
 
 
 @staff_required(CLINICIAN)
@@ -41,7 +41,9 @@ def outcomes(request: ClinicRequest, pk: int) -> HttpResponse:
         ]
         if not series:
             continue
-        mcid = definition.mcid.points if definition.mcid else None
+        # The band the change rule uses from the first score (issue 13: drawn at 10 while
+        # the rule used 9, ODI's 30% of a first score of 30).
+        threshold = improvement_threshold(instrument, series[0][1])
         charts.append(
             {
                 "name": definition.name,
@@ -52,7 +54,8 @@ def outcomes(request: ClinicRequest, pk: int) -> HttpResponse:
                         score_min=definition.score_min,
                         score_max=definition.score_max,
                         higher_is_better=definition.higher_is_better,
-                        mcid=mcid,
+                        mcid=threshold[0] if threshold else None,
+                        mcid_words=threshold[1] if threshold else "",
                         units=definition.units,
                     )
                 ),
@@ -70,6 +73,8 @@ def outcomes(request: ClinicRequest, pk: int) -> HttpResponse:
                 )
     angle_chart = mark_safe(figures.angles_chart_svg(_("Exam angles"), angles)) if angles else ""
     pain = list(patient.pain_logs.order_by("-day")[:28])[::-1]
+    # The portal's pain score is an NPRS: its band from the same knowledge as the rule.
+    nprs = improvement_threshold("nprs", float(pain[0].pain)) if pain else None
     pain_chart = (
         mark_safe(
             figures.outcome_chart_svg(
@@ -78,7 +83,8 @@ def outcomes(request: ClinicRequest, pk: int) -> HttpResponse:
                 score_min=0,
                 score_max=10,
                 higher_is_better=False,
-                mcid=2,
+                mcid=nprs[0] if nprs else None,
+                mcid_words=nprs[1] if nprs else "",
             )
         )
         if pain

@@ -206,13 +206,16 @@ def outcome_chart_svg(
     score_max: float,
     higher_is_better: bool,
     mcid: float | None = None,
+    mcid_words: str = "MCID",
     units: str = "",
     width: int = 560,
     height: int = 220,
 ) -> str:
     """One outcome measure over time: scores as a line with labelled dots on the instrument's
     own range, and, with an MCID, the band from the first score to the first score improved by
-    the MCID (scores past its dashed edge have changed by an amount patients notice).
+    the MCID (scores past its dashed edge have changed by an amount patients notice). ``mcid``
+    is the improvement the change rule counts from the first score
+    (``weizhong.reasoning.instruments.improvement_threshold``), ``mcid_words`` how it was chosen.
 
     Non-finite scores are left out; scores outside the range are drawn at its edge.
     """
@@ -246,7 +249,7 @@ def outcome_chart_svg(
     ]
     parts.append(_axes(frame, [d[0] for d in data], _ticks(lo, hi), ""))
     if mcid is not None and mcid > 0:
-        parts.append(_mcid_band(frame, data[0][1], mcid, higher_is_better))
+        parts.append(_mcid_band(frame, data[0][1], mcid, higher_is_better, mcid_words))
     unit_tip = f" {units}" if units and len(units) > 2 else units
     parts.append(_line(frame, "", range(len(data)), data, _SERIES_STYLE[0], unit_tip))
     values = [v for _label, v in data]
@@ -259,13 +262,15 @@ def outcome_chart_svg(
     return "".join(parts)
 
 
-def _mcid_band(frame: _Frame, baseline: float, mcid: float, higher_is_better: bool) -> str:
+def _mcid_band(
+    frame: _Frame, baseline: float, mcid: float, higher_is_better: bool, words: str
+) -> str:
     target = baseline + mcid if higher_is_better else baseline - mcid
     y0, y1 = frame.y(baseline), frame.y(target)
     top, bottom = min(y0, y1), max(y0, y1)
-    label = _("Important change (MCID {mcid})").format(mcid=_num(mcid))
+    label = _("Important change ({words}: {mcid})").format(words=words, mcid=_num(mcid))
     parts = [
-        f'<g class="mcid"><rect x="{_f(frame.left)}" y="{_f(top)}"'
+        f'<g class="mcid" data-threshold="{_num(mcid)}"><rect x="{_f(frame.left)}" y="{_f(top)}"'
         f' width="{_f(frame.right - frame.left)}" height="{_f(max(bottom - top, 0.5))}"'
         f' fill="#1e7a3c" fill-opacity="0.1"/>'
     ]

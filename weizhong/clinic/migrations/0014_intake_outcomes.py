@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0012_appointments'),
+        ('clinic', '0013_exam_reported'),
     ]
 
     operations = [
