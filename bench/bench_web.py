@@ -28,7 +28,9 @@ Settings (environment): ``BENCH_PATIENTS`` (10000), ``BENCH_WEB_REQUESTS`` per e
 ``BENCH_WEB_CLIENTS`` (8; 1 shows the service time without queueing),
 ``DATABASE_URL`` (PostgreSQL), ``BENCH_ADVISORY=1`` (report only, always exit 0),
 ``BENCH_WEB_ONLY=htmx`` (only the htmx interactions, ``htmx_interactions.py``: server time
-in-process, target p95 under 100 ms; ``BENCH_HTMX_REQUESTS``, ``BENCH_HTMX_PATIENTS``).
+in-process, target p95 under 100 ms; ``BENCH_HTMX_REQUESTS``, ``BENCH_HTMX_PATIENTS``; then the
+handout and the browser's INP figures), ``BENCH_WEB_ONLY=inp`` (only the interaction-to-next-
+paint figures in chromium, ``inp_journey.py``, advisory; ``BENCH_INP_ROUNDS``).
 Exit status: 0 when every p95 is under the target, 1 otherwise.
 """
 
@@ -573,11 +575,18 @@ def main() -> int:
     query_counts(user, patients)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import htmx_interactions
+    import inp_journey
     from handout_figure import handout_times
 
+    only = os.environ.get("BENCH_WEB_ONLY")
+    if only == "inp":
+        inp_journey.run(user, patients, gunicorn, free_port(), DATA_DIR / "gunicorn-inp.log")
+        return 0
     htmx_met = htmx_interactions.run(user, patients)
     handout_met = handout_times(user, patients)
-    if os.environ.get("BENCH_WEB_ONLY") == "htmx":
+    # advisory (a browser on the same shared machine): printed, never a failed target
+    inp_journey.run(user, patients, gunicorn, free_port(), DATA_DIR / "gunicorn-inp.log")
+    if only == "htmx":
         return 0 if (htmx_met and handout_met) or ADVISORY else 1
     from django.db import connections
 

@@ -88,6 +88,11 @@ POLICY: dict[str, str] = {
     "schedule_book": STAFF,
     "appointment_change": STAFF,
     "course_of_care": STAFF,
+    # the header's patient search (a clinician finds their care team); the desk prints a
+    # visit's superbill (issue 13): billing codes, no note, findings or assessment
+    "patient_search": STAFF,
+    "visit_bill": STAFF,
+    "visit_superbill": STAFF,
     "api:book_appointment": STAFF,
     "api:start_intake": STAFF,
     "portal_book": PORTAL,
@@ -114,7 +119,6 @@ POLICY: dict[str, str] = {
             "plan",
             "plan_handout",
             "visit",
-            "visit_superbill",
             "atlas_search",
             "clinic_settings",
             "emergency_access",

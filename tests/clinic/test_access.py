@@ -3,6 +3,7 @@ another clinic (who must not learn that a record exists: 404, like a missing id)
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ PAGES = [
     ("plan", "plan", True),
     ("plan_handout", "plan", True),
     ("visit", "visit", True),
+    ("visit_bill", "visit", False),  # the desk prints the superbill (issue 13)
     ("clinic_settings", None, True),
     ("patient_history", "patient", False),
     ("exam_history", "exam", True),
@@ -110,7 +112,8 @@ def test_front_desk_page_hides_clinical_content(
     assert "Ada Runner" in page
     assert "Latest assessment" not in page
     assert "hamstring" not in page.lower()  # no diagnosis, plan or note text
-    assert reverse("visit", args=[records["visit"].pk]) not in page
+    assert f'href="{reverse("visit", args=[records["visit"].pk])}"' not in page
+    assert f'href="{reverse("visit_bill", args=[records["visit"].pk])}"' in page  # the bill
 
 
 def test_other_clinics_patients_are_not_listed(
@@ -166,3 +169,29 @@ def test_five_wrong_passwords_lock_the_account(clinician: Any) -> None:
         Client().post(reverse("login"), {"username": "mei", "password": PASSWORD}).status_code
         == 302
     )
+
+
+def test_the_reliability_matrix_and_these_tests_agree_on_the_front_desk() -> None:
+    """``make reliability``'s access matrix (reliability/matrix.py POLICY) and the pages above
+    say the same: what the desk opens here is STAFF there, what it is refused is CLINICAL."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "reliability"
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location("reliability_matrix", folder / "matrix.py")
+        assert spec is not None and spec.loader is not None
+        matrix = importlib.util.module_from_spec(spec)
+        sys.modules["reliability_matrix"] = matrix  # its dataclasses look their module up
+        spec.loader.exec_module(matrix)
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("reliability_matrix", None)
+    policy = matrix.POLICY
+    for name, _record, clinical in PAGES:
+        assert policy.get(name, matrix.CLINICAL) == (
+            matrix.CLINICAL if clinical else matrix.STAFF
+        ), name
+    for name in ("visit_bill", "visit_superbill", "patient_search"):
+        assert policy[name] == matrix.STAFF, name

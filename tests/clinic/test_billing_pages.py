@@ -114,3 +114,59 @@ def test_api_superbill(clinician: Any, clinic: Any, patient: Patient, plan: Plan
     clinic.save()
     blocked = api.get(f"/visits/{visit.pk}/superbill")
     assert blocked.status_code == 422 and "npi" in str(blocked.json()).lower()
+
+
+def test_the_front_desk_opens_and_prints_a_visits_superbill_and_nothing_clinical(
+    desk_client: Client, clinic: Any, patient: Patient, plan: Plan, clinician: Any
+) -> None:
+    """Issue 13: the desk prints the superbill (patient, provider, date, CPT with units, ICD-10-CM
+    with its title) from the chart, and sees no note, findings or assessment on the way."""
+    from weizhong.billing import icd10cm
+    from weizhong.clinic.models import Note
+
+    clinic.provider_id = "1234567893"
+    clinic.save()
+    visit = billed_visit(patient, plan, clinician)
+    Note.objects.filter(visit=visit).update(
+        subjective="Says the knee is worse after the long run",
+        assessment="Assessment text only for clinicians",
+    )
+    chart = desk_client.get(reverse("patient", args=[patient.pk])).content.decode()
+    bill_url = reverse("visit_bill", args=[visit.pk])
+    assert f'href="{bill_url}"' in chart
+    assert desk_client.get(reverse("visit", args=[visit.pk])).status_code == 403
+    page = desk_client.get(bill_url).content.decode()
+    assert "Ada Runner" in page and "Mei" in page and "NPI 1234567893" in page
+    for code in ("97813", "97814", "98940", "97110", "97140"):
+        assert code in page
+    assert "M54.50" in page and icd10cm.title("M54.50") in page
+    assert "Total units" in page
+    for clinical in ("long run", "Assessment text", "min of", "Why"):
+        assert clinical not in page, clinical
+    pdf = desk_client.get(reverse("visit_superbill", args=[visit.pk, "pdf"]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.content)).pages)
+    assert "97813" in text and "M54.50" in text and "Ada Runner" in text
+    assert "long run" not in text and "Assessment text" not in text
+    csv_answer = desk_client.get(reverse("visit_superbill", args=[visit.pk, "csv"]))
+    assert csv_answer.status_code == 200 and "97813" in csv_answer.content.decode()
+
+
+def test_the_desk_is_told_plainly_when_a_visit_cannot_be_billed(
+    desk_client: Client, patient: Patient, plan: Plan, clinician: Any
+) -> None:
+    visit = billed_visit(patient, plan, clinician)  # the clinic has no NPI
+    page = desk_client.get(reverse("visit_bill", args=[visit.pk])).content.decode()
+    assert "No superbill yet" in page and "NPI" in page
+    answer = desk_client.get(reverse("visit_superbill", args=[visit.pk, "pdf"]), follow=True)
+    assert answer.redirect_chain[-1][0] == reverse("visit_bill", args=[visit.pk])
+    assert answer.status_code == 200
+
+
+def test_another_clinic_cannot_open_the_desks_superbill(
+    stranger_client: Client, patient: Patient, plan: Plan, clinician: Any
+) -> None:
+    visit = billed_visit(patient, plan, clinician)
+    assert stranger_client.get(reverse("visit_bill", args=[visit.pk])).status_code == 404
+    pdf = stranger_client.get(reverse("visit_superbill", args=[visit.pk, "pdf"]))
+    assert pdf.status_code == 404

@@ -14,6 +14,10 @@ from weizhong.clinic.accounts.access import CLINICIAN, check_care, note_access
 from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.schemas import PatientOut, VisitOut
 from weizhong.clinic.models import Note, Patient, Plan, Staff, Visit
+from weizhong.clinic.web.forms import CLINICAL_PATIENT_FIELDS
+
+# What the front desk gets as null in a patient's details (the clinical fields and their reading).
+CLINICAL_OUT = (*CLINICAL_PATIENT_FIELDS, "red_flags", "reeval_due", "reeval_reason")
 
 
 def _role(request: ClinicRequest, *roles: str) -> None:
@@ -81,8 +85,28 @@ def _querydict(data: dict[str, Any]) -> QueryDict:
     return q
 
 
-def _patient_out(p: Patient) -> dict[str, Any]:
-    return {**{f: getattr(p, f) for f in PatientOut.model_fields if f != "age"}, "age": p.age}
+def _patient_out(p: Patient, request: ClinicRequest) -> dict[str, Any]:
+    """The patient's details; the clinical ones (``CLINICAL_OUT``) only for a clinician, null for
+    the front desk, which sees no clinical data (the chart page hides them alike)."""
+    clinical = getattr(request, "role", None) == CLINICIAN
+    return {
+        **{
+            f: getattr(p, f) if clinical or f not in CLINICAL_OUT else None
+            for f in PatientOut.model_fields
+            if f != "age"
+        },
+        "age": p.age,
+    }
+
+
+def refuse_clinical_from_desk(request: ClinicRequest, sent: set[str]) -> None:
+    """The front desk may not set clinical details: 403 naming the fields (nothing written)."""
+    named = sorted(sent & set(CLINICAL_PATIENT_FIELDS))
+    if named and getattr(request, "role", None) != CLINICIAN:
+        raise HttpError(
+            403, f"the front desk cannot set clinical details ({', '.join(named)}): a clinician "
+            "records them; leave these fields out",
+        )  # fmt: skip
 
 
 def _visit_out(v: Visit) -> dict[str, Any]:

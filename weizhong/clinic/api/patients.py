@@ -13,7 +13,7 @@ from ninja.responses import Status
 from pydantic import ValidationError, create_model
 
 from weizhong.clinic import actions, history
-from weizhong.clinic.accounts.access import clinic_of
+from weizhong.clinic.accounts.access import CLINICIAN, clinic_of
 from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.api.common import (
     _form_problems,
@@ -22,6 +22,7 @@ from weizhong.clinic.api.common import (
     _querydict,
     _role,
     patient_etag,
+    refuse_clinical_from_desk,
     unprocessable,
 )
 from weizhong.clinic.api.schemas import Message, PatientIn, PatientOut, Problems
@@ -53,13 +54,17 @@ def list_patients(
     _role(request)
     found = queries.find_patients(clinic_of(request), q)
     rows = found.order_by("family_name", "given_name", "pk")[offset : offset + limit]
-    return [_patient_out(p) for p in rows]
+    return [_patient_out(p, request) for p in rows]
 
 
 @router.post("/patients", response={201: PatientOut, 422: Problems}, tags=["patients"])
 def create_patient(request: ClinicRequest, data: PatientIn) -> Status[Any]:
     _role(request)
-    form = PatientForm(_patient_form_data(data), instance=Patient(clinic=clinic_of(request)))
+    refuse_clinical_from_desk(request, data.model_fields_set)
+    form = PatientForm(
+        _patient_form_data(data), instance=Patient(clinic=clinic_of(request)),
+        clinical=request.role == CLINICIAN,
+    )  # fmt: skip
     if not form.is_valid():
         return _form_problems(form)
     patient = actions.do_create_patient(
@@ -67,7 +72,7 @@ def create_patient(request: ClinicRequest, data: PatientIn) -> Status[Any]:
         fields=fields_of(form),
         by=request.user,
     )
-    return Status(201, _patient_out(patient))
+    return Status(201, _patient_out(patient, request))
 
 
 @router.get("/patients/{patient_id}", response=PatientOut, tags=["patients"])
@@ -75,7 +80,7 @@ def get_patient(request: ClinicRequest, patient_id: int, response: HttpResponse)
     """The patient's details, with an ``ETag`` to send back in ``If-Match`` when updating."""
     patient = _patient(request, patient_id)
     response["ETag"] = patient_etag(patient.pk, history.version_number("patient", patient.pk))
-    return _patient_out(patient)
+    return _patient_out(patient, request)
 
 
 @router.put(
@@ -89,7 +94,9 @@ def update_patient(
     """Replace the patient's details (a field left out takes its default: use PATCH to change
     some fields only). Requires ``If-Match`` with the ETag of GET /patients/{id}: a copy that
     is no longer current gets 412 and nothing is written."""
-    return _save_details(request, _patient(request, patient_id), data, response)
+    patient = _patient(request, patient_id)
+    refuse_clinical_from_desk(request, data.model_fields_set)
+    return _save_details(request, patient, data, response)
 
 
 # Every field of PatientIn, optional: only the fields sent change.
@@ -114,6 +121,7 @@ def patch_patient(
     """Change only the fields sent (``"primary_clinician": null`` clears it; a field left out
     keeps its value). Requires ``If-Match`` like PUT."""
     patient = _patient(request, patient_id)
+    refuse_clinical_from_desk(request, set(data.model_dump(exclude_unset=True)))
     current = {name: getattr(patient, name) for name in PatientIn.model_fields}
     current["primary_clinician"] = patient.primary_clinician_id
     try:
@@ -136,7 +144,9 @@ def _save_details(
     match = re.fullmatch(rf'(?:W/)?"patient-{patient.pk}-v(\d+)"', wanted)
     if match is None:
         return Status(412, {"detail": "If-Match does not name a version of this patient"})
-    form = PatientForm(_patient_form_data(data), instance=patient)
+    form = PatientForm(
+        _patient_form_data(data), instance=patient, clinical=request.role == CLINICIAN
+    )
     if not form.is_valid():
         return _form_problems(form)
     try:
@@ -148,4 +158,4 @@ def _save_details(
         response["ETag"] = patient_etag(patient.pk, stale.current.version if stale.current else 0)
         return Status(412, {"detail": "the details changed since you read them; read again"})
     response["ETag"] = patient_etag(patient.pk, history.version_number("patient", patient.pk))
-    return Status(200, _patient_out(patient))
+    return Status(200, _patient_out(patient, request))

@@ -37,6 +37,9 @@ class PatientIn(Schema):
     primary_clinician: int | None = Field(default=None, description="a clinician's user id")
 
 
+CLINICAL_NULL = "clinical: null when the caller is the front desk, which sees no clinical data"
+
+
 class PatientOut(Schema):
     id: int
     given_name: str
@@ -50,15 +53,15 @@ class PatientOut(Schema):
     address: str
     payer: str
     member_id: str
-    pregnant: bool
-    medications: list[str]
-    devices: list[str]
-    conditions: list[str]
+    pregnant: bool | None = Field(description=CLINICAL_NULL)
+    medications: list[str] | None = Field(description=CLINICAL_NULL)
+    devices: list[str] | None = Field(description=CLINICAL_NULL)
+    conditions: list[str] | None = Field(description=CLINICAL_NULL)
     reminders: bool
     last_seen: dt.datetime | None
-    red_flags: list[str]
-    reeval_due: bool
-    reeval_reason: str
+    red_flags: list[str] | None = Field(description=CLINICAL_NULL)
+    reeval_due: bool | None = Field(description=CLINICAL_NULL)
+    reeval_reason: str | None = Field(description=CLINICAL_NULL)
     primary_clinician_id: int | None
 
 

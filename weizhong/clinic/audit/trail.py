@@ -103,9 +103,10 @@ PATIENT_ROUTES = frozenset(
         "outcome_new", "portal_manage", "patient_fhir", "exam", "exam_case", "plan_editor",
         "plan", "plan_handout", "visit", "visit_superbill", "portal", "portal_log", "portal_book",
         "portal_cancel",
-        "portal_questionnaire", "patients", "dashboard", "research_csv", "fhir_import",
+        "portal_questionnaire", "patients", "patient_search", "dashboard", "research_csv",
+        "fhir_import",
         "emergency_access", "patient_new", "patient_history", "exam_history", "exam_void",
-        "plan_history", "plan_void", "visit_history", "visit_void", "outcome_history",
+        "plan_history", "plan_void", "visit_history", "visit_void", "visit_bill", "outcome_history",
         "outcome_void",
     }
 )  # fmt: skip

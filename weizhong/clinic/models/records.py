@@ -87,6 +87,7 @@ class Patient(models.Model):
             models.Index(fields=["clinic", "-last_seen"]),
             models.Index(fields=["clinic", "reeval_due"]),
             models.Index(fields=["clinic", "flagged"]),
+            models.Index(fields=["clinic", "birth_date"]),  # the header search by date of birth
         ]
         ordering = ["family_name", "given_name"]
 

@@ -219,6 +219,11 @@ def _clinicians(clinic: Any) -> Any:
     return users.filter(staff__clinic=clinic) if clinic is not None else users.none()
 
 
+# The patient's details that are clinical: a clinician records them; the front desk neither sees
+# nor sets them (its form leaves them out, so what is stored is kept).
+CLINICAL_PATIENT_FIELDS = ("pregnant", "medications", "devices", "conditions")
+
+
 class PatientForm(PatientModelForm):
     medications = MultiTextField(
         label=_("Medications"),
@@ -245,11 +250,15 @@ class PatientForm(PatientModelForm):
             "address": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, clinical: bool = True, **kwargs: Any) -> None:
+        """``clinical=False`` (the front desk): without the clinical fields."""
         super().__init__(*args, **kwargs)
         vocabulary = services.knowledge().vocabulary
         self.fields["devices"].choices = _choices(vocabulary.devices)  # type: ignore[attr-defined]
         self.fields["conditions"].choices = _choices(vocabulary.conditions)  # type: ignore[attr-defined]
+        if not clinical:
+            for name in CLINICAL_PATIENT_FIELDS:
+                del self.fields[name]
         self.fields["payer"].required = False  # blank means self-pay
         instance = kwargs.get("instance")
         clinic = instance.clinic if instance is not None else None

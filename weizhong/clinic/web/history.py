@@ -27,6 +27,7 @@ from weizhong.clinic.accounts.access import (
 from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import Exam, Note, Outcome, Patient, Plan, Visit
 from weizhong.clinic.records import services
+from weizhong.clinic.web.forms import CLINICAL_PATIENT_FIELDS
 
 VOIDABLE: dict[str, type[Any]] = {"exam": Exam, "plan": Plan, "visit": Visit, "outcome": Outcome}
 KIND_NAMES = {
@@ -97,9 +98,11 @@ HISTORY_HIDDEN = frozenset(
 )  # fmt: skip
 
 
-def _version_rows(model: Any, versions: list[Any]) -> list[dict[str, Any]]:
+def _version_rows(
+    model: Any, versions: list[Any], hidden: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     """Each version with what changed (before → after); the first shows every field. Staff
-    are named, not numbered."""
+    are named, not numbered. ``hidden``: fields this reader may not see."""
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
@@ -142,7 +145,7 @@ def _version_rows(model: Any, versions: list[Any]) -> list[dict[str, Any]]:
                         "after": shown(name, v.data.get(name)),
                     }
                     for name in listed
-                    if name not in HISTORY_HIDDEN
+                    if name not in HISTORY_HIDDEN and name not in hidden
                 ],
                 "untracked_before": previous is None and v.action != "created",
             }
@@ -162,7 +165,10 @@ def record_history(request: ClinicRequest, pk: int, kind: str) -> HttpResponse:
     if kind == "patient":
         record: Any = patient_for(request, pk)
         patient, model = record, Patient
-        sections = [(KIND_NAMES["patient"], _version_rows(Patient, versions_for("patient", pk)))]
+        # The front desk sees the details' history without the clinical fields.
+        hidden = frozenset() if request.role == CLINICIAN else frozenset(CLINICAL_PATIENT_FIELDS)
+        rows = _version_rows(Patient, versions_for("patient", pk), hidden)
+        sections = [(KIND_NAMES["patient"], rows)]
     else:
         if request.role != CLINICIAN:
             raise PermissionDenied

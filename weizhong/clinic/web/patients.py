@@ -63,7 +63,10 @@ def patient_list(request: ClinicRequest) -> HttpResponse:
 @staff_required()
 @require_http_methods(["GET", "POST"])
 def patient_new(request: ClinicRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None, instance=Patient(clinic=clinic_of(request)))
+    form = PatientForm(
+        request.POST or None, instance=Patient(clinic=clinic_of(request)),
+        clinical=request.role == CLINICIAN,
+    )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         patient = actions.do_create_patient(
             clinic=clinic_of(request), fields=fields_of(form), by=request.user
@@ -84,7 +87,7 @@ def patient_edit(request: ClinicRequest, pk: int) -> HttpResponse:
     from weizhong.clinic.history.versions import version_number
 
     patient = patient_for(request, pk)
-    form = PatientForm(request.POST or None, instance=patient)
+    form = PatientForm(request.POST or None, instance=patient, clinical=request.role == CLINICIAN)
     version = request.POST.get("record_version", "")
     status, conflict = 200, None
     if request.method == "POST":
@@ -316,3 +319,31 @@ def emergency_access(request: ClinicRequest, pk: int) -> HttpResponse:
         {"patient": patient, "primary": primary, "error": error, "next": target},
         status=422 if error else 200,
     )
+
+
+@staff_required()
+def patient_search(request: ClinicRequest) -> HttpResponse:
+    """The header's search (name, date of birth, phone) for clinicians and the front desk: as
+    you type with htmx (the results under the field), or a page of its own without JavaScript.
+    A clinician finds the patients of their care team (others through the patient list, with the
+    emergency question); the front desk finds every patient of the clinic, names, dates of birth
+    and phones only."""
+    q = request.GET.get("q", "").strip()[:100]
+    care_of = request.user if request.role == CLINICIAN else None
+    rows: list[Patient] = []
+    if q:
+        found = queries.search_patients(clinic_of(request), q, care_of=care_of)
+        rows = list(
+            found.only("pk", "given_name", "family_name", "birth_date", "phone")[
+                : queries.SEARCH_LIMIT + 1
+            ]
+        )
+    context = {
+        "q": q,
+        "found": rows[: queries.SEARCH_LIMIT],
+        "more": len(rows) > queries.SEARCH_LIMIT,
+        "care_team_only": care_of is not None,
+    }
+    if request.htmx:
+        return render(request, "clinic/_search_results.html", context)
+    return render(request, "clinic/search.html", context)

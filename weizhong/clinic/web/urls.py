@@ -51,6 +51,7 @@ urlpatterns = [
     path("patients/<int:pk>/course/", course.course_of_care, name="course_of_care"),
     # patients and their care
     path("patients/", patients.patient_list, name="patients"),
+    path("search/", patients.patient_search, name="patient_search"),
     path("patients/new/", patients.patient_new, name="patient_new"),
     path("patients/<int:pk>/", patients.patient_chart, name="patient"),
     path("patients/<int:pk>/edit/", patients.patient_edit, name="patient_edit"),
@@ -67,6 +68,7 @@ urlpatterns = [
     path("atlas/", plans.atlas_search, name="atlas_search"),
     path("patients/<int:pk>/visit/", visits.visit_new, name="visit_new"),
     path("visits/<int:pk>/", visits.visit_detail, name="visit"),
+    path("visits/<int:pk>/bill/", visits.visit_bill, name="visit_bill"),
     path("visits/<int:pk>/superbill.<str:fmt>", visits.visit_superbill, name="visit_superbill"),
     path("patients/<int:pk>/outcomes/", outcomes.outcomes, name="outcomes"),
     path("patients/<int:pk>/outcomes/new/", outcomes.outcome_new, name="outcome_new"),

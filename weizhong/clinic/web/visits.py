@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from weizhong.clinic import actions
 from weizhong.clinic.accounts.access import (
+    ALL_STAFF,
     CLINICIAN,
     patient_for,
     record_for,
@@ -206,20 +207,33 @@ def _bill_context(visit: Visit) -> dict[str, Any]:
         return {"bill": None, "bill_problems": [f"{p.field}: {p.message}" for p in error.problems]}
 
 
-@staff_required(CLINICIAN)
+@staff_required(*ALL_STAFF)
+def visit_bill(request: ClinicRequest, pk: int) -> HttpResponse:
+    """The superbill of a visit for the front desk (clinicians may open it too): patient,
+    provider, date, CPT codes with units, ICD-10-CM codes with their titles, and the PDF to
+    print. Nothing clinical beyond what billing needs: no note, findings or assessment, and not
+    how each line's units were counted."""
+    visit = record_for(request, Visit, pk)
+    context = {"visit": visit, "patient": visit.patient, **_bill_context(visit)}
+    context["bill_problems"] = [p.replace("_", " ") for p in context["bill_problems"]]
+    return render(request, "clinic/visit_bill.html", context)
+
+
+@staff_required(*ALL_STAFF)
 def visit_superbill(request: ClinicRequest, pk: int, fmt: str) -> HttpResponse:
     from weizhong.billing import BillingError, superbill_csv, superbill_pdf
 
     visit = record_for(request, Visit, pk)
+    back = "visit" if request.role == CLINICIAN else "visit_bill"
     if visit.voided:
         messages.error(request, _("This visit is voided: it is not billed."))
-        return redirect("visit", visit.pk)
+        return redirect(back, visit.pk)
     try:
         bill = services.superbill_for(visit)
     except BillingError as error:
         for problem in error.problems:
             messages.error(request, f"{problem.field}: {problem.message}")
-        return redirect("visit", visit.pk)
+        return redirect(back, visit.pk)
     name = f"superbill-{visit.date.isoformat()}-{visit.pk}"
     if fmt == "csv":
         response = HttpResponse(superbill_csv(bill), content_type="text/csv; charset=utf-8")

@@ -71,13 +71,58 @@
       });
     });
   }
+  function bindFind() {
+    // The header's patient search: Arrow Down from the field into the results, Arrow Up/Down
+    // between them, Escape back to the field; the results close when focus leaves the search.
+    var form = document.querySelector("form.find");
+    var field = document.getElementById("find-q");
+    var box = document.getElementById("find-results");
+    if (!form || !field || !box) return;
+    function links() { return Array.prototype.slice.call(box.querySelectorAll("a")); }
+    form.addEventListener("keydown", function (event) {
+      var all = links();
+      var at = all.indexOf(document.activeElement);
+      if (event.key === "ArrowDown" && all.length) {
+        event.preventDefault();
+        all[Math.min(at + 1, all.length - 1)].focus();
+      } else if (event.key === "ArrowUp" && at >= 0) {
+        event.preventDefault();
+        if (at === 0) field.focus(); else all[at - 1].focus();
+      } else if (event.key === "Escape") {
+        box.innerHTML = "";
+        field.focus();
+      }
+    });
+    form.addEventListener("focusout", function () {
+      window.setTimeout(function () {
+        if (!form.contains(document.activeElement)) box.innerHTML = "";
+      }, 150);
+    });
+  }
+  function scrollables() {
+    // A wide table scrolls sideways in its own box on a narrow screen: the box then takes the
+    // keyboard focus, so that the arrow keys scroll it (axe: scrollable-region-focusable).
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth || box.scrollHeight > box.clientHeight;
+      if (scrolls) box.setAttribute("tabindex", "0");
+      else if (box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+    });
+  }
+  var resizing = 0;
+  window.addEventListener("resize", function () {
+    window.cancelAnimationFrame(resizing);
+    resizing = window.requestAnimationFrame(scrollables);
+  });
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
+    bindFind();
+    scrollables();
     var focus = document.body.dataset.focus;
     if (focus) focusFinding(focus);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     init(event.target);
+    scrollables();
     // A refused save (409 conflict, 422 problems) swaps in its message at the top of the
     // fragment: bring it into view and to the screen reader, not only where the button was.
     var xhr = event.detail && event.detail.xhr;

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0013_exam_reported'),
+        ('clinic', '0014_patient_search_index'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0014_intake_outcomes'),
+        ('clinic', '0015_intake_outcomes'),
     ]
 
     operations = [
