@@ -70,6 +70,7 @@ POLICY: dict[str, str] = {
     "patient": STAFF,
     "patient_edit": STAFF,
     "portal_manage": STAFF,
+    "intake_link": STAFF,
     "api_tokens": STAFF,
     "sessions": STAFF,
     "second_factor_setup": STAFF,

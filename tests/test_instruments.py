@@ -64,6 +64,15 @@ def test_item_labels_are_short_names_not_questionnaire_text() -> None:
     assert instrument_definition("odi").item_labels[0] == "Pain intensity"
 
 
+def test_the_patient_wording_has_words_for_every_answer() -> None:
+    odi = instrument_definition("odi").patient
+    assert odi is not None and len(odi.questions) == 10
+    assert odi.choices_for(2)[0] == "No trouble at all" and odi.choices_for(1)[0] == "No pain"
+    startback = instrument_definition("startback").patient
+    assert startback is not None and startback.choices_for(9)[-1] == "Extremely"
+    assert instrument_definition("nprs").patient is None  # not asked at intake
+
+
 def test_every_estimate_in_the_data_file_gives_a_rationale() -> None:
     for instrument_id in instrument_ids():
         definition = instrument_definition(instrument_id)
@@ -570,6 +579,26 @@ def test_the_shipped_data_file_loads_cleanly(tmp_path: Path) -> None:
             r"instrument 'lefs': 'direction' is 'lower_is_better'",
         ),
         ('[meta]\nname = "instruments"', '[meta\nname = "instruments"', r"is not valid TOML"),
+        (
+            '  "Travel: trips by car, bus or train",\n',
+            "",
+            r"instrument 'odi'\.patient: 'questions' has 9 questions for 10 items",
+        ),
+        (
+            'choices = ["No", "Yes"]',
+            'choices = ["No", "Maybe", "Yes"]',
+            r"instrument 'startback'\.patient: 'choices' has 3 words; item 1 takes 2 answers",
+        ),
+        (
+            '{ item = 9, choices = ["Not at all", "A little", "Some", "Very much", "Extremely"] }',
+            '{ item = 9, choices = ["Not at all", "Extremely"] }',
+            r"item 9 takes 5 answers, not 2",
+        ),
+        (
+            'ends = ["0: I cannot do it at all", "10: I can do it as well as before the problem"]',
+            'choices = ["no", "yes"]',
+            r"instrument 'psfs'\.patient: 'choices' has 2 words; item 1 takes 11 answers",
+        ),
     ],
 )
 def test_a_malformed_entry_names_the_file_the_entry_and_the_problem(

@@ -41,7 +41,8 @@ def _pages(role: str) -> list[str]:
     people = [Patient.objects.get(given_name=name) for name in SHOWN]
     if role == "patient":
         links = [portal_links.url_for(None, p) for p in people]
-        return [*links, links[0] + "book/"]  # online booking (issue 15)
+        intake = people[0].intakes.get(submitted_at__isnull=True)  # the body chart, ODI, ...
+        return [*links, links[0] + "book/", f"/intake/{intake.key}/"]  # issue 15
     pages = ["/", "/patients/", "/search/?q=a"]  # the header search's own page
     for p in people:
         pages.append(f"/patients/{p.pk}/")
@@ -77,6 +78,8 @@ def test_axe_finds_no_violation_on_the_journey(
     ensure_demo_clinic()
     for patient in Patient.objects.all():
         actions.do_issue_portal_link(patient=patient)
+    # An open intake: its page for the patient, its link and QR code on the chart for the staff.
+    actions.do_start_intake(patient=Patient.objects.get(given_name=SHOWN[0]))
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     login = {"clinician": "dr.lin", "front desk": "desk", "administrator": "owner"}.get(role)
     if login:

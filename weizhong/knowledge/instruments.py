@@ -37,6 +37,7 @@ __all__ = [
     "ItemCount",
     "Method",
     "MissingRule",
+    "PatientWording",
     "Provenance",
     "Stratification",
     "Subscale",
@@ -182,6 +183,28 @@ class ChangeThreshold:
 
 
 @dataclass(frozen=True)
+class PatientWording:
+    """How the questionnaire is asked of a patient filling it in alone (the intake), in plain
+    words: weizhong's own wording, not a licensed questionnaire text (a clinic that holds a
+    licence loads the licensed text in its own data file, in these same keys).
+
+    ``questions``: one per item (empty for PSFS, whose items are the patient's activities);
+    ``choices``: the words for each whole answer from the lowest, for every item without its own
+    ``item_choices`` (1-based item → words); ``ends``: the words for the two ends of a scale
+    too long to name every answer (PSFS 0–10)."""
+
+    intro: str
+    questions: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    item_choices: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    ends: tuple[str, str] | None = None
+
+    def choices_for(self, item: int) -> tuple[str, ...]:
+        """The answer words of ``item`` (1-based), lowest answer first."""
+        return dict(self.item_choices).get(item, self.choices)
+
+
+@dataclass(frozen=True)
 class InstrumentDefinition:
     """One ``[[instrument]]`` entry of instruments.toml, checked."""
 
@@ -211,6 +234,7 @@ class InstrumentDefinition:
     stratification: Stratification | None = None
     mcid: ChangeThreshold | None = None
     mdc: ChangeThreshold | None = None
+    patient: PatientWording | None = None
 
     @property
     def higher_is_better(self) -> bool:
@@ -269,8 +293,50 @@ _INSTRUMENT_KEYS = (
     "id", "name", "short_name", "version", "items", "item_count", "item_noun", "item_labels",
     "answer_min", "answer_max", "answer_integer", "answer_meaning", "answer_overrides",
     "direction", "method", "score_min", "score_max", "decimals", "units", "source", "licence",
-    "missing", "bands", "subscale", "flag", "stratification", "mcid", "mdc",
+    "missing", "bands", "subscale", "flag", "stratification", "mcid", "mdc", "patient",
 )  # fmt: skip
+
+
+def _patient_wording(
+    table: Table, rules: list[AnswerRule], item_count: ItemCount, integer: bool
+) -> PatientWording:
+    table.only(("intro", "questions", "choices", "item_choices", "ends"))
+    questions = table.opt_texts("questions")
+    if questions and len(questions) != item_count.max:
+        table.fail(f"'questions' has {len(questions)} questions for {item_count.max} items")
+
+    def width(rule: AnswerRule) -> int:
+        return int(rule.max - rule.min) + 1
+
+    choices = table.opt_texts("choices")
+    overrides: list[tuple[int, tuple[str, ...]]] = []
+    for override in table.opt_tables("item_choices"):
+        override.only(("item", "choices"))
+        item = override.integer("item")
+        if not 1 <= item <= item_count.max:
+            override.fail(f"'item' {item} is outside 1–{item_count.max}")
+        words = override.texts("choices")
+        if len(words) != width(rules[item - 1]):
+            override.fail(f"item {item} takes {width(rules[item - 1])} answers, not {len(words)}")
+        overrides.append((item, words))
+    overridden = {item for item, _words in overrides}
+    for n, rule in enumerate(rules, start=1):
+        if choices and n not in overridden and len(choices) != width(rule):
+            table.fail(f"'choices' has {len(choices)} words; item {n} takes {width(rule)} answers")
+    ends = table.opt_texts("ends")
+    if ends and len(ends) != 2:
+        table.fail("'ends' names the two ends of the scale: give 2 words")
+    if not choices and not ends and len(overridden) < item_count.max:
+        table.fail("give 'choices' or 'ends', so every answer has words")
+    if (choices or overrides) and not integer:
+        table.fail("'choices' need whole-number answers (answer_integer = true)")
+    return PatientWording(
+        intro=table.text("intro"),
+        questions=questions,
+        choices=choices,
+        item_choices=tuple(overrides),
+        ends=(ends[0], ends[1]) if ends else None,
+    )
 
 
 def _instrument(table: Table) -> InstrumentDefinition:
@@ -369,6 +435,13 @@ def _instrument(table: Table) -> InstrumentDefinition:
             table.fail("give either [instrument.bands] or [instrument.stratification], not both")
 
     mcid_table, mdc_table = table.opt_table("mcid"), table.opt_table("mdc")
+    patient_table = table.opt_table("patient")
+    answer_integer = table.opt_flag("answer_integer", True)
+    patient = (
+        None
+        if patient_table is None
+        else _patient_wording(patient_table, rules, item_count, answer_integer)
+    )
     return InstrumentDefinition(
         id=instrument_id,
         name=table.text("name"),
@@ -378,7 +451,7 @@ def _instrument(table: Table) -> InstrumentDefinition:
         item_noun=table.text("item_noun"),
         item_labels=labels,
         answers=tuple(rules),
-        answer_integer=table.opt_flag("answer_integer", True),
+        answer_integer=answer_integer,
         answer_meaning=table.text("answer_meaning"),
         direction=direction,
         method=method,
@@ -396,6 +469,7 @@ def _instrument(table: Table) -> InstrumentDefinition:
         stratification=stratification,
         mcid=None if mcid_table is None else _threshold(mcid_table, direction),
         mdc=None if mdc_table is None else _threshold(mdc_table, direction),
+        patient=patient,
     )
 
 

@@ -36,6 +36,7 @@ from weizhong.clinic.actions.accounts import (
 )
 from weizhong.clinic.actions.course import do_book_course
 from weizhong.clinic.actions.intake import (
+    IntakeIncomplete,
     IntakeSubmitted,
     do_save_intake,
     do_start_intake,
@@ -109,6 +110,7 @@ __all__ = [
     "CardFeedback",
     "Clash",
     "EarlierRecordVoided",
+    "IntakeIncomplete",
     "IntakeSubmitted",
     "KeyUsedElsewhere",
     "NoteIsDraft",

@@ -26,6 +26,7 @@ from weizhong.clinic.models import (
     Amendment,
     Clinic,
     Exam,
+    Intake,
     Note,
     Outcome,
     Patient,
@@ -324,6 +325,7 @@ def do_score_outcome(
     questionnaire: QuestionnaireRequest | None = None,
     taken: dt.datetime | None = None,
     activities: Sequence[str] = (),
+    intake: Intake | None = None,
 ) -> Outcome:
     """Score with the core (raises InstrumentError with a clear message) and store; a
     questionnaire sent to the portal is marked completed with it. PSFS keeps the patient's
@@ -342,6 +344,7 @@ def do_score_outcome(
             request=questionnaire,
             taken=taken or timezone.now(),
             activities=named,
+            intake=intake,
         )
         if questionnaire is not None:
             questionnaire.completed_at = outcome.taken

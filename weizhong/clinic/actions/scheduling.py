@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from weizhong.clinic.actions.audited import audited
+from weizhong.clinic.actions.intake import send_intake_with_first_booking
 from weizhong.clinic.actions.records import refresh_summary
 from weizhong.clinic.models import (
     APPOINTMENT_KINDS,
@@ -240,6 +241,7 @@ def do_book_appointment(
     with transaction.atomic():
         _lock_and_check(appointment, scheduling.clinic_zone(clinic))
         appointment.save()
+        send_intake_with_first_booking(appointment, by=by)
     return appointment
 
 

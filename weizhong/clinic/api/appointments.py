@@ -297,7 +297,7 @@ class IntakeOut(Schema):
     submitted_at: dt.datetime
     act_today: bool
     red_flags: list[IntakeFlag]
-    answers: dict[str, str]
+    answers: dict[str, str | list[str]]
 
 
 @router.post("/patients/{patient_id}/intake", response={201: IntakeLink}, tags=["intakes"])

@@ -350,7 +350,11 @@ class QuestionnaireRequest(models.Model):
 
 
 class Outcome(Voidable):
-    SOURCES = [("clinic", _("In the clinic")), ("portal", _("By the patient on the portal"))]
+    SOURCES = [
+        ("clinic", _("In the clinic")),
+        ("portal", _("By the patient on the portal")),
+        ("intake", _("By the patient at intake")),
+    ]
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outcomes")
     instrument = models.CharField(max_length=20)
@@ -366,6 +370,11 @@ class Outcome(Voidable):
     )
     request = models.OneToOneField(
         QuestionnaireRequest, on_delete=models.PROTECT, null=True, blank=True
+    )
+    # The intake the patient filled it in (source "intake"): the baseline reported before the
+    # first visit.
+    intake = models.ForeignKey(
+        "Intake", on_delete=models.PROTECT, null=True, blank=True, related_name="outcomes"
     )
 
     class Meta:

@@ -185,6 +185,8 @@ class Intake(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     red_flags = models.JSONField(default=list, blank=True)
     act_today = models.BooleanField(default=False)  # a flag needing action today was raised
+    # When its link was e-mailed to the patient with their first booking (once per patient).
+    link_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]

@@ -12,12 +12,22 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from weizhong.clinic.models import Clinic, Intake, Patient
 from weizhong.clinic.records import services
 from weizhong.reasoning.red_flags import evaluate_red_flags
 
-__all__ = ["ACT_TODAY", "RED_FLAG_QUESTIONS", "alerts", "findings_of", "screen"]
+__all__ = [
+    "ACT_TODAY",
+    "INSTRUMENTS",
+    "RED_FLAG_QUESTIONS",
+    "alerts",
+    "findings_of",
+    "instrument_answers",
+    "instrument_problems",
+    "screen",
+]
 
 # (finding id, the question as the patient reads it). Yes/no answers; not answered = not asked.
 RED_FLAG_QUESTIONS: tuple[tuple[str, str], ...] = (
@@ -55,6 +65,70 @@ def screen(patient: Patient, answers: dict[str, Any]) -> list[dict[str, Any]]:
     if case is None:  # the answers are yes/no only: this is a bug, never the patient's fault
         raise ValueError(f"the intake made an invalid case: {problems}")
     return evaluate_red_flags(case, services.knowledge())
+
+
+# The questionnaires of the intake, asked in the knowledge's patient wording
+# (``[instrument.patient]`` of instruments.toml) and scored by the same definitions as the
+# clinic's outcome form. Their answers are kept as ``{id}_{n}`` (n from 1) and, for PSFS, the
+# patient's activities as ``psfs_activity_{n}``.
+INSTRUMENTS = ("odi", "startback", "psfs")
+
+
+def _number(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def instrument_answers(answers: dict[str, Any]) -> dict[str, tuple[list[int | None], list[str]]]:
+    """The intake's questionnaires the patient started: id → (answers in item order with None
+    for a skipped item, PSFS activities in the same order; empty for other forms). PSFS keeps
+    the rows with a name or a rating; trailing skipped items of the others are kept as None."""
+    out: dict[str, tuple[list[int | None], list[str]]] = {}
+    for instrument in INSTRUMENTS:
+        definition = services.instruments()[instrument]
+        items = [
+            _number(answers.get(f"{instrument}_{n}")) for n in range(1, 1 + len(definition.answers))
+        ]
+        if instrument == "psfs":
+            names = [str(answers.get(f"psfs_activity_{n}", "")).strip() for n in range(1, 6)]
+            rows = [(v, a) for v, a in zip(items, names, strict=True) if v is not None or a]
+            if rows:
+                out[instrument] = ([v for v, _a in rows], [a for _v, a in rows])
+        elif any(v is not None for v in items):
+            out[instrument] = (items, [])
+    return out
+
+
+def instrument_problems(answers: dict[str, Any]) -> dict[str, str]:
+    """What stops the started questionnaires from being scored, in words for the patient:
+    instrument id → message (none for a questionnaire left blank, which is not sent)."""
+    problems: dict[str, str] = {}
+    for instrument, (items, names) in instrument_answers(answers).items():
+        definition = services.instruments()[instrument]
+        if instrument == "psfs":
+            unrated = [a for v, a in zip(items, names, strict=True) if v is None]
+            if unrated:
+                problems[instrument] = _(
+                    "Say how well you can do “%(what)s” today, from 0 to 10."
+                ) % {"what": unrated[0]}
+            elif not all(names):
+                problems[instrument] = _("Write what the thing is next to each number you gave.")
+            elif len(items) < definition.item_count.min:
+                problems[instrument] = _(
+                    "Please name at least %(n)s things, or leave this part blank."
+                ) % {"n": definition.item_count.min}
+            continue
+        needed = len(items) - definition.missing.max_skipped
+        if sum(v is not None for v in items) < needed:
+            problems[instrument] = (
+                _("Please answer all %(n)s questions, or leave them all blank.") % {"n": len(items)}
+                if needed == len(items)
+                else _(
+                    "Please answer at least %(n)s of the %(all)s parts, or leave them all blank."
+                )
+                % {"n": needed, "all": len(items)}
+            )
+    return problems
 
 
 ALERT_DAYS = 7

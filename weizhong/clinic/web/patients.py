@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import segno
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,7 +26,7 @@ from weizhong.clinic.accounts.access import (
     patient_for,
     staff_required,
 )
-from weizhong.clinic.accounts.http import ClinicRequest
+from weizhong.clinic.accounts.http import ClinicRequest, base_url
 from weizhong.clinic.models import Patient
 from weizhong.clinic.records import queries, services
 from weizhong.clinic.web.forms import (
@@ -174,7 +176,33 @@ def patient_chart(request: ClinicRequest, pk: int) -> HttpResponse:
     context["portal_url"] = (
         portal_links.url_for(request, patient) if patient.portal_active else None
     )
+    context.update(_intake_context(request, patient))
     return render(request, "clinic/patient_chart.html", context)
+
+
+def _intake_context(request: ClinicRequest, patient: Patient) -> dict[str, Any]:
+    """The intake before the first visit at the desk: the open intake's link and its QR code
+    (inline SVG) to scan from the patient's phone, or when the patient sent it."""
+    intakes = list(patient.intakes.only("key", "created", "submitted_at", "link_sent_at")[:20])
+    sent = next((i for i in intakes if i.submitted_at is not None), None)
+    open_intake = next((i for i in intakes if i.submitted_at is None), None)
+    if open_intake is None:
+        return {"intake_sent": sent}
+    url = base_url(request) + reverse("intake", args=[open_intake.key])
+    qr = segno.make(url, error="m").svg_inline(scale=4, dark="#1b2430", omitsize=True)
+    return {"intake_sent": sent, "intake_open": open_intake, "intake_url": url,
+            "intake_qr": mark_safe(qr)}  # fmt: skip
+
+
+@staff_required(*ALL_STAFF)
+@require_POST
+def intake_link(request: ClinicRequest, pk: int) -> HttpResponse:
+    """A new intake for the patient to fill in on their phone (its link and QR code show on
+    the patient's page)."""
+    patient = patient_for(request, pk)
+    actions.do_start_intake(patient=patient, by=request.user)
+    messages.success(request, _("Intake link ready: let the patient scan the code or send it."))
+    return redirect(reverse("patient", args=[patient.pk]) + "#intake")
 
 
 def _voided_records(patient: Patient, clinician: bool) -> list[dict[str, Any]]:

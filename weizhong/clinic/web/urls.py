@@ -57,6 +57,7 @@ urlpatterns = [
     path("patients/<int:pk>/edit/", patients.patient_edit, name="patient_edit"),
     path("patients/<int:pk>/emergency/", patients.emergency_access, name="emergency_access"),
     path("patients/<int:pk>/portal/", patients.portal_manage, name="portal_manage"),
+    path("patients/<int:pk>/intake/", patients.intake_link, name="intake_link"),
     path("patients/<int:pk>/exam/", exams.exam_new, name="exam_new"),
     path("patients/<int:pk>/exam/preview/", exams.exam_preview, name="exam_preview"),
     path("exams/<int:pk>/", exams.exam_detail, name="exam"),

@@ -28,7 +28,7 @@
     shape.setAttribute("stroke", on ? look.selectedStroke : look.stroke);
     var width = on ? look.selectedStrokeWidth : look.strokeWidth;
     // A focused shape keeps a thicker outline, so the keyboard user sees where they are.
-    shape.setAttribute("stroke-width", shape === document.activeElement ? String(Number(width) + 2) : width);
+    shape.setAttribute("stroke-width", shape === document.activeElement ? String(Number(width) + Number(look.focusExtra || 2)) : width);
   }
 
   function repaint(chart, region) {
