@@ -18,13 +18,12 @@ import http.client
 import json
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ApiClient, Server, make_clinic, open_backend, scaled
+from common import ApiClient, Server, make_clinic, open_backend, run_clients, scaled
 
 ROUNDS = scaled(5, 50, "RELIABILITY_BOOKING_ROUNDS")
 CLIENTS = scaled(20, 20, "RELIABILITY_BOOKING_CLIENTS")
@@ -86,13 +85,7 @@ def main() -> int:
             api.close()
 
     print(f"booking ({backend}): {CLIENTS} clients × {ROUNDS} rounds on one slot each", flush=True)
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(client, CLIENTS)
     server.stop()
 
     stored = Appointment.objects.filter(clinic=clinic).count()

@@ -17,7 +17,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,6 +269,17 @@ class Server:
 
     def log_mentions(self, text: str) -> int:
         return self.log.read_text(errors="replace").count(text)
+
+
+def run_clients(client: Callable[[int], None], count: int) -> float:
+    """``count`` threads running ``client(n)`` at once; the seconds until the last one ends."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def wait_port_free(port: int, seconds: float = 10) -> None:

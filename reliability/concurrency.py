@@ -38,6 +38,7 @@ from common import (
     Server,
     make_clinic,
     open_backend,
+    run_clients,
     scaled,
 )
 
@@ -143,13 +144,7 @@ def main() -> int:
         f"note(s), {PHASE} rounds each",
         flush=True,
     )
-    started = time.perf_counter()
-    threads = [threading.Thread(target=editors.client, args=(n,)) for n in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(editors.client, CLIENTS)
     server.stop()
 
     lost = 0

@@ -11,20 +11,13 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from tests.e2e.test_journey import PASSWORD, browser, staff  # noqa: F401 - fixtures
+from tests.e2e.pages import sign_in as _sign_in
+from tests.e2e.test_journey import browser, staff  # noqa: F401 - fixtures
 from weizhong.clinic import actions
 from weizhong.clinic.models import Appointment, Staff
 from weizhong.clinic.records import intake as questions
 
 SHOTS = os.environ.get("WEIZHONG_SCREENSHOTS", "")
-
-
-def _sign_in(page: Any, base: str) -> None:
-    page.goto(base + "/login/")
-    page.fill("#id_username", "mei")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
 
 
 def test_a_cauda_equina_intake_tells_the_patient_and_alerts_today(

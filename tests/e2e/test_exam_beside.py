@@ -15,7 +15,9 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.test_journey import PASSWORD, browser, staff  # noqa: F401 - fixtures
+from tests.e2e.pages import axe_violations
+from tests.e2e.pages import sign_in as _sign_in
+from tests.e2e.test_journey import browser, staff  # noqa: F401 - fixtures
 from weizhong.clinic import actions
 from weizhong.clinic.models import Intake
 from weizhong.clinic.records import intake as questions
@@ -24,20 +26,9 @@ SHOTS = os.environ.get("WEIZHONG_SCREENSHOTS", "")
 WIDTHS = ((1280, 900), (820, 1180), (390, 844))
 
 
-def _sign_in(page: Any, base: str) -> None:
-    page.goto(base + "/login/")
-    page.fill("#id_username", "mei")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-
-
 def _axe_violations(page: Any) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
     page.wait_for_load_state("networkidle")
-    found = Axe().run(page).response["violations"]
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in found]
+    return axe_violations(page)
 
 
 def _no_sideways_scroll(page: Any) -> bool:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from tests.e2e.test_clinic_day import _sign_in
+from tests.e2e.pages import axe_violations
+from tests.e2e.pages import sign_in as _sign_in
 from tests.e2e.test_journey import browser, staff  # noqa: F401 - fixtures
 
 SHOTS = os.environ.get("WEIZHONG_SCREENSHOTS", "")
@@ -75,10 +76,8 @@ def test_the_summary_stays_in_view_to_the_bottom_of_the_form(
     assert "below the form" in page.locator("main").inner_text()
     if SHOTS:
         page.screenshot(path=str(Path(SHOTS) / f"exam-summary-{width}.png"))
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    assert not violations, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+    violations = axe_violations(page)
+    assert not violations, violations
 
 
 def test_at_a_desktop_width_the_assessment_is_beside_the_form(

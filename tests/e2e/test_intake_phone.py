@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
+from tests.e2e.pages import axe_violations
 from tests.e2e.test_journey import browser, staff  # noqa: F401 - fixtures
 from weizhong.clinic import actions
 from weizhong.clinic.web.figures import REGION_IDS
@@ -63,19 +64,13 @@ def test_the_patient_taps_the_body_chart_on_a_phone(
     assert page.locator("#tile-back-shin_left").count() == 0  # shins are seen from the front
 
 
-def _axe(page: Any) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    return [f"{v['id']}: {v['help']}" for v in Axe().run(page).response["violations"]]
-
-
 def test_the_patient_fills_the_whole_intake_and_the_chart_shows_the_baseline(
     browser: Any,  # noqa: F811
     live_server: Any,
     staff: User,  # noqa: F811
 ) -> None:
     from tests.clinic.conftest import make_patient
-    from tests.e2e.test_clinic_day import _sign_in
+    from tests.e2e.pages import sign_in as _sign_in
     from weizhong.clinic.records import intake as questions
 
     patient = make_patient(staff.staff.clinic, primary_clinician=staff)
@@ -88,7 +83,7 @@ def test_the_patient_fills_the_whole_intake_and_the_chart_shows_the_baseline(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{live_server.url}/intake/{intake.key}/")
-    assert _axe(page) == []
+    assert axe_violations(page) == []
     page.fill("#history", "My low back hurts since Monday, worse when I sit.")
     page.locator("#tile-back-low_back").tap()
     page.locator("#tile-back-buttock_right").tap()
@@ -105,7 +100,7 @@ def test_the_patient_fills_the_whole_intake_and_the_chart_shows_the_baseline(
     problem = page.locator("#part-psfs-problem")
     problem.wait_for()  # two activities: the clinic's PSFS asks for three
     assert "at least 3 things" in problem.inner_text()
-    assert _axe(page) == []
+    assert axe_violations(page) == []
     if SHOTS:
         page.screenshot(path=str(Path(SHOTS) / "intake-psfs-problem-390.png"), full_page=True)
     assert page.locator("#psfs_activity_2").input_value() == "Lifting my son"  # nothing lost
@@ -113,7 +108,7 @@ def test_the_patient_fills_the_whole_intake_and_the_chart_shows_the_baseline(
     page.locator("input[name=psfs_3][value='6']").check(force=True)
     page.click("button[type=submit]")
     page.get_by_role("heading", name="Thank you").wait_for()
-    assert _axe(page) == []
+    assert axe_violations(page) == []
     assert errors == []
     intake.refresh_from_db()
     assert intake.answers["pain_regions"] == ["low_back", "buttock_right"]
@@ -143,7 +138,7 @@ def test_the_desk_shows_the_intake_link_and_its_qr_code(
     staff: User,  # noqa: F811
 ) -> None:
     from tests.clinic.conftest import make_patient
-    from tests.e2e.test_clinic_day import _sign_in
+    from tests.e2e.pages import sign_in as _sign_in
 
     patient = make_patient(staff.staff.clinic, primary_clinician=staff)
     for width in (390, 820, 1280):
@@ -156,7 +151,7 @@ def test_the_desk_shows_the_intake_link_and_its_qr_code(
         card.get_by_role("img", name="QR code of the intake link").wait_for()
         key = patient.intakes.get().key
         assert page.locator("#intake-link").input_value().endswith(f"/intake/{key}/")
-        assert _axe(page) == []
+        assert axe_violations(page) == []
         if SHOTS:
             card.screenshot(path=str(Path(SHOTS) / f"intake-desk-qr-{width}.png"))
         page.context.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from tests.e2e.test_clinic_day import _sign_in
+from tests.e2e.pages import sign_in as _sign_in
 from tests.e2e.test_journey import browser, staff  # noqa: F401 - fixtures
 from weizhong.clinic import actions
 from weizhong.clinic.accounts.portal_links import make_token
