@@ -155,3 +155,33 @@ def test_the_desk_shows_the_intake_link_and_its_qr_code(
         if SHOTS:
             card.screenshot(path=str(Path(SHOTS) / f"intake-desk-qr-{width}.png"))
         page.context.close()
+
+
+def test_saves_sent_together_all_land(
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    staff: User,  # noqa: F811
+) -> None:
+    """A patient's saves as they go can overlap with each other and with the submit (the CI
+    once failed on exactly that). Eight saves sent at once all land; see tests/e2e/conftest.py
+    for why the live server takes them one at a time on in-memory SQLite."""
+    from tests.clinic.conftest import make_patient
+
+    patient = make_patient(staff.staff.clinic)
+    intake = actions.do_start_intake(patient=patient, by=staff)
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.goto(f"{live_server.url}/intake/{intake.key}/")
+    page.fill("#history", "Sore low back after the long drive.")
+    statuses = page.evaluate(
+        """async (url) => {
+            const form = document.querySelector("form.intake-form");
+            const send = () => fetch(url, {method: "POST", body: new FormData(form)});
+            const answers = await Promise.all(Array.from({length: 8}, send));
+            return answers.map((answer) => answer.status);
+        }""",
+        f"{live_server.url}/intake/{intake.key}/save",
+    )
+    assert statuses == [204] * 8
+    intake.refresh_from_db()
+    assert intake.answers["history"] == "Sore low back after the long drive."
+    page.context.close()
