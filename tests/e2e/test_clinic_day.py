@@ -122,11 +122,11 @@ def test_the_desk_books_a_course_from_the_plan(
     assert kinds == ["follow_up"] * 4 + ["reevaluation"]
 
 
-def _desk(browser: Any, live_server: Any, width: int, **options: Any) -> Any:
+def _desk(chromium: Any, live_server: Any, width: int, **options: Any) -> Any:
     """The front desk (``sam``) signed in, in a window ``width`` px wide."""
     from tests.clinic import conftest
 
-    page = browser.new_context(viewport={"width": width, "height": 900}, **options).new_page()
+    page = chromium.new_context(viewport={"width": width, "height": 900}, **options).new_page()
     page.set_default_timeout(15_000)
     page.goto(live_server.url + "/login/")
     page.fill("#id_username", "sam")
@@ -148,14 +148,13 @@ def test_the_desk_picks_the_patient_by_search_from_the_keyboard(
 
     clinic = staff.staff.clinic
     conftest.make_staff(clinic, "sam", Staff.FRONT_DESK)
-    older = conftest.make_patient(clinic, given_name="Lin", family_name="Okafor",
-                                  birth_date=dt.date(1980, 2, 1), phone="0171 555 0101")
-    younger = conftest.make_patient(clinic, given_name="Lin", family_name="Okafor",
-                                    birth_date=dt.date(1991, 4, 23), phone="0171 555 0202")  # fmt: skip
+    lin = {"given_name": "Lin", "family_name": "Okafor"}
+    older = conftest.make_patient(clinic, **lin, birth_date=dt.date(1980, 2, 1), phone="0101")
+    younger = conftest.make_patient(clinic, **lin, birth_date=dt.date(1991, 4, 23), phone="0202")
     today = dt.date.today()
+    errors: list[str] = []
     for width in (1280, 820, 390):
         page = _desk(browser, live_server, width)
-        errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(live_server.url + "/schedule/")
         page.focus("#book-q")

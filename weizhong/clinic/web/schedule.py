@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from html import escape as html_escape  # Django's escape without its lazy-text wrapper: per row
 from typing import Any
 
 from django import forms
@@ -169,9 +170,9 @@ class _DayRows:
         badge = {"cancelled": " warn", "no_show": " warn", "completed": " ok"}.get(status, "")
         html = [
             f'<li class="appointment status-{status}"><p><strong>{start:%H:%M}–{end:%H:%M}'
-            f'</strong> <a href="{self.patient_at.format(patient_id)}">{escape(given)} '
-            f"{escape(family)}</a> · {self.kinds.get(kind, '')}"
-            f"{f' · {escape(room)}' if room else ''} "
+            f'</strong> <a href="{self.patient_at.format(patient_id)}">{html_escape(given)} '
+            f"{html_escape(family)}</a> · {self.kinds.get(kind, '')}"
+            f"{f' · {html_escape(room)}' if room else ''} "
             f'<span class="badge{badge}">{self.statuses.get(status, "")}</span></p>'
         ]
         if visit_id and self.clinician:
