@@ -212,3 +212,20 @@ def test_the_day_pages_queries_do_not_grow_with_its_appointments(
     page = desk_client.get(f"/schedule/?date={MONDAY}").content.decode()
     assert page.count('class="appointment status-') == 13
     assert page.count('value="arrived"') == 12 and page.count('value="completed"') == 1
+
+
+def test_the_rows_built_in_python_escape_names_and_rooms(
+    clinic: Clinic, clinician: Any, desk_client: Client
+) -> None:
+    actions.do_set_clinic_schedule(clinic=clinic, time_zone="UTC")
+    patient = make_patient(clinic, given_name="<b>Bo</b>", family_name='O"Neil & Co')
+    actions.do_book_appointment(
+        clinic=clinic, patient=patient, clinician=clinician, minutes=30, kind="new",
+        start=dt.datetime.combine(MONDAY, dt.time(9), tzinfo=dt.UTC),
+        room=actions.do_add_room(clinic=clinic, name="<i>R&D</i>"),
+    )  # fmt: skip
+    page = desk_client.get(f"/schedule/?date={MONDAY}").content.decode()
+    row = page[page.index('<li class="appointment') : page.index("</li>", page.index("<li class"))]
+    assert "&lt;b&gt;Bo&lt;/b&gt; O&quot;Neil &amp; Co</a> · New patient" in row
+    assert " · &lt;i&gt;R&amp;D&lt;/i&gt; " in row
+    assert "<b>Bo</b>" not in page and "<i>R&D</i>" not in page

@@ -6,7 +6,6 @@ the API, which refuse the same inputs with the same messages."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from html import escape as html_escape  # Django's escape without its lazy-text wrapper: per row
 from typing import Any
 
@@ -107,26 +106,6 @@ def _day(request: ClinicRequest, zone: Any) -> dt.date:
         return dt.datetime.now(zone).date()
 
 
-def _appointments(
-    clinic: Clinic, zone: Any, first: dt.date, days: int, *fields: str
-) -> Iterator[list[Any]]:
-    """The appointments of ``days`` days from ``first`` as plain rows of ``fields`` in order of
-    time, ``start`` and ``end`` in the clinic's zone: the day has hundreds and the week
-    thousands, and model instances (or a template loop over them) cost several times more."""
-    begin, end = scheduling.day_bounds(zone, first, days)
-    local = [n for n, name in enumerate(fields) if name in ("start", "end")]
-    found = (
-        Appointment.objects.filter(clinic=clinic, start__lt=end, end__gt=begin)
-        .order_by("start", "pk")
-        .values_list(*fields)
-    )
-    for values in found:
-        row = list(values)
-        for n in local:
-            row[n] = row[n].astimezone(zone)
-        yield row
-
-
 def _words(choices: list[tuple[str, Any]]) -> dict[str, str]:
     """A list of choices' words, translated and escaped once for a page of many rows."""
     return {key: escape(str(words)) for key, words in choices}
@@ -169,7 +148,8 @@ class _DayRows:
         say = self.say
         badge = {"cancelled": " warn", "no_show": " warn", "completed": " ok"}.get(status, "")
         html = [
-            f'<li class="appointment status-{status}"><p><strong>{start:%H:%M}–{end:%H:%M}'
+            f'<li class="appointment status-{html_escape(status)}"><p><strong>'
+            f"{start:%H:%M}–{end:%H:%M}"
             f'</strong> <a href="{self.patient_at.format(patient_id)}">{html_escape(given)} '
             f"{html_escape(family)}</a> · {self.kinds.get(kind, '')}"
             f"{f' · {html_escape(room)}' if room else ''} "
@@ -220,7 +200,7 @@ def _day_columns(
     day in order of time."""
     rows = _DayRows(request)
     html: dict[int, list[str]] = {}
-    for row in _appointments(clinic, zone, shown, 1, *DAY_FIELDS):
+    for row in scheduling.appointment_rows(clinic, zone, shown, 1, *DAY_FIELDS):
         html.setdefault(row[1], []).append(rows.row(row))
     # every name and room in the rows is escaped by ``_DayRows.row``
     return [
@@ -313,7 +293,7 @@ def week(request: ClinicRequest) -> HttpResponse:
     monday = shown - dt.timedelta(days=shown.weekday())
     days = [monday + dt.timedelta(days=n) for n in range(7)]
     cells: dict[tuple[int, dt.date], list[tuple[str, str, str]]] = {}
-    for clinician_id, start, status, given, family in _appointments(
+    for clinician_id, start, status, given, family in scheduling.appointment_rows(
         clinic, zone, monday, 7,
         "clinician_id", "start", "status", "patient__given_name", "patient__family_name",
     ):  # fmt: skip
