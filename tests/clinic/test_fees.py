@@ -12,18 +12,21 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from tests.clinic.conftest import logged_in, make_staff
 from tests.clinic.test_api import Api
 from tests.clinic.test_billing_pages import billed_visit
-from weizhong.billing import billing_rules
+from weizhong.billing import MAX_FEE_CENTS, billing_rules
 from weizhong.clinic import actions
 from weizhong.clinic.accounts.second_factor import VERIFIED
 from weizhong.clinic.audit.events import ACTION_EVENTS
 from weizhong.clinic.models import AuditEvent, Clinic, Fee, Patient, Plan, Staff
 from weizhong.clinic.records.fees import fee_schedule
 from weizhong.clinic.records.rules import Refused, fee_cents
+from weizhong.numbers import money, money_plain
 
 URL = "/settings/fees/"
 CODES = list(billing_rules().procedures)
@@ -419,3 +422,16 @@ def test_the_superbill_without_fees_shows_no_charge_and_asks_for_them(
     assert f'href="{reverse("fee_schedule")}"' in page  # an administrator is offered the page
     assert all(row["charge_usd"] == "" for row in _csv(admin, visit).values())
     assert "No fees are shown" in _pdf(admin, visit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cents=st.integers(0, MAX_FEE_CENTS))
+def test_every_amount_a_page_or_bill_shows_reads_back_to_the_same_cents(cents: int) -> None:
+    """What the Fees page puts back in a box ("1234.50") and what a bill shows ("$1,234.50")
+    are both read back to the very same whole cents: integer arithmetic, no float."""
+    assert fee_cents("97810", money_plain(cents)) == cents
+    assert fee_cents("97810", money(cents)) == cents
+    dollars, rest = divmod(cents, 100)
+    assert fee_cents("97810", f"{dollars}.{rest:02d}") == cents
+    if rest % 10 == 0:
+        assert fee_cents("97810", f"{dollars}.{rest // 10}") == cents  # "85.5"
