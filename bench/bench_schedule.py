@@ -1,7 +1,8 @@
-"""Benchmark: the week view of a busy clinic (issue 15).
+"""Benchmark: the week view and the day page of a busy clinic (issue 15).
 
 Target: the week view (``/schedule/week/``) of 30 clinicians with 20 appointments a day each
-(4,200 appointments in the week) answers at p95 under 100 ms.
+(4,200 appointments in the week) and the front desk's day page (``/schedule/``: 600
+appointments and the booking form) each answer at p95 under 100 ms.
 
 What it does: a fresh SQLite database in its own data dir (``BENCH_SCHEDULE_DIR``, default
 /tmp/weizhong-bench-schedule), or ``DATABASE_URL``; a clinic of 30 clinicians, 600 patients and
@@ -9,8 +10,10 @@ What it does: a fresh SQLite database in its own data dir (``BENCH_SCHEDULE_DIR`
 the pages and the API (made once, reused on the next run); then ``BENCH_SCHEDULE_REQUESTS``
 (200) requests of the week page and of the day page, signed in as the front desk, in this
 process (Django's test client: the server's time, no network, no queueing), after 5 untimed.
+The target is on the elapsed time; the process's CPU time per request is printed beside it,
+which other work on a shared machine disturbs less.
 
-Exit status: 0 when the week view's p95 is under 100 ms, 1 otherwise (``BENCH_ADVISORY=1``:
+Exit status: 0 when both p95s are under 100 ms, 1 otherwise (``BENCH_ADVISORY=1``:
 always 0).
 """
 
@@ -105,21 +108,23 @@ def main() -> int:
     ):
         for _n in range(5):
             assert client.get(path, HTTP_HOST="localhost").status_code == 200
-        times = []
+        times, cpu = [], []
         for _n in range(REQUESTS):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(path, HTTP_HOST="localhost")
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
             assert response.status_code == 200
         p50, p95, p99 = (percentile(times, p) for p in (50, 95, 99))
         print(
             f"{name:5} {REQUESTS} requests: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms, "
-            f"max {max(times):.1f} ms",
+            f"max {max(times):.1f} ms (CPU time: p50 {percentile(cpu, 50):.1f} ms, "
+            f"p95 {percentile(cpu, 95):.1f} ms)",
             flush=True,
         )
-        if name == "week":
-            ok = p95 < TARGET_MS
-            print(f"week view p95 {'under' if ok else 'OVER'} the {TARGET_MS:.0f} ms target")
+        under = p95 < TARGET_MS
+        ok = ok and under
+        print(f"{name} p95 {'under' if under else 'OVER'} the {TARGET_MS:.0f} ms target")
     return 0 if ok or os.environ.get("BENCH_ADVISORY") == "1" else 1
 
 

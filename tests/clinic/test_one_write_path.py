@@ -17,7 +17,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from weizhong.clinic import actions
-from weizhong.clinic.models import Amendment, Exam, Outcome, Patient, Plan, Visit
+from weizhong.clinic.models import Amendment, Appointment, Exam, Outcome, Patient, Plan, Visit
 
 from .conftest import make_exam, make_patient, make_plan, make_visit
 from .test_api import Api
@@ -318,6 +318,14 @@ CASES: list[tuple[str, str, Any, bool]] = [
     ("plan", "guideline", "NICE_NG59", True),
     ("plan", "guideline", "WHIM", False),
     ("plan", "note", "x" * 2001, False),
+    # the day page's booking (issue 15: its patient is chosen with a search, sent by key)
+    ("appointment", "patient", "mine", True),
+    ("appointment", "patient", "", False),
+    ("appointment", "patient", "another clinic's", False),
+    ("appointment", "patient", "no such patient", False),
+    ("appointment", "patient", "not a key", False),
+    ("appointment", "minutes", 0, False),
+    ("appointment", "kind", "massage", False),
     ("void", "reason", "entered on the wrong patient", True),
     ("void", "reason", "oops", False),
     ("void", "reason", "          ", False),
@@ -473,6 +481,37 @@ class Both:
         visit = self._visit()
         return _api(self.api.post(f"/visits/{visit.pk}/void", {field: value}), 200)
 
+    # -- appointments
+    def _booked_patient(self, value: Any) -> Any:
+        """The patient key a case sends: a patient of this clinic, of another, or none."""
+        if value == "mine":
+            return self.patient().pk
+        if value == "another clinic's":
+            elsewhere = actions.do_create_clinic(name="Elsewhere", slug=uuid.uuid4().hex[:8])
+            return make_patient(elsewhere).pk
+        if value == "no such patient":
+            return 10**9
+        return "x1" if value == "not a key" else value
+
+    def _booking(self, field: str, value: Any) -> dict[str, Any]:
+        booking = {"patient": self.patient().pk, "minutes": 45, "kind": "follow_up"}
+        booking[field] = self._booked_patient(value) if field == "patient" else value
+        return booking
+
+    def page_appointment(self, field: str, value: Any) -> Answer:
+        data = {**self._booking(field, value), "clinician": self.clinician.username,
+                "date": "2030-01-07", "time": "09:00"}  # fmt: skip
+        response = self.doc.post(reverse("schedule_book"), data)
+        return _page(response, Appointment.objects.exists())
+
+    def api_appointment(self, field: str, value: Any) -> Answer:
+        body = {
+            **self._booking(field, value),
+            "clinician": self.clinician.username,
+            "start": "2030-01-07T11:00:00+00:00",  # not the page's 09:00: no clash
+        }
+        return _api(self.api.post("/appointments", body), 201)
+
 
 # The name each side gives the field, where the page and the API differ.
 PAGE_FIELD = {("outcome", "nprs"): "item_1"}
@@ -494,7 +533,8 @@ def test_the_page_and_the_api_accept_and_refuse_the_same_input(
 
 
 def test_every_write_offered_by_both_has_parity_cases() -> None:
-    offered = {"patient", "patient_edit", "amendment", "visit", "outcome", "plan", "void"}
+    offered = {"patient", "patient_edit", "amendment", "visit", "outcome", "plan", "void",
+               "appointment"}  # fmt: skip
     covered: dict[str, set[bool]] = {}
     for write, _field, _value, accepted in CASES:
         covered.setdefault(write, set()).add(accepted)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from tests.e2e.pages import saves_settled
+from tests.e2e.pages import axe_violations, saves_settled
 from tests.e2e.pages import sign_in as _sign_in
 from tests.e2e.test_journey import browser, staff  # noqa: F401 - fixtures
 from weizhong.clinic import actions
@@ -75,9 +75,10 @@ def test_the_schedule_books_by_clicking_and_fits_every_width(
         _sign_in(page, live_server.url)
         page.goto(live_server.url + "/schedule/")
         if width == 390:
-            page.select_option("#id_patient", str(patient.pk))
+            page.fill("#book-q", patient.family_name)
+            page.check(f"#book-choices input[value='{patient.pk}']")
             page.fill("#id_time", "11:00")
-            page.click("form[action^='/schedule/book/'] button[type=submit]")
+            page.click("#book-button")
             page.wait_for_url(f"**/schedule/?date={today.isoformat()}")
             assert "11:00–11:45" in page.content()
         wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
@@ -119,3 +120,102 @@ def test_the_desk_books_a_course_from_the_plan(
     assert "Booked 5 visits." in page.content()
     kinds = list(Appointment.objects.filter(patient=patient).values_list("kind", flat=True))
     assert kinds == ["follow_up"] * 4 + ["reevaluation"]
+
+
+def _desk(chromium: Any, live_server: Any, width: int, **options: Any) -> Any:
+    """The front desk (``sam``) signed in, in a window ``width`` px wide."""
+    from tests.clinic import conftest
+
+    page = chromium.new_context(viewport={"width": width, "height": 900}, **options).new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", "sam")
+    page.fill("#id_password", conftest.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    return page
+
+
+def test_the_desk_picks_the_patient_by_search_from_the_keyboard(
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    staff: User,  # noqa: F811
+) -> None:
+    """Issue 15: type part of a name, Arrow Down to the patients found, Arrow Down to the
+    second (two of the same name, told apart by the date of birth), Enter books; the picker
+    is axe clean with its matches shown at 1280, 820 and 390 px."""
+    from tests.clinic import conftest
+
+    clinic = staff.staff.clinic
+    conftest.make_staff(clinic, "sam", Staff.FRONT_DESK)
+    lin = {"given_name": "Lin", "family_name": "Okafor"}
+    older = conftest.make_patient(clinic, **lin, birth_date=dt.date(1980, 2, 1), phone="0101")
+    younger = conftest.make_patient(clinic, **lin, birth_date=dt.date(1991, 4, 23), phone="0202")
+    today = dt.date.today()
+    errors: list[str] = []
+    for width in (1280, 820, 390):
+        page = _desk(browser, live_server, width)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(live_server.url + "/schedule/")
+        page.focus("#book-q")
+        page.keyboard.type("okaf")
+        page.wait_for_selector("#book-choices input[type=radio] >> nth=1")
+        assert "2 patients found" in page.inner_text("#book-status")
+        assert axe_violations(page) == [], width
+        wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+        assert not wide, f"the day page scrolls sideways at {width} px"
+        if SHOTS:
+            page.screenshot(path=str(Path(SHOTS) / f"picker-{width}.png"), full_page=False)
+        if width == 820:
+            page.keyboard.press("ArrowDown")  # to the first patient found
+            page.keyboard.press("ArrowDown")  # the second, chosen
+            chosen = page.evaluate("document.activeElement.value")
+            assert chosen == str(younger.pk), "the younger Lin Okafor is listed second"
+            assert page.is_checked(f"#book-choices input[value='{younger.pk}']")
+            page.fill("#id_time", "14:00")
+            page.press("#id_time", "Enter")  # Enter in a field books
+            page.wait_for_url(f"**/schedule/?date={today.isoformat()}")
+            assert "14:00–14:45" in page.content()
+        assert errors == [], errors
+        page.context.close()
+    booked = Appointment.objects.get()
+    assert booked.patient == younger and not Appointment.objects.filter(patient=older).exists()
+
+
+def test_the_chart_books_with_the_patient_chosen_and_without_javascript_too(
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    staff: User,  # noqa: F811
+) -> None:
+    """From the chart's "Book an appointment" the patient is already chosen, shown by name;
+    without JavaScript the search button (or Enter) brings the matches as radio buttons."""
+    from tests.clinic import conftest
+
+    clinic = staff.staff.clinic
+    conftest.make_staff(clinic, "sam", Staff.FRONT_DESK)
+    ada = conftest.make_patient(clinic)
+    bo = conftest.make_patient(clinic, given_name="Bo", family_name="Tanaka")
+    page = _desk(browser, live_server, 390)
+    page.goto(f"{live_server.url}/patients/{ada.pk}/")
+    page.click("text=Book an appointment")
+    page.wait_for_url(f"**/schedule/?patient={ada.pk}")
+    chosen = page.locator("#book-choices label:has(input:checked)")
+    assert "Runner, Ada" in chosen.inner_text()
+    page.fill("#id_time", "10:00")
+    page.click("#book-button")
+    page.wait_for_url("**/schedule/?date=*")
+    assert Appointment.objects.get().patient == ada
+    page.context.close()
+
+    plain = _desk(browser, live_server, 390, java_script_enabled=False)
+    plain.goto(live_server.url + "/schedule/")
+    plain.fill("#id_time", "12:00")  # typed before the search: kept
+    plain.fill("#book-q", "tanaka")
+    plain.press("#book-q", "Enter")  # the form's first button: the search
+    plain.wait_for_selector(f"#book-choices input[value='{bo.pk}']")
+    assert plain.input_value("#id_time") == "12:00" and plain.input_value("#book-q") == "tanaka"
+    plain.check(f"#book-choices input[value='{bo.pk}']")
+    plain.click("#book-button")
+    plain.wait_for_url("**/schedule/?date=*")
+    assert Appointment.objects.filter(patient=bo).count() == 1
+    plain.context.close()

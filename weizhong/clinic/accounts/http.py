@@ -31,6 +31,7 @@ class ClinicRequest(HttpRequest):
     audit_target: str
     audit_emergency: bool
     audit_reason: str
+    audit_route: str  # recorded as this route's request (the booking form's patient search)
 
 
 def clinic_request(request: HttpRequest) -> ClinicRequest:

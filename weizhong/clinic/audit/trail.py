@@ -113,7 +113,9 @@ PATIENT_ROUTES = frozenset(
 )  # fmt: skip
 # POSTs that only show something (the live assessment, the plan editor's preview of an edit):
 # audited as reads, not writes (issue 13: every live preview was a "write").
-PREVIEWS = frozenset({"exam_preview"})
+# The patient search sent by the day page's booking form without JavaScript (a POST that keeps
+# what was typed in the form) is recorded as the header search's read.
+PREVIEWS = frozenset({"exam_preview", "patient_search"})
 
 
 def _is_preview(route: str, request: HttpRequest) -> bool:
@@ -205,7 +207,7 @@ class AuditMiddleware:
         response = self.get_response(request)
         if not settings.WEIZHONG_AUDIT:
             return response
-        route = _route(request)
+        route = getattr(request, "audit_route", None) or _route(request)
         patient_id = getattr(request, "audit_patient", None)
         if route is None or route in QUIET or request.method == "OPTIONS":
             return response

@@ -117,3 +117,11 @@ def get_item_at(sequence: Any, index: int) -> Any:
         return sequence[int(index)]
     except (IndexError, TypeError, ValueError):
         return None
+
+
+@register.filter
+def phone_ending(phone: Any) -> str:
+    """The last four digits of a phone number ("+44 7700 900123" → "0123"): enough to tell two
+    patients of the same name apart when booking, without showing the whole number."""
+    digits = "".join(c for c in str(phone or "") if c.isdigit())
+    return digits[-4:] if len(digits) >= 4 else ""

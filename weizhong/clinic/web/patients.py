@@ -321,29 +321,48 @@ def emergency_access(request: ClinicRequest, pk: int) -> HttpResponse:
     )
 
 
+# What a search shows of each patient: enough to tell two patients of the same name apart.
+SEARCH_FIELDS = ("pk", "given_name", "family_name", "birth_date", "phone")
+
+
+def patient_matches(request: ClinicRequest, q: str) -> tuple[list[Patient], bool]:
+    """The header search's matches for ``q`` (at most ``SEARCH_LIMIT``) and whether there are
+    more: a clinician finds the patients of their care team, the front desk every patient of
+    the clinic. The booking form's patient picker uses the same."""
+    if not q:
+        return [], False
+    care_of = request.user if request.role == CLINICIAN else None
+    found = queries.search_patients(clinic_of(request), q, care_of=care_of)
+    rows = list(found.only(*SEARCH_FIELDS)[: queries.SEARCH_LIMIT + 1])
+    return rows[: queries.SEARCH_LIMIT], len(rows) > queries.SEARCH_LIMIT
+
+
+def chosen_patient(clinic: Any, key: Any) -> Patient | None:
+    """The patient of this clinic with this key (a form's value: text), else None."""
+    if not str(key or "").isdigit():
+        return None
+    return Patient.objects.filter(clinic=clinic, pk=int(key)).only(*SEARCH_FIELDS).first()
+
+
 @staff_required()
 def patient_search(request: ClinicRequest) -> HttpResponse:
     """The header's search (name, date of birth, phone) for clinicians and the front desk: as
     you type with htmx (the results under the field), or a page of its own without JavaScript.
     A clinician finds the patients of their care team (others through the patient list, with the
     emergency question); the front desk finds every patient of the clinic, names, dates of birth
-    and phones only."""
+    and phones only. ``for=booking`` (htmx): the matches as the day page's booking form shows
+    them, radio buttons to choose from, with the patient already chosen (``patient``) first."""
     q = request.GET.get("q", "").strip()[:100]
-    care_of = request.user if request.role == CLINICIAN else None
-    rows: list[Patient] = []
-    if q:
-        found = queries.search_patients(clinic_of(request), q, care_of=care_of)
-        rows = list(
-            found.only("pk", "given_name", "family_name", "birth_date", "phone")[
-                : queries.SEARCH_LIMIT + 1
-            ]
-        )
-    context = {
+    found, more = patient_matches(request, q)
+    context: dict[str, Any] = {
         "q": q,
-        "found": rows[: queries.SEARCH_LIMIT],
-        "more": len(rows) > queries.SEARCH_LIMIT,
-        "care_team_only": care_of is not None,
+        "found": found,
+        "more": more,
+        "care_team_only": request.role == CLINICIAN,
     }
+    if request.htmx and request.GET.get("for") == "booking":
+        context["chosen"] = chosen_patient(clinic_of(request), request.GET.get("patient"))
+        return render(request, "clinic/_patient_choices.html", context)
     if request.htmx:
         return render(request, "clinic/_search_results.html", context)
     return render(request, "clinic/search.html", context)

@@ -6,22 +6,24 @@ the API, which refuse the same inputs with the same messages."""
 from __future__ import annotations
 
 import datetime as dt
+from html import escape as html_escape  # Django's escape without its lazy-text wrapper: per row
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from weizhong.clinic import actions
-from weizhong.clinic.accounts.access import clinic_of, note_access, staff_required
+from weizhong.clinic.accounts.access import CLINICIAN, clinic_of, note_access, staff_required
 from weizhong.clinic.accounts.http import ClinicRequest
 from weizhong.clinic.models import (
     APPOINTMENT_KINDS,
@@ -34,6 +36,7 @@ from weizhong.clinic.models import (
 )
 from weizhong.clinic.records import scheduling
 from weizhong.clinic.records.rules import Refused
+from weizhong.clinic.web.patients import chosen_patient, patient_matches
 
 STATUS_WORDS = dict(APPOINTMENT_STATUSES)
 
@@ -48,7 +51,20 @@ def _clinicians(clinic: Clinic) -> list[Any]:
 
 
 class BookingForm(forms.Form):
-    patient = forms.ModelChoiceField(queryset=Patient.objects.none(), label=gettext_lazy("Patient"))
+    # Chosen with the patient picker (a search, its matches as radio buttons): the form checks
+    # the key it is sent against the clinic's patients and never renders them as a list.
+    patient = forms.ModelChoiceField(
+        queryset=Patient.objects.none(), label=gettext_lazy("Patient"),
+        error_messages={
+            "required": gettext_lazy(
+                "Choose the patient: find them by name, date of birth or phone, then pick one."
+            ),
+            "invalid_choice": gettext_lazy(
+                "That patient is not one of this clinic's patients: find the patient again and "
+                "pick one."
+            ),
+        },
+    )  # fmt: skip
     clinician = forms.ChoiceField(label=gettext_lazy("Clinician"))
     date = forms.DateField(
         label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
@@ -90,32 +106,145 @@ def _day(request: ClinicRequest, zone: Any) -> dt.date:
         return dt.datetime.now(zone).date()
 
 
-def _columns(clinic: Clinic, zone: Any, start: dt.date, days: int) -> list[dict[str, Any]]:
-    """One column per clinician, each with the appointments of the days asked, local times."""
-    begin, end = scheduling.day_bounds(zone, start, days)
-    found = list(scheduling.appointments_between(clinic, begin, end))
-    columns = []
-    for clinician in _clinicians(clinic):
-        theirs = [a for a in found if a.clinician_id == clinician.pk]
-        for a in theirs:
-            a.local_start = a.start.astimezone(zone)  # type: ignore[attr-defined]
-            a.local_end = a.end.astimezone(zone)  # type: ignore[attr-defined]
-        columns.append({"clinician": clinician, "appointments": theirs})
-    return columns
+def _words(choices: list[tuple[str, Any]]) -> dict[str, str]:
+    """A list of choices' words, translated and escaped once for a page of many rows."""
+    return {key: escape(str(words)) for key, words in choices}
+
+
+_KEY = 987654321  # a key no row has, replaced by ``{}`` in ``_link``
+
+
+def _link(name: str) -> str:
+    """A route's address with ``{}`` for its key, reversed once for a page of many rows."""
+    return reverse(name, args=[_KEY]).replace(str(_KEY), "{}")
+
+
+class _DayRows:
+    """The day page's appointments as HTML built here, each with the buttons of its status
+    (arrived, did not come, completed, cancel, move): the words translated and escaped and the
+    addresses reversed once per page, not once per row (a busy day has hundreds of rows)."""
+
+    def __init__(self, request: ClinicRequest) -> None:
+        self.clinician = request.role == CLINICIAN
+        self.kinds, self.statuses = _words(APPOINTMENT_KINDS), _words(APPOINTMENT_STATUSES)
+        self.say = {key: escape(text) for key, text in (
+            ("visit", _("Open the visit")), ("reexam", _("Start the re-examination")),
+            ("start", _("Start the visit")), ("arrived", _("Arrived")),
+            ("no_show", _("Did not come")), ("completed", _("Completed")),
+            ("cancel", _("Cancel")), ("move", _("Move")), ("date", _("New date")),
+            ("time", _("New time")),
+        )}  # fmt: skip
+        self.patient_at, self.change_at = _link("patient"), _link("appointment_change")
+        self.visit_at, self.visit_new_at = _link("visit"), _link("visit_new")
+        self.exam_new_at = _link("exam_new")
+        # one form token for the page, as ``{% csrf_token %}`` gives every form of a page
+        self.token = (
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
+        )
+
+    def row(self, row: list[Any]) -> str:
+        """One appointment, ``row`` read as ``DAY_FIELDS``; names and rooms are escaped here."""
+        pk, _who, start, end, status, kind, version, visit_id, patient_id, given, family, room = row
+        say = self.say
+        badge = {"cancelled": " warn", "no_show": " warn", "completed": " ok"}.get(status, "")
+        html = [
+            f'<li class="appointment status-{html_escape(status)}"><p><strong>'
+            f"{start:%H:%M}–{end:%H:%M}"
+            f'</strong> <a href="{self.patient_at.format(patient_id)}">{html_escape(given)} '
+            f"{html_escape(family)}</a> · {self.kinds.get(kind, '')}"
+            f"{f' · {html_escape(room)}' if room else ''} "
+            f'<span class="badge{badge}">{self.statuses.get(status, "")}</span></p>'
+        ]
+        if visit_id and self.clinician:
+            html.append(f'<p><a href="{self.visit_at.format(visit_id)}">{say["visit"]}</a></p>')
+        if status not in ("booked", "arrived"):
+            return "".join([*html, "</li>"])
+        change = self.change_at.format(pk)
+        version_input = f'<input type="hidden" name="version" value="{version}">'
+        html.append(f'<form method="post" action="{change}" class="actions">{self.token}'
+                    f"{version_input}")  # fmt: skip
+        if self.clinician and kind == "reevaluation":
+            html.append(f'<a class="btn small" href="{self.exam_new_at.format(patient_id)}'
+                        f'?appointment={pk}">{say["reexam"]}</a>')  # fmt: skip
+        if self.clinician and not visit_id:
+            html.append(f'<a class="btn small" href="{self.visit_new_at.format(patient_id)}'
+                        f'?appointment={pk}">{say["start"]}</a>')  # fmt: skip
+        if status == "booked":
+            html.append(
+                f'<button class="btn small" name="status" value="arrived">{say["arrived"]}'
+                f'</button><button class="btn secondary small" name="status" value="no_show">'
+                f"{say['no_show']}</button>"
+            )
+        else:
+            html.append(f'<button class="btn small" name="status" value="completed">'
+                        f'{say["completed"]}</button>')  # fmt: skip
+        html.append(f'<button class="btn danger small" name="status" value="cancelled">'
+                    f'{say["cancel"]}</button></form>')  # fmt: skip
+        if status == "booked":
+            html.append(
+                f'<details><summary>{say["move"]}</summary><form method="post" '
+                f'action="{change}" class="move">{self.token}{version_input}'
+                f'<label for="d{pk}">{say["date"]}</label><input id="d{pk}" type="date" '
+                f'name="date" value="{start:%Y-%m-%d}" required>'
+                f'<label for="t{pk}">{say["time"]}</label><input id="t{pk}" type="time" '
+                f'name="time" value="{start:%H:%M}" required>'
+                f'<button class="btn small" type="submit">{say["move"]}</button></form></details>'
+            )
+        return "".join([*html, "</li>"])
+
+
+def _day_columns(
+    request: ClinicRequest, clinic: Clinic, zone: Any, shown: dt.date, clinicians: list[Any]
+) -> list[dict[str, Any]]:
+    """One column per clinician (as the booking form lists them), their appointments of the
+    day in order of time."""
+    rows = _DayRows(request)
+    html: dict[int, list[str]] = {}
+    for row in scheduling.appointment_rows(clinic, zone, shown, 1, *DAY_FIELDS):
+        html.setdefault(row[1], []).append(rows.row(row))
+    # every name and room in the rows is escaped by ``_DayRows.row``
+    return [
+        {"clinician": c, "appointments": mark_safe("".join(html.get(c.pk, [])))} for c in clinicians
+    ]
+
+
+# What the day page shows of each appointment, in the order ``_day_columns`` reads them.
+DAY_FIELDS = (
+    "pk", "clinician_id", "start", "end", "status", "kind", "version", "visit_id", "patient_id",
+    "patient__given_name", "patient__family_name", "room__name",
+)  # fmt: skip
+
+
+def _picker(request: ClinicRequest, clinic: Clinic, q: str, chosen_key: Any) -> dict[str, Any]:
+    """The booking form's patient picker: the chosen patient (by key, of this clinic) and the
+    matches of the header search's query for ``q``, as radio buttons."""
+    found, more = patient_matches(request, q)
+    return {
+        "q": q,
+        "chosen": chosen_patient(clinic, chosen_key),
+        "found": found,
+        "more": more,
+        "care_team_only": request.role == CLINICIAN,
+    }
 
 
 @staff_required()
 def day(request: ClinicRequest) -> HttpResponse:
+    """The day page. ``?patient=<key>`` (the chart's "Book an appointment") chooses the
+    patient in the booking form."""
     clinic = clinic_of(request)
     zone = scheduling.clinic_zone(clinic)
     shown = _day(request, zone)
     form = BookingForm(clinic, initial={"date": shown, "time": dt.time(9)})
-    return _render_day(request, clinic, zone, shown, form)
+    picker = _picker(request, clinic, "", request.GET.get("patient"))
+    if picker["chosen"] is not None:
+        note_access(request, picker["chosen"].pk, f"patient {picker['chosen'].pk}")
+    return _render_day(request, clinic, zone, shown, form, picker)
 
 
 def _render_day(
     request: ClinicRequest, clinic: Clinic, zone: Any, shown: dt.date, form: BookingForm,
-    status: int = 200,
+    picker: dict[str, Any], status: int = 200,
 ) -> HttpResponse:  # fmt: skip
     with timezone.override(zone):
         return render(
@@ -125,10 +254,10 @@ def _render_day(
                 "day": shown,
                 "previous": shown - dt.timedelta(days=1),
                 "next": shown + dt.timedelta(days=1),
-                "columns": _columns(clinic, zone, shown, 1),
+                "columns": _day_columns(request, clinic, zone, shown, form.clinicians),
                 "form": form,
+                "picker": picker,
                 "zone": str(zone),
-                "statuses": STATUS_WORDS,
             },
             status=status,
         )
@@ -163,20 +292,13 @@ def week(request: ClinicRequest) -> HttpResponse:
     shown = _day(request, zone)
     monday = shown - dt.timedelta(days=shown.weekday())
     days = [monday + dt.timedelta(days=n) for n in range(7)]
-    begin, end = scheduling.day_bounds(zone, monday, 7)
-    # Plain tuples, not model instances: a busy week has thousands of appointments.
-    found = (
-        Appointment.objects.filter(clinic=clinic, start__lt=end, end__gt=begin)
-        .order_by("start", "pk")
-        .values_list(
-            "clinician_id", "start", "status", "patient__given_name", "patient__family_name"
-        )
-    )
     cells: dict[tuple[int, dt.date], list[tuple[str, str, str]]] = {}
-    for clinician_id, start, status, given, family in found:
-        local = start.astimezone(zone)
-        cells.setdefault((clinician_id, local.date()), []).append(
-            (status, f"{local:%H:%M}", f"{given} {family}")
+    for clinician_id, start, status, given, family in scheduling.appointment_rows(
+        clinic, zone, monday, 7,
+        "clinician_id", "start", "status", "patient__given_name", "patient__family_name",
+    ):  # fmt: skip
+        cells.setdefault((clinician_id, start.date()), []).append(
+            (status, f"{start:%H:%M}", f"{given} {family}")
         )
     rows = [
         {"clinician": c, "days": [_cell(cells.get((c.pk, d), [])) for d in days]}
@@ -201,9 +323,13 @@ def week(request: ClinicRequest) -> HttpResponse:
 def book(request: ClinicRequest) -> HttpResponse:
     clinic = clinic_of(request)
     zone = scheduling.clinic_zone(clinic)
+    q = request.POST.get("q", "").strip()[:100]
+    if request.POST.get("find"):
+        return _find(request, clinic, zone, q)
     form = BookingForm(clinic, request.POST)
+    picker = _picker(request, clinic, q, request.POST.get("patient"))
     if not form.is_valid():
-        return _render_day(request, clinic, zone, _day(request, zone), form, status=422)
+        return _render_day(request, clinic, zone, _day(request, zone), form, picker, status=422)
     data = form.cleaned_data
     start = dt.datetime.combine(data["date"], data["time"], tzinfo=zone)
     clinician = next(u for u in form.clinicians if u.username == data["clinician"])
@@ -220,9 +346,19 @@ def book(request: ClinicRequest) -> HttpResponse:
         form.add_error("time", _clash_words(clash.appointment, zone))
         status = 409
     if form.errors:
-        return _render_day(request, clinic, zone, data["date"], form, status=status)
+        return _render_day(request, clinic, zone, data["date"], form, picker, status=status)
     messages.success(request, _("Booked."))
     return redirect(f"{reverse('schedule')}?date={data['date'].isoformat()}")
+
+
+def _find(request: ClinicRequest, clinic: Clinic, zone: Any, q: str) -> HttpResponse:
+    """The booking form's search without JavaScript: the day page again with what was typed,
+    the matches as radio buttons. Recorded in the audit trail as the header search is."""
+    request.audit_route = "patient_search"
+    kept = {name: request.POST.get(name) for name in BookingForm.base_fields if name != "patient"}
+    form = BookingForm(clinic, initial={k: v for k, v in kept.items() if v is not None})
+    picker = _picker(request, clinic, q, request.POST.get("patient"))
+    return _render_day(request, clinic, zone, _day(request, zone), form, picker)
 
 
 def _clash_words(hit: Appointment, zone: Any) -> str:

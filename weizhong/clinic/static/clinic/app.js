@@ -60,6 +60,32 @@
         if (next) next.focus();
       });
     });
+    root.querySelectorAll("form[data-default-button]").forEach(function (form) {
+      // The booking form (issue 15): its first button is the patient search's (without
+      // JavaScript, Enter in a field searches and keeps what was typed). Here Enter in the
+      // search field searches at once, and Enter in another field books; Arrow Down goes from
+      // the search field to the patients found (Arrow Up/Down then choose among them).
+      if (form.dataset.boundDefault) return;
+      form.dataset.boundDefault = "1";
+      form.addEventListener("keydown", function (event) {
+        var field = event.target;
+        if (field.tagName !== "INPUT") return;
+        var search = field.hasAttribute("data-picker-search");
+        if (search && event.key === "ArrowDown") {
+          var choices = form.querySelectorAll("#book-choices input[type=radio]");
+          var checked = form.querySelector("#book-choices input[type=radio]:checked");
+          if (choices.length) {
+            event.preventDefault();
+            (checked || choices[0]).focus();
+          }
+          return;
+        }
+        if (event.key !== "Enter" || /^(submit|button|image|reset)$/.test(field.type)) return;
+        event.preventDefault();
+        if (search && window.htmx) window.htmx.trigger(field, "search");
+        else if (!search) form.requestSubmit(document.getElementById(form.dataset.defaultButton));
+      });
+    });
     root.querySelectorAll("[data-disable-on-submit]").forEach(function (form) {
       if (form.dataset.boundSubmit) return;
       form.dataset.boundSubmit = "1";
