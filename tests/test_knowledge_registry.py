@@ -84,8 +84,7 @@ def test_knowledge_check_says_which_files_it_checked(capsys: pytest.CaptureFixtu
     assert "all files valid" in text
     assert (
         "also checked: stratified_care.toml, hazards.toml, software_controls.toml, billing.toml, "
-        "fhir_codes.toml, atlas"
-        in text
+        "fhir_codes.toml, atlas" in text
     )
 
 
