@@ -81,6 +81,11 @@ DISCOVERY: dict[str, Any] = {
         }
     ]
 }
+# Added to the service's description and usage requirements in development mode.
+DEVELOPMENT_NOTE = (
+    " Development mode (no HTTPS, no trusted CDS client): calls need no token, and fhirServer "
+    "is never read, so send every prefetch."
+)
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
@@ -148,12 +153,6 @@ def discovery(request: HttpRequest) -> HttpResponse:
             ]
         }
     )
-
-
-DEVELOPMENT_NOTE = (
-    " Development mode (no HTTPS, no trusted CDS client): calls need no token, and fhirServer "
-    "is never read, so send every prefetch."
-)
 
 
 def read_json_post(
