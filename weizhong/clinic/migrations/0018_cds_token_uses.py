@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0016_intake_link_sent'),
+        ('clinic', '0017_fee_schedule'),
     ]
 
     operations = [
