@@ -118,6 +118,40 @@ def use_data_dir(path: Path) -> None:
     os.environ["WEIZHONG_DEBUG"] = "0"
 
 
+class CdsSigner:
+    """A CDS client (EHR) the clinic trusts, for the parts that call CDS Hooks: an ES384 key
+    pair, a trusted-clients file naming it in ``path`` (``WEIZHONG_CDS_CLIENTS``, set before
+    Django starts), and a fresh signed token for each call."""
+
+    ISS = "https://reliability-ehr.invalid"
+
+    def __init__(self, path: Path) -> None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self.key = ec.generate_private_key(ec.SECP384R1())
+        public = self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        clients = path / "cds-clients.toml"
+        clients.write_text(
+            f'[[client]]\niss = "{self.ISS}"\nname = "Reliability EHR"\n'
+            f'public_key = """\n{public.decode()}"""\n'
+        )
+        os.environ["WEIZHONG_CDS_CLIENTS"] = str(clients)
+
+    def token(self, path: str, base: str = "http://testserver") -> str:
+        """A token for the endpoint ``path`` (Django's test client calls http://testserver)."""
+        import uuid
+
+        import jwt
+
+        now = int(time.time())
+        claims = {"iss": self.ISS, "sub": "reliability", "aud": base + path.split("?")[0]}
+        claims |= {"iat": now, "exp": now + 120, "jti": str(uuid.uuid4())}
+        return str(jwt.encode(claims, self.key, algorithm="ES384"))
+
+
 def setup_django(path: Path, database_url: str | None = None) -> None:
     """Django on ``database_url`` (PostgreSQL), or else on a fresh SQLite database in the data
     dir (``DATABASE_URL`` from the environment is never used as it is: it may be a database

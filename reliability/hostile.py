@@ -21,7 +21,9 @@ can be read) with a session for the pages and a bearer token for the API.
    visit, plan, plan editor, outcomes, settings, audit trail) must not contain either payload
    raw, and the handout and superbill PDFs must hold the literal characters in their text.
 5. FHIR: broken bundles to ``POST /api/v1/fhir/import`` and the import page; broken CDS Hooks
-   requests.
+   requests. Every CDS Hooks call carries a valid token of a trusted EHR (a fresh one each), so
+   that the hostile input reaches the service behind the token check; and hostile tokens
+   (``alg: none``, HS256, garbage, 100 KB, a script, another issuer) must each get a 401.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Report, data_dir, fixtures, setup_django
+from common import CdsSigner, Report, data_dir, fixtures, setup_django
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -66,13 +68,15 @@ class Tracebacks(logging.Handler):
 class Prober:
     """Sends the requests, tallies the answers by group, keeps the 5xx."""
 
-    def __init__(self, page: Any, api: Any, token: str) -> None:
+    def __init__(self, page: Any, api: Any, token: str, cds: CdsSigner) -> None:
+        self.cds = cds
         self.page = page
         self.api = api
         self.auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
         self.answers: Counter[str] = Counter()
         self.server_errors: list[str] = []
         self.unclear: list[str] = []
+        self.cds_token_misses: list[str] = []  # hostile CDS tokens not refused with 401
         self.accepted: list[str] = []  # 2xx to input that is not plainly valid: listed
 
     def send(
@@ -88,6 +92,8 @@ class Prober:
     ) -> Any:
         client = self.api if api else self.page
         extra = {**(self.auth if api else {}), **(headers or {})}
+        if url.startswith("/cds-services/") and "HTTP_AUTHORIZATION" not in extra:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {self.cds.token(url)}"
         if method == "GET":
             response = client.get(url, **extra)
         elif isinstance(body, dict) and not content_type:
@@ -395,6 +401,7 @@ def fhir(p: Prober) -> None:
     ):
         p.send("bad CDS request", "POST", CDS, json.dumps(body), "application/json", api=False)
     p.send("bad CDS request", "PUT", CDS, "{}", "application/json", api=False)
+    cds_tokens(p, json.dumps({**hook, "prefetch": {"patient": patient}}))
     p.send(
         "bad CDS request",
         "POST",
@@ -403,6 +410,56 @@ def fhir(p: Prober) -> None:
         "application/json",
         api=False,
     )
+
+
+def cds_tokens(p: Prober, body: str) -> None:
+    """Hostile bearer tokens to CDS Hooks: each must be a 401, never a 5xx or an answer."""
+    import base64
+    import hashlib
+    import hmac
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    real = p.cds.token(CDS)
+    head, claims, _signature = real.split(".")
+    none = b64(b'{"alg":"none","typ":"JWT"}')
+    hs256 = b64(b'{"alg":"HS256","typ":"JWT"}')
+    mac = hmac.new(b"guess", f"{hs256}.{claims}".encode(), hashlib.sha256).digest()
+    for label, bearer in (
+        ("alg none", f"{none}.{claims}."),
+        ("HS256", f"{hs256}.{claims}.{b64(mac)}"),
+        ("garbage", "x.y.z"),
+        ("100 KB", "a" * 100_000),
+        ("script", SCRIPT),
+        ("no signature", f"{head}.{claims}."),
+        ("nested header", b64(b'{"alg":{"alg":{"alg":[]}}}') + f".{claims}.x"),
+        ("non-ASCII", "Bearer\u00e9"),
+    ):
+        response = p.send(
+            "hostile CDS tokens",
+            "POST",
+            CDS,
+            body,
+            "application/json",
+            api=False,
+            headers={"HTTP_AUTHORIZATION": f"Bearer {bearer}"},
+        )
+        if response.status_code != 401:
+            p.cds_token_misses.append(f"{label} → {response.status_code}, not 401")
+    replayed = p.cds.token(CDS)
+    for group in ("a CDS token's first use", "hostile CDS tokens"):
+        last = p.send(
+            group,
+            "POST",
+            CDS,
+            body,
+            "application/json",
+            api=False,
+            headers={"HTTP_AUTHORIZATION": f"Bearer {replayed}"},
+        )
+    if last.status_code != 401:
+        p.cds_token_misses.append(f"replayed → {last.status_code}, not 401")
 
 
 # ---------------------------------------------------------------------- script injection
@@ -630,7 +687,7 @@ def inject(p: Prober, f: Any, doc: Any, clinic: Any) -> dict[str, Any]:
         {"instrument": SCRIPT, "item_1": IMG},
         api=False,
     )
-    anonymous = Prober(Client(raise_request_exception=False), p.api, "")
+    anonymous = Prober(Client(raise_request_exception=False), p.api, "", p.cds)
     anonymous.send(
         "script: sign-in name",
         "POST",
@@ -686,7 +743,9 @@ def pdf_text(data: bytes) -> str:
 
 def main() -> int:
     report = Report("hostile")
-    setup_django(data_dir("hostile"))
+    path = data_dir("hostile")
+    cds = CdsSigner(path)  # before Django starts: its settings read the clients file's path
+    setup_django(path)
     from django.test import Client
 
     from weizhong.clinic.actions import do_create_api_token, do_create_clinic
@@ -719,7 +778,7 @@ def main() -> int:
     except ImportError:
         pass
     api = Client(raise_request_exception=False)
-    p = Prober(page, api, do_create_api_token(user=doc, name="hostile")[1])
+    p = Prober(page, api, do_create_api_token(user=doc, name="hostile")[1], cds)
 
     print("hostile: sizes", flush=True)
     sizes(p, base.pk)
@@ -777,6 +836,9 @@ def main() -> int:
         "answers", ", ".join(f"{k}: {v}" for k, v in sorted(p.answers.items()) if ":" not in k)
     )
     report.add("server errors (5xx)", len(p.server_errors), zero=True)
+    report.add("hostile CDS tokens not refused (401)", len(p.cds_token_misses), zero=True)
+    for text in p.cds_token_misses:
+        report.note(f"CDS TOKEN NOT REFUSED {text}")
     report.add("pages checked for the payloads", len(pages) + 1)
     report.add("unescaped payloads on pages", len(unescaped), zero=True)
     report.add("escaped payloads seen on pages (proof they were shown)", escaped_seen, minimum=1)

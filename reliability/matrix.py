@@ -37,11 +37,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Report, data_dir, fixtures, setup_django
+from common import CdsSigner, Report, data_dir, fixtures, setup_django
 
 # ------------------------------------------------------------------------------- policy
 
-PUBLIC = "public"  # anyone: sign-in, health check, CDS Hooks, the API's schema and docs
+PUBLIC = "public"  # anyone: sign-in, health check, CDS discovery, the API's schema and docs
+EHR = "trusted EHR"  # a CDS client of the clinic's clients file, with a token it signed
 PORTAL = "portal"  # whoever holds the patient's valid link
 STAFF = "staff"  # clinicians and the front desk of the record's clinic
 CLINICAL = "clinical"  # clinicians of the record's clinic
@@ -55,7 +56,10 @@ POLICY: dict[str, str] = {
     "login": PUBLIC,
     "logout": PUBLIC,
     "cds_discovery": PUBLIC,
-    "cds_service": PUBLIC,
+    # None of the roles holds a trusted EHR's key: each must be refused (the EHR's own signed
+    # calls are checked after the matrix).
+    "cds_service": EHR,
+    "cds_feedback": EHR,
     "api:openapi-json": PUBLIC,
     "api:openapi-view": PUBLIC,
     "api:api-root": NOBODY,  # ninja's bare prefix: nothing is served there
@@ -413,9 +417,58 @@ class Outcome:
     of_patient: bool = False  # the URL names one of a patient's records
 
 
+CDS_NAMES = ("cds_service", "cds_feedback")
+
+
+def cds_body(name: str) -> dict[str, Any]:
+    """A well-formed hook or feedback body: only the caller's token can stop it."""
+    if name == "cds_feedback":
+        return {
+            "feedback": [
+                {
+                    "card": str(uuid.uuid4()),
+                    "outcome": "accepted",
+                    "outcomeTimestamp": "2026-12-06T10:00:00+00:00",
+                }
+            ]
+        }
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "female"}
+    observations = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+    return {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/1", "patientId": "p1"},
+        "prefetch": {"patient": patient, "observations": observations},
+    }
+
+
+def trusted_ehr_calls(signer: CdsSigner) -> list[str]:
+    """The trusted EHR's own signed calls to the hook and the feedback: what went wrong."""
+    import json
+
+    from django.test import Client
+
+    problems = []
+    for name, url in (
+        ("cds_service", "/cds-services/weizhong-back-pain"),
+        ("cds_feedback", "/cds-services/weizhong-back-pain/feedback"),
+    ):
+        response = Client().post(
+            url,
+            json.dumps(cds_body(name)),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {signer.token(url)}",
+        )
+        if response.status_code != 200:
+            problems.append(f"{url} → {response.status_code}: {response.content[:200]!r}")
+    return problems
+
+
 def main() -> int:
     report = Report("matrix")
-    setup_django(data_dir("matrix"))
+    path = data_dir("matrix")
+    signer = CdsSigner(path)  # before Django starts: its settings read the clients file's path
+    setup_django(path)
     logging.getLogger("django.request").setLevel(logging.ERROR)  # 4xx are the point here
     from django.core import signing
     from django.test import Client
@@ -482,6 +535,10 @@ def main() -> int:
                         Outcome(role, method, url, name, variant, status, location, of_patient)
                     )
     tally(report, results)
+    ehr_problems = trusted_ehr_calls(signer)
+    report.add("the trusted EHR's signed calls refused", len(ehr_problems), zero=True)
+    for problem in ehr_problems:
+        report.note(f"TRUSTED EHR REFUSED {problem}")
     report.emit()
     return 1 if report.failed else 0
 
@@ -520,6 +577,9 @@ def call(
     import json
 
     extra: dict[str, Any] = {}
+    if name in CDS_NAMES and method == "POST":  # JSON, so that only the token stands in the way
+        response = client.post(url, json.dumps(cds_body(name)), content_type="application/json")
+        return response.status_code, response.get("Location", "")
     if api:
         if bearer:
             extra["HTTP_AUTHORIZATION"] = f"Bearer {bearer}"

@@ -24,6 +24,8 @@ CASE_DIR = Path(__file__).parent / "hard_cases"
 CASE_FILES = sorted(CASE_DIR.glob("*.json"))
 DOC = Path(__file__).parent.parent / "docs" / "hard-cases.md"
 
+# The clinical hazards. HZ-28 (the CDS Hooks service acting for whoever calls it) is about the
+# interface, not the reasoning: no case can exercise it; tests/clinic/test_cds_auth.py does.
 HAZARDS = tuple(f"HZ-{n:02d}" for n in range(1, 28))
 TEXTUAL_HAZARDS = frozenset({"HZ-18", "HZ-22"})  # wording: tagged, not checkable by expectations
 RED_FLAG_OR_MIMIC_HAZARDS = frozenset({"HZ-01", "HZ-23", "HZ-24"})

@@ -22,8 +22,21 @@ def test_every_hazard_has_controls_that_exist_and_tests_that_prove_them() -> Non
 
 
 def test_every_finding_of_the_clinical_review_is_a_hazard() -> None:
+    # HZ-01 to HZ-27: the clinical review (issue 11); HZ-28: the review of the CDS Hooks service.
     ids = [h.id for h in load_hazard_log().hazards]
-    assert ids == [f"HZ-{n:02d}" for n in range(1, 28)]
+    assert ids == [f"HZ-{n:02d}" for n in range(1, 29)]
+
+
+def test_a_software_control_names_a_module_that_exists(tmp_path: Path) -> None:
+    from weizhong.errors import KnowledgeError
+    from weizhong.knowledge.hazards import load_software_controls
+
+    assert {c.id for c in load_software_controls()} >= {"cds_signed_token_required"}
+    text = (DATA / "software_controls.toml").read_text(encoding="utf-8")
+    broken = tmp_path / "software_controls.toml"
+    broken.write_text(text.replace("weizhong/clinic/interop/cds.py", "weizhong/nowhere.py"))
+    with pytest.raises(KnowledgeError, match=r"nowhere\.py"):
+        load_software_controls(broken)
 
 
 @pytest.mark.parametrize("file", SAFETY_FILES)
@@ -101,11 +114,11 @@ def test_safety_writes_html_and_json(tmp_path: Path) -> None:
     assert main(["safety", "--format", "html", "-o", str(page)]) == 0
     text = page.read_text(encoding="utf-8")
     assert text.startswith("<!doctype html>")
-    assert "<section id='HZ-27'>" in text
+    assert "<section id='HZ-28'>" in text
     assert "http" not in text.split("<body>")[0]  # self-contained: no external stylesheet
     target = tmp_path / "case.json"
     assert main(["safety", "--format", "json", "-o", str(target)]) == 0
     case = json.loads(target.read_text(encoding="utf-8"))
-    assert case["counts"]["hazards"] == 27
+    assert case["counts"]["hazards"] == 28
     assert all(h["controls"] for h in case["hazards"])
     assert all(c["does"] for h in case["hazards"] for c in h["controls"])

@@ -50,6 +50,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "exercises.toml": CORE,
     "stratified_care.toml": ("plan", "handout", "knowledge check", "safety"),
     "hazards.toml": ("knowledge check", "safety"),
+    "software_controls.toml": ("knowledge check", "safety"),
     "billing.toml": ("knowledge check",),  # and the clinic's superbill
     "fhir_codes.toml": ("knowledge check",),  # and `weizhong fhir`, which needs the database
     # The safety case checks every rule file it quotes, and the safety rules name atlas points.
@@ -82,8 +83,8 @@ def test_knowledge_check_says_which_files_it_checked(capsys: pytest.CaptureFixtu
     text = capsys.readouterr().out
     assert "all files valid" in text
     assert (
-        "also checked: stratified_care.toml, hazards.toml, billing.toml, fhir_codes.toml, atlas"
-        in text
+        "also checked: stratified_care.toml, hazards.toml, software_controls.toml, billing.toml, "
+        "fhir_codes.toml, atlas" in text
     )
 
 

@@ -3,7 +3,9 @@ the EHR's FHIR server, with the bearer token of ``fhirAuthorization``, within a 
 
 The server here is a small FHIR server run in the test on 127.0.0.1 (never the network): it
 answers ``Patient/{id}`` and ``Observation?patient={id}`` (in pages, with ``next`` links) only
-with the right bearer token, and can be told to be slow or to fail."""
+with the right bearer token, and can be told to be slow or to fail. The hook is called as the
+trusted test EHR, whose FHIR server this one is (``tests/clinic/cds_signing.py``); a server not
+listed for the caller is never contacted (the test server counts every connection)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ import pytest
 
 from weizhong.clinic.interop import cds_fetch
 
-from .test_cds import call, check_card, prefetch_for, request_for
+from .cds_signing import HOOK, signed_post
+from .test_cds import check_card, prefetch_for, request_for
 from .test_cds_trust import CAUDA_EQUINA
 
 TOKEN = "secret-token-123"
@@ -36,6 +39,7 @@ class Fhir:
         self.delay = 0.0
         self.fail: dict[str, int] = {}  # resource type → status to answer
         self.seen: list[tuple[str, str | None]] = []  # (path, Authorization)
+        self.connections = 0  # every connection accepted, whatever was sent on it
 
 
 @pytest.fixture
@@ -91,7 +95,12 @@ def fhir() -> Iterator[tuple[Fhir, str]]:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def verify_request(self, request: Any, client_address: Any) -> bool:
+            state.connections += 1
+            return True
+
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -113,6 +122,15 @@ def hook(base: str, prefetch: dict[str, Any] | None = None, **auth: Any) -> dict
         **auth,
     }
     return body
+
+
+def call(body: dict[str, Any], trusted: list[str] | None = None) -> Any:
+    """The hook, signed by the test EHR; its trusted FHIR servers are ``trusted`` (default: the
+    ``fhirServer`` of the request, when it is an http URL)."""
+    if trusted is None:
+        named = str(body.get("fhirServer", ""))
+        trusted = [named] if named.startswith("http") else []
+    return signed_post(HOOK, body, fhir_servers=trusted)
 
 
 def cards_of(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -229,3 +247,71 @@ def test_no_server_and_no_prefetch_is_still_412(db: Any) -> None:
 def test_a_server_that_is_not_http_is_refused(db: Any) -> None:
     response = call(hook("file:///etc/passwd"))
     assert response.status_code == 400 and "fhirServer" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [
+        [],  # the client may name no FHIR server at all
+        ["http://127.0.0.1:1/fhir"],  # another port
+        ["{base}/r4"],  # another path on the same server
+        ["https://{host}/fhir"],  # another scheme
+    ],
+)
+def test_a_server_not_listed_for_the_client_is_never_contacted(
+    db: Any, fhir: tuple[Fhir, str], listed: list[str]
+) -> None:
+    """The server-side request forgery of the review: a fhirServer the caller may not name is
+    a 412 naming fhirServer, and no connection is ever opened to it."""
+    state, base = fhir
+    host = base.removeprefix("http://").removesuffix("/fhir")
+    response = call(hook(base), trusted=[u.format(base=base, host=host) for u in listed])
+    assert response.status_code == 412
+    error = response.json()["error"]
+    assert "fhirServer" in error and "not a FHIR server trusted for Example EHR" in error
+    assert "prefetch.patient and prefetch.observations" in error
+    assert state.connections == 0 and state.seen == []
+
+
+def test_a_listed_server_matches_whatever_the_case_of_its_scheme_and_host_and_a_final_slash(
+    db: Any, fhir: tuple[Fhir, str]
+) -> None:
+    state, base = fhir
+    named = base.replace("http://127.0.0.1", "HTTP://127.0.0.1") + "/"
+    cards = cards_of_trusting(hook(named), [base])
+    assert cards[0]["indicator"] == "critical"
+    assert state.seen
+
+
+def cards_of_trusting(body: dict[str, Any], trusted: list[str]) -> list[dict[str, Any]]:
+    response = call(body, trusted=trusted)
+    assert response.status_code == 200, response.content[:400]
+    return list(response.json()["cards"])
+
+
+def test_an_untrusted_server_with_every_prefetch_given_is_simply_not_used(
+    db: Any, fhir: tuple[Fhir, str]
+) -> None:
+    state, base = fhir
+    cards = cards_of_trusting(hook(base, prefetch_for(CAUDA_EQUINA)), [])
+    assert cards[0]["indicator"] == "critical"
+    assert state.connections == 0
+
+
+def test_development_mode_reads_the_prefetch_and_never_the_server(
+    db: Any, fhir: tuple[Fhir, str], tmp_path: Any
+) -> None:
+    """No HTTPS and no trusted client (``make run``): no token is needed, and fhirServer is
+    never read, whatever the request says."""
+    from django.test import Client, override_settings
+
+    state, base = fhir
+    with override_settings(WEIZHONG_CDS_CLIENTS=tmp_path / "none.toml", SECURE_SSL_REDIRECT=False):
+        missing = Client().post(HOOK, hook(base), content_type="application/json")
+        given = Client().post(
+            HOOK, hook(base, prefetch_for(CAUDA_EQUINA)), content_type="application/json"
+        )
+    assert missing.status_code == 412
+    assert "fhirServer is not read in development mode" in missing.json()["error"]
+    assert given.status_code == 200 and given.json()["cards"][0]["indicator"] == "critical"
+    assert state.connections == 0

@@ -5,7 +5,6 @@ did with a card in the audit trail."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from weizhong.clinic.audit.events import CDS_FEEDBACK
 from weizhong.clinic.audit.trail import verify_chain
 from weizhong.clinic.models import AuditEvent
 
+from .cds_signing import NAME, signed_post
 from .conftest import runner_findings
 from .test_cds import call, prefetch_for, request_for
 
@@ -39,7 +39,10 @@ def links(body: dict[str, Any]) -> list[str]:
 @override_settings(WEIZHONG_BASE_URL="https://clinic.example.org", ALLOWED_HOSTS=["10.0.0.7"])
 def test_card_links_use_the_configured_address_whatever_host_answered(db: Any) -> None:
     client = Client(HTTP_HOST="10.0.0.7")
-    body = call(request_for(prefetch_for(runner_findings())), client).json()
+    # The token's audience is the configured address too: the endpoint as the clinic publishes it.
+    body = call(
+        request_for(prefetch_for(runner_findings())), client, base="https://clinic.example.org"
+    ).json()
     urls = links(body)
     assert "https://clinic.example.org/patients/" in urls
     assert all(url.startswith("https://clinic.example.org/") for url in urls)
@@ -50,7 +53,10 @@ def test_without_a_configured_address_links_use_the_address_the_request_came_to(
     db: Any,
 ) -> None:
     client = Client(HTTP_HOST="ehr-side.example")
-    urls = links(call(request_for(prefetch_for(runner_findings())), client).json())
+    response = call(
+        request_for(prefetch_for(runner_findings())), client, base="http://ehr-side.example"
+    )
+    urls = links(response.json())
     assert urls and all(url.startswith("http://ehr-side.example/") for url in urls)
     assert not any("127.0.0.1:8000" in url for url in urls)
 
@@ -127,7 +133,7 @@ def entry(**fields: Any) -> dict[str, Any]:
 
 
 def send(body: Any) -> Any:
-    return Client().post(FEEDBACK, json.dumps(body), content_type="application/json")
+    return signed_post(FEEDBACK, body)
 
 
 def test_accepted_and_overridden_cards_are_recorded_in_the_audit_trail(db: Any) -> None:
@@ -148,8 +154,10 @@ def test_accepted_and_overridden_cards_are_recorded_in_the_audit_trail(db: Any) 
             "seq"
         )
     )
-    assert AuditEvent.objects.count() == before + 2 == len(events)
+    # two cards, and the call itself (the trusted client's token checked and noted)
+    assert AuditEvent.objects.count() == before + 3 and len(events) == 2
     first, second = events
+    assert first.username == second.username == NAME and first.role == "ehr"
     assert accepted["card"] in first.target and "outcome=accepted" in first.target
     assert suggestion in first.reason
     assert overridden["card"] in second.target and "outcome=overridden" in second.target
@@ -190,11 +198,10 @@ def test_accepted_and_overridden_cards_are_recorded_in_the_audit_trail(db: Any) 
 def test_malformed_feedback_is_refused_naming_the_field_and_nothing_is_recorded(
     db: Any, body: Any, words: str
 ) -> None:
-    before = AuditEvent.objects.count()
     response = send(body)
     assert response.status_code == 400
     assert words in response.json()["error"]
-    assert AuditEvent.objects.count() == before
+    assert not AuditEvent.objects.filter(action=CDS_FEEDBACK.action).exists()
 
 
 def test_feedback_methods_and_services(db: Any) -> None:

@@ -197,6 +197,43 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cds_token(args: argparse.Namespace) -> int:
+    """Print a CDS Hooks token signed with an EHR's private key, for trying an integration."""
+    import time
+    import uuid
+    from pathlib import Path
+
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    try:
+        key = serialization.load_pem_private_key(Path(args.key).read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as error:
+        reason = getattr(error, "strerror", None) or "not an unencrypted PEM private key"
+        raise UsageError(_("--key {path}: {reason}").format(path=args.key, reason=reason)) from None
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP384R1):
+        algorithm = "ES384"
+    elif isinstance(key, rsa.RSAPrivateKey) and key.key_size >= 2048:
+        algorithm = "RS384"
+    else:
+        raise UsageError(_("--key must be an EC P-384 or an RSA (2048 bits or more) private key"))
+    if not 1 <= args.lifetime <= 300:
+        raise UsageError(_("--lifetime must be from 1 to 300 seconds (five minutes at most)"))
+    now = int(time.time())
+    claims = {
+        "iss": args.iss,
+        "sub": args.sub or args.iss,
+        "aud": args.aud,
+        "iat": now,
+        "exp": now + args.lifetime,
+        "jti": str(uuid.uuid4()),
+    }
+    headers = {"typ": "JWT", **({"kid": args.kid} if args.kid else {})}
+    print(jwt.encode(claims, key, algorithm=algorithm, headers=headers))
+    return 0
+
+
 def add_web_commands(sub: Any) -> None:
     """The commands that run or use the clinic web application (they set up Django)."""
     serve = sub.add_parser(
@@ -291,6 +328,29 @@ def add_web_commands(sub: Any) -> None:
     asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = asub.add_parser("verify", help=_("check the chain; name the first broken link"))
     verify.set_defaults(func=cmd_audit_verify)
+
+    token = sub.add_parser(
+        "cds-token",
+        help=_("print a signed CDS Hooks token, to try an EHR integration by hand"),
+        description=_(
+            "Sign a CDS Hooks 2.0 token (a JWT: iss, sub, aud, iat, exp, a fresh jti) with an "
+            "EHR's private key, ES384 for an EC P-384 key, RS384 for an RSA key. The clinic "
+            "must trust that EHR (WEIZHONG_CDS_CLIENTS). Each token is accepted once."
+        ),
+        epilog=_("example:")
+        + "\n  weizhong cds-token --key ehr-private.pem --iss https://ehr.example.org \\"
+        + "\n      --aud https://clinic.example.org/cds-services/weizhong-back-pain",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    token.add_argument("--key", required=True, help=_("the EHR's private key (PEM file)"))
+    token.add_argument("--iss", required=True, help=_("the issuer, as in the clients file"))
+    token.add_argument("--aud", required=True, help=_("the CDS service endpoint's URL"))
+    token.add_argument("--sub", help=_("the client's id (default: the issuer)"))
+    token.add_argument("--kid", help=_("the key's id in the EHR's JWK Set"))
+    token.add_argument(
+        "--lifetime", type=int, default=60, help=_("seconds until it expires (default 60)")
+    )
+    token.set_defaults(func=cmd_cds_token)
 
     manage = sub.add_parser(
         "manage",

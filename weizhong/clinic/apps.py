@@ -36,6 +36,25 @@ def check_base_url(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     return []
 
 
+def check_cds_clients(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The trusted CDS clients file (``WEIZHONG_CDS_CLIENTS``), when there is one, must be
+    usable: a malformed file stops ``weizhong serve`` and ``weizhong manage check`` with a
+    message naming the file, the client and the field, rather than refusing every EHR later."""
+    from weizhong.clinic.interop.cds_clients import ClientsFileError, trusted_clients
+
+    try:
+        trusted_clients()
+    except ClientsFileError as error:
+        return [
+            checks.Error(
+                f"The trusted CDS clients file cannot be used: {error}",
+                hint="Correct it (docs/interop.md shows its format), or remove it to trust none.",
+                id="weizhong.E003",
+            )
+        ]
+    return []
+
+
 class ClinicConfig(AppConfig):
     name = "weizhong.clinic"
     label = "clinic"
@@ -53,6 +72,7 @@ class ClinicConfig(AppConfig):
         from weizhong.clinic.history import versions
 
         checks.register(check_base_url)
+        checks.register(check_cds_clients)
         versions.connect_receivers()
         user = get_user_model()
         user_logged_in.connect(trail.signed_in, sender=user, dispatch_uid="weizhong-sign-in")

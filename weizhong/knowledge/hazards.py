@@ -24,8 +24,10 @@ __all__ = [
     "Control",
     "Hazard",
     "HazardLog",
+    "SoftwareControl",
     "check_hazard_log",
     "load_hazard_log",
+    "load_software_controls",
     "rule_index",
 ]
 
@@ -91,6 +93,42 @@ def hazard_ids(table: Table) -> tuple[str, ...]:
     if bad := [h for h in hazards if not HAZARD_ID.fullmatch(h)]:
         table.fail(f"'hazards' must be hazard ids like HZ-07, not {', '.join(bad)}")
     return hazards
+
+
+@dataclass(frozen=True)
+class SoftwareControl:
+    """A safeguard enforced by weizhong's code (not a clinical rule) that a hazard names."""
+
+    id: str
+    does: str
+    where: str  # a module inside the package, e.g. weizhong/clinic/interop/cds_auth.py
+    source: str
+
+
+def load_software_controls(path: Path | None = None) -> tuple[SoftwareControl, ...]:
+    """The software controls (software_controls.toml), each checked: an id once, what it does,
+    a module that exists, and its source."""
+    return _load_controls(path or knowledge_path("software_controls.toml"))
+
+
+@cache
+def _load_controls(path: Path) -> tuple[SoftwareControl, ...]:
+    top = read_toml(path, KnowledgeError)
+    top.only(("meta", "control"))
+    top.table("meta").text("version")
+    package = Path(__file__).resolve().parent.parent.parent  # the folder holding weizhong/
+    controls: list[SoftwareControl] = []
+    for entry in top.numbered("control", "control"):
+        entry.only(("id", "does", "where", "source"))
+        ident = entry.text("id")
+        entry.where = f"control '{ident}'"
+        if any(c.id == ident for c in controls):
+            entry.fail("the id is used twice")
+        where = entry.text("where")
+        if not where.startswith("weizhong/") or not (package / where).is_file():
+            entry.fail(f"'where' names {where!r}, not a module of the weizhong package")
+        controls.append(SoftwareControl(ident, entry.text("does"), where, entry.text("source")))
+    return tuple(controls)
 
 
 def load_hazard_log(path: Path | None = None) -> HazardLog:

@@ -98,6 +98,11 @@ FILES: tuple[KnowledgeFile, ...] = (
         "weizhong.knowledge.hazards:load_hazard_log",
     ),
     KnowledgeFile(
+        "software_controls.toml",
+        "safeguards built into the code (CDS Hooks trust) that the hazard log names",
+        "weizhong.knowledge.hazards:load_software_controls",
+    ),
+    KnowledgeFile(
         "billing.toml",
         "billing codes, units and payer rules",
         "weizhong.billing.rules:billing_rules",

@@ -226,6 +226,13 @@ WEIZHONG_CDS_ORIGINS = tuple(
     if o.strip()
 ) or ("*",)
 
+# The CDS clients (EHRs) this clinic trusts: a TOML file of [[client]] entries, each with its
+# issuer, name, public keys and FHIR servers (docs/interop.md). Absent: none is trusted, and
+# without HTTPS the service answers without a token but never reads from fhirServer.
+WEIZHONG_CDS_CLIENTS = Path(
+    os.environ.get("WEIZHONG_CDS_CLIENTS") or DATA_DIR / "cds-clients.toml"
+).resolve()
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

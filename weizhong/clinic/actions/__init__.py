@@ -44,7 +44,7 @@ from weizhong.clinic.actions.intake import (
     do_start_intake,
     do_submit_intake,
 )
-from weizhong.clinic.actions.interop import CardFeedback, do_record_cds_feedback
+from weizhong.clinic.actions.interop import CardFeedback, do_note_cds_call, do_record_cds_feedback
 from weizhong.clinic.actions.online_booking import do_book_online, do_cancel_online
 from weizhong.clinic.actions.portal import (
     do_issue_portal_link,
@@ -146,6 +146,7 @@ __all__ = [
     "do_log_home_exercise",
     "do_log_pain",
     "do_mark_reminded",
+    "do_note_cds_call",
     "do_note_session_seen",
     "do_note_token_used",
     "do_record_cds_feedback",

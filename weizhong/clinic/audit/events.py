@@ -93,6 +93,9 @@ STAFF_REACTIVATED = _r(18, "admin", "reactivate", "an administrator reactivated 
 CDS_FEEDBACK = _r(
     19, "cds feedback", "card", "an EHR said a clinician accepted or overrode a CDS Hooks card"
 )
+CDS_CALL = _r(
+    20, "cds call", "trusted client", "a trusted EHR called CDS Hooks with a valid signed token"
+)
 
 
 # Writes made outside a web request (the command line, an import, the demo's seed, the
@@ -153,5 +156,7 @@ ACTION_EVENTS = {
 # The feedback action writes one CDS_FEEDBACK event per card itself (the trail is what it
 # records); outside a request its wrapper adds one more, naming the action.
 ACTION_EVENTS["do_record_cds_feedback"] = CDS_FEEDBACK
+# Likewise the CDS client's call: the action notes the token's jti and records CDS_CALL itself.
+ACTION_EVENTS["do_note_cds_call"] = CDS_CALL
 
 del _r

@@ -170,7 +170,8 @@ def _api_operation(request: HttpRequest, view: Any) -> str | None:
 
 def _writes_nothing(request: HttpRequest) -> bool:
     """Whether the view of this POST is marked with Django's ``non_atomic_requests``: it writes
-    nothing and records no audit event (the CDS Hooks service), so it is not wrapped in a
+    no patient data and keeps its one write short, in an action's own transaction (the CDS Hooks
+    service notes the caller's token and records the call), so it is not wrapped in a
     transaction. On SQLite that transaction (IMMEDIATE) takes the write lock for the whole
     request: every CDS call held it, and the server's workers answered one at a time."""
     try:

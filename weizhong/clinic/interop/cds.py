@@ -21,6 +21,11 @@ Observations, and gets back cards from the reasoning core.
   ``{"error": ...}`` naming the field; no Patient to be had (none prefetched, no server, or the
   server failed) or a Patient other than ``context.patientId`` → 412.
 - CORS for browser-based EHRs (origins from ``WEIZHONG_CDS_ORIGINS``, default any).
+- Who may call: a CDS client of the clinic's trusted-clients file, with a signed JWT
+  (:mod:`~weizhong.clinic.interop.cds_auth`); else 401. ``fhirServer`` is read only when it is
+  one of that client's FHIR servers; a missing prefetch with any other server is 412, and no
+  request is ever sent to it. Discovery is open. Development mode (no HTTPS, no trusted client):
+  no token needed, and ``fhirServer`` is never read.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from weizhong.case import CaseError, validate_case
 from weizhong.clinic.accounts.http import DEVELOPMENT_BASE_URL, base_url
+from weizhong.clinic.interop.cds_auth import authenticate, development_mode
+from weizhong.clinic.interop.cds_clients import ClientsFileError
 from weizhong.clinic.interop.cds_fetch import FetchError, FhirServer
 from weizhong.clinic.records import services
 from weizhong.fhir.importer import FhirImportError, import_bundle
@@ -54,7 +61,7 @@ ORIGIN_CARDS = {
     "sciatic_nerve_entrapment": "Leg pain may be the sciatic nerve caught outside the spine",
 }
 CARD_THRESHOLD = 0.5  # the leading condition must be at least this probable to earn a card
-DISCOVERY = {
+DISCOVERY: dict[str, Any] = {
     "services": [
         {
             "hook": HOOK,
@@ -74,6 +81,11 @@ DISCOVERY = {
         }
     ]
 }
+# Added to the service's description and usage requirements in development mode.
+DEVELOPMENT_NOTE = (
+    " Development mode (no HTTPS, no trusted CDS client): calls need no token, and fhirServer "
+    "is never read, so send every prefetch."
+)
 
 
 def _json(data: Any, status: int = 200) -> HttpResponse:
@@ -123,7 +135,24 @@ def discovery(request: HttpRequest) -> HttpResponse:
         return _json({}, 200)
     if request.method != "GET":
         return _error("use GET for discovery", 405)
-    return _json(DISCOVERY)
+    try:
+        open_to_all = development_mode()
+    except ClientsFileError:
+        open_to_all = False  # the hook answers 503 and the log says why
+    if not open_to_all:
+        return _json(DISCOVERY)
+    (listed,) = DISCOVERY["services"]
+    return _json(
+        {
+            "services": [
+                {
+                    **listed,
+                    "description": listed["description"] + DEVELOPMENT_NOTE,
+                    "usageRequirements": listed["usageRequirements"] + DEVELOPMENT_NOTE,
+                }
+            ]
+        }
+    )
 
 
 def read_json_post(
@@ -149,7 +178,9 @@ def read_json_post(
 
 
 @csrf_exempt
-@transaction.non_atomic_requests  # writes nothing: no transaction, no database (see audit.trail)
+# No transaction around the call (see audit.trail): its one write, the token's jti and the
+# call's audit event, is a short transaction of its own (actions.do_note_cds_call).
+@transaction.non_atomic_requests
 @with_cors
 def service(request: HttpRequest, service_id: str) -> HttpResponse:
     body = read_json_post(
@@ -161,16 +192,25 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     )
     if isinstance(body, HttpResponse):
         return body
+    caller = authenticate(request, service_id, feedback=False)
+    if isinstance(caller, HttpResponse):
+        return caller
     problem = _request_problem(body)
     if problem:
         return _error(problem)
     patient_id = str(body["context"]["patientId"])
     try:
-        server = FhirServer.from_request(body)
+        server = FhirServer.from_request(body)  # its shape only: nothing is sent yet
     except FetchError as error:
         return _error(str(error))
+    prefetch = body.get("prefetch") or {}
+    missing = [key for key in ("patient", "observations") if key not in prefetch]
+    if server is not None and not caller.may_name(server.base):
+        if missing:  # never a request to a server this caller may not name
+            return _error(caller.untrusted_server(missing), 412)
+        server = None
     notes: list[str] = []  # what the service could not read, in words
-    patient, entries = _gathered(body.get("prefetch") or {}, patient_id, server, notes)
+    patient, entries = _gathered(prefetch, patient_id, server, notes)
     if isinstance(patient, HttpResponse):
         return patient
     try:

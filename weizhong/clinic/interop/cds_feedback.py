@@ -5,8 +5,9 @@ The EHR says what the clinician did with a card: ``{"feedback": [{"card": uuid, 
 Coding, "userComment": text}, "outcomeTimestamp": instant}]}``. Each entry is checked (the
 specification's rules: suggestions only with ``accepted``, a reason only with ``overridden``)
 and recorded in the audit trail through :func:`~weizhong.clinic.actions.do_record_cds_feedback`,
-one ``CDS_FEEDBACK`` event per card; a malformed body gets 400 naming the field, and nothing is
-recorded. The answer is 200 with an empty object.
+one ``CDS_FEEDBACK`` event per card, under the name of the trusted CDS client that sent it (a
+signed JWT, as for the hook: :mod:`~weizhong.clinic.interop.cds_auth`); a malformed body gets 400
+naming the field, and nothing is recorded. The answer is 200 with an empty object.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from weizhong.clinic import actions
 from weizhong.clinic.audit.trail import client_ip
 from weizhong.clinic.interop.cds import _error, _json, read_json_post, with_cors
+from weizhong.clinic.interop.cds_auth import authenticate
 
 MAX_ENTRIES = 50
 MAX_BODY = 100_000
@@ -43,12 +45,19 @@ def feedback(request: HttpRequest, service_id: str) -> HttpResponse:
     )
     if isinstance(body, HttpResponse):
         return body
+    caller = authenticate(request, service_id, feedback=True)
+    if isinstance(caller, HttpResponse):
+        return caller
     try:
         entries = checked(body)
     except _Bad as error:
         return _error(str(error))
     actions.do_record_cds_feedback(
-        service=service_id, entries=entries, ip=client_ip(request), path=request.path
+        service=service_id,
+        entries=entries,
+        ip=client_ip(request),
+        path=request.path,
+        client=caller.name,
     )
     return _json({})
 

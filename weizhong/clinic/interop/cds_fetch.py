@@ -26,6 +26,8 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from weizhong.clinic.interop.cds_clients import normalised_server
+
 FETCH_SECONDS = 4.0  # for every call to the FHIR server of one hook request together
 MAX_PAGES = 5  # of an Observation search
 MAX_BYTES = 2_000_000  # of one answer
@@ -78,7 +80,7 @@ class FhirServer:
 
     def read(self, path: str) -> dict[str, Any]:
         """One FHIR resource from ``{base}/{path}`` (or an absolute URL on the same server)."""
-        url = path if path.startswith(self.base + "/") else f"{self.base}/{path}"
+        url = path if self.holds(path) else f"{self.base}/{path}"
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise FetchError("the FHIR server took too long (or the access token expired)")
@@ -107,6 +109,16 @@ class FhirServer:
             raise FetchError(f"the FHIR server's answer to GET {_shown(url)} is not a resource")
         return resource
 
+    def holds(self, url: str) -> bool:
+        """Whether ``url`` is an absolute URL on this server, under its base (the scheme and
+        host in any case, the default port written or not)."""
+        if "://" not in url:
+            return False
+        parts = urllib.parse.urlsplit(url)
+        where = normalised_server(parts._replace(query="", fragment="").geturl())
+        base = normalised_server(self.base)
+        return where is not None and base is not None and where.startswith(base + "/")
+
     def patient(self, patient_id: str) -> dict[str, Any]:
         return self.read(f"Patient/{urllib.parse.quote(patient_id, safe='')}")
 
@@ -126,7 +138,7 @@ class FhirServer:
                 ),
                 None,
             )
-            if not isinstance(after, str) or not after.startswith(self.base + "/"):
+            if not isinstance(after, str) or not self.holds(after):
                 break
             page = self.read(after)
             entries += page.get("entry") or []

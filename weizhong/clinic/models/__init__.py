@@ -21,6 +21,7 @@ from weizhong.clinic.models.accounts import (
 from weizhong.clinic.models.appendonly import AppendOnly, AppendOnlyModel
 from weizhong.clinic.models.audit import GENESIS, AuditEvent, AuditHead
 from weizhong.clinic.models.history import RecordVersion
+from weizhong.clinic.models.interop import CdsTokenUse
 from weizhong.clinic.models.records import (
     PAYERS,
     RESPONSES,
@@ -68,6 +69,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Authenticator",
+    "CdsTokenUse",
     "Clinic",
     "ClinicSchedule",
     "ClinicianCalendar",
