@@ -82,6 +82,8 @@ def test_a_fresh_thigh_injury_at_11_is_an_urgent_avulsion_check_whatever_the_mov
         ({"onset_days": 60, "pain_regions": ["posterior_thigh_right"]}, {"age": 15}),  # not fresh
         ({"onset_days": 2, "pain_regions": ["posterior_thigh_right"]}, {"age": 24}),  # an adult
         ({"onset_days": 2, "pain_regions": ["calf_right"]}, {"age": 14}),  # not the hamstring
+        # new low back pain spreading to the buttock: a back problem (disc, pars), not an avulsion
+        ({"onset_days": 10, "pain_regions": ["low_back", "buttock_left"]}, {"age": 16}),
     ],
 )
 def test_the_adolescent_avulsion_check_stays_quiet_outside_its_picture(
