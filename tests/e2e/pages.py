@@ -22,3 +22,13 @@ def axe_violations(page: Any) -> list[str]:
 
     found = Axe().run(page).response["violations"]
     return [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:3]}" for v in found]
+
+
+SAVE_DELAY_MS = 1000  # the intake's save-as-you-go: hx-trigger="change, input delay:1s"
+
+
+def saves_settled(page: Any) -> None:
+    """Wait until a page's save-as-you-go has landed: past the typing delay, and no htmx request
+    in flight, so that what the test then reads from the database is what the page saved."""
+    page.wait_for_timeout(SAVE_DELAY_MS + 100)
+    page.wait_for_function("() => document.querySelector('.htmx-request') === null")

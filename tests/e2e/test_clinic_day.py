@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
+from tests.e2e.pages import saves_settled
 from tests.e2e.pages import sign_in as _sign_in
 from tests.e2e.test_journey import browser, staff  # noqa: F401 - fixtures
 from weizhong.clinic import actions
@@ -36,7 +37,7 @@ def test_a_cauda_equina_intake_tells_the_patient_and_alerts_today(
     for finding, _question in questions.RED_FLAG_QUESTIONS:
         answer = "yes" if finding == "saddle_anaesthesia" else "no"
         page.check(f"input[name={finding}][value={answer}]")
-    page.wait_for_timeout(300)  # the saves as they go
+    saves_settled(page)
     intake.refresh_from_db()
     assert intake.answers.get("saddle_anaesthesia") == "yes"  # saved before sending
     page.click("button[type=submit]")

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from tests.e2e.pages import axe_violations
+from tests.e2e.pages import axe_violations, saves_settled
 from tests.e2e.test_journey import browser, staff  # noqa: F401 - fixtures
 from weizhong.clinic import actions
 from weizhong.clinic.web.figures import REGION_IDS
@@ -49,7 +49,7 @@ def test_the_patient_taps_the_body_chart_on_a_phone(
     page.locator("#tile-back-buttock_left").tap()  # tapped again: undone
     assert page.locator("#tile-back-low_back").get_attribute("aria-checked") == "true"
     assert page.locator("#tile-back-buttock_left").get_attribute("aria-checked") == "false"
-    page.wait_for_timeout(600)  # the saves as they go
+    saves_settled(page)
     intake.refresh_from_db()
     assert intake.answers["pain_regions"] == ["low_back", "shin_left"]
     if SHOTS:
