@@ -98,6 +98,11 @@ POLICY: dict[str, str] = {
     "portal_book": PORTAL,
     "portal_cancel": PORTAL,
     "schedule_settings": ADMIN,
+    # the fee schedule: administrators set it (page and PUT); any staff member reads it through
+    # the API (the desk quotes and prints the charges it makes)
+    "fee_schedule": ADMIN,
+    "api:get_fees": STAFF,
+    "api:set_fees": ADMIN,
     # the audit trail and the staff: administrators
     "audit_log": ADMIN,
     "staff": ADMIN,

@@ -9,11 +9,13 @@ filters) the clinic's pages all call these, so a probability reads the same ever
     ('36', '2.5', '0.25', '1250000')
     >>> number_range(0.5, 1.0), number_range(1.0, 1.0)
     ('0.5–1', '1')
+    >>> money(8550), money(125_000), money(5), money(0)
+    ('$85.50', '$1,250.00', '$0.05', '$0.00')
 """
 
 from __future__ import annotations
 
-__all__ = ["number", "number_range", "percent"]
+__all__ = ["money", "money_plain", "number", "number_range", "percent"]
 
 
 def percent(p: float) -> str:
@@ -43,3 +45,24 @@ def number_range(low: float, high: float) -> str:
     if number(low) == number(high):
         return number(low)
     return f"{number(low)}–{number(high)}"
+
+
+def money(cents: int) -> str:
+    """An amount of money, kept as whole cents, as a bill shows it: US dollars with a thousands
+    separator and always two decimals ("$1,250.00"). Integer arithmetic only: no float ever
+    touches money."""
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise TypeError(f"money is whole cents (int), got {cents!r}")
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(cents), 100)
+    return f"{sign}${dollars:,}.{rest:02d}"
+
+
+def money_plain(cents: int) -> str:
+    """Whole cents as a plain decimal for spreadsheets and forms ("1250.00"): no symbol, no
+    separator, two decimals."""
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise TypeError(f"money is whole cents (int), got {cents!r}")
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(cents), 100)
+    return f"{sign}{dollars}.{rest:02d}"

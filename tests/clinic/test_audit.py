@@ -83,6 +83,24 @@ def test_api_and_portal_reads_are_recorded(clinician: Any, patient: Any, plan: A
     assert (last().what, last().role, last().patient_id) == ("portal", "patient", patient.pk)
 
 
+def test_each_api_method_is_recorded_under_its_own_operation(clinician: Any, patient: Any) -> None:
+    """django-ninja answers GET, PUT and PATCH of one path with one Django view named after the
+    first operation: a change must not be recorded as a read (``api:get_patient``)."""
+    from weizhong.clinic.actions import do_create_api_token
+
+    key = do_create_api_token(user=clinician, name="t")[1]
+    api = Client(headers={"Authorization": f"Bearer {key}"})
+    url = f"/api/v1/patients/{patient.pk}"
+    api.get(url)
+    assert (last().what, last().action) == ("api:get_patient", "read")
+    version = api.get(url)["ETag"]
+    api.patch(url, {"phone": "555 0100"}, content_type="application/json",
+              headers={"If-Match": version})  # fmt: skip
+    assert (last().what, last().action, last().status) == ("api:patch_patient", "write", 200)
+    api.put(url, {}, content_type="application/json", headers={"If-Match": 'W/"0"'})
+    assert last().what == "api:update_patient"  # refused (422 or 412), still named for what it was
+
+
 def test_events_cannot_be_changed_or_deleted(doc: Client, patient: Any) -> None:
     doc.get(reverse("patient", args=[patient.pk]))
     event = last()

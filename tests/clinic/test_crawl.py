@@ -143,6 +143,32 @@ def test_the_front_desk_reaches_each_visits_superbill_by_links(demo: Clinic, db:
     assert reached
 
 
+def test_the_administrator_reaches_the_fees_page_by_links_and_nobody_else_does(
+    demo: Clinic, db: Any
+) -> None:
+    """The fee schedule is an administrator's page, linked from Clinic settings."""
+    _client, pages = pages_for("administrator", "", demo)
+    assert pages["/settings/fees/"].status == 200
+    for role in ("clinician", "colleague", "front_desk"):
+        _client, pages = pages_for(role, "", demo)
+        assert "/settings/fees/" not in pages, role
+
+
+def test_the_demo_clinic_ships_no_prices_and_its_superbills_ask_for_them(
+    demo: Clinic, db: Any
+) -> None:
+    """No invented price: the demo has no fees, and a desk superbill says they are missing."""
+    assert not demo.fees.exists()
+    said = 0
+    for name in PATIENTS:
+        _client, pages = pages_for("front_desk", name, demo)
+        for page in pages.values():
+            if re.fullmatch(r"/visits/\d+/bill/", page.url) and "<table" in page.html:
+                assert "No fee is set for" in page.html and "$" not in page.html, page.url
+                said += 1
+    assert said
+
+
 # Forms filled in with what the record holds: sent back untouched they must be accepted.
 PREFILLED = re.compile(r"^/patients/\d+/(edit|exam)/")
 ERRORS = re.compile(r'class="[^"]*\b(errorlist|error|alert)\b|role="alert"')

@@ -62,7 +62,7 @@ def _pages(role: str) -> list[str]:
         if visit := p.visits.first():
             pages.append(f"/visits/{visit.pk}/")
     if role == "administrator":
-        pages += ["/audit/", "/settings/staff/", "/settings/", "/settings/day/"]
+        pages += ["/audit/", "/settings/staff/", "/settings/", "/settings/day/", "/settings/fees/"]
     return pages
 
 

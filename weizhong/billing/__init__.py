@@ -2,12 +2,15 @@
 pointers, and warnings a payer would raise, as plain dicts. Django-free: the clinic app and the
 JSON API call :func:`superbill` and render with :mod:`weizhong.billing.render`.
 
-The numbers and code tables are in ``knowledge/data/billing.toml``, each with its source. There
-are no prices: the clinic's fee schedule is not known here.
+The numbers and code tables are in ``knowledge/data/billing.toml``, each with its source. No
+price ships: the caller passes the clinic's own fee schedule (code → cents, ``fees.py``).
 """
 
+from weizhong.billing.fees import billable_codes
 from weizhong.billing.model import (
+    CURRENCY,
     FORMAT,
+    MAX_FEE_CENTS,
     Bill,
     BillingError,
     BillingProblem,
@@ -24,7 +27,9 @@ from weizhong.billing.rules import BillingRules, billing_rules
 from weizhong.billing.superbill import npi_is_valid, suggest_diagnoses, superbill
 
 __all__ = [
+    "CURRENCY",
     "FORMAT",
+    "MAX_FEE_CENTS",
     "Bill",
     "BillingError",
     "BillingProblem",
@@ -36,6 +41,7 @@ __all__ = [
     "Payer",
     "Provider",
     "VisitFacts",
+    "billable_codes",
     "billing_rules",
     "npi_is_valid",
     "suggest_diagnoses",

@@ -12,7 +12,9 @@ from typing import Literal, TypedDict
 from weizhong.errors import InputError
 
 __all__ = [
+    "CURRENCY",
     "FORMAT",
+    "MAX_FEE_CENTS",
     "PAYER_KINDS",
     "REGIONS",
     "SIDES",
@@ -30,6 +32,8 @@ __all__ = [
 ]
 
 FORMAT = "weizhong.superbill/1"
+CURRENCY = "USD"  # a superbill is a US document (CPT, ICD-10-CM, NPI): fees are in US dollars
+MAX_FEE_CENTS = 10_000_000  # $100,000.00 a unit: anything above is a typing slip
 PAYER_KINDS = ("self_pay", "commercial", "medicare")
 SIDES = ("left", "right", "bilateral")
 REGIONS = (
@@ -151,6 +155,8 @@ class Line(TypedDict):
     modifiers: list[str]
     diagnosis_pointers: list[str]
     why: str
+    unit_fee: int | None  # the clinic's fee for one unit, in cents; None: no fee set
+    charge: int | None  # units × unit_fee, in cents; None: no fee set
 
 
 class Bill(TypedDict):
@@ -164,3 +170,5 @@ class Bill(TypedDict):
     lines: list[Line]
     warnings: list[Notice]
     totals: dict[str, int]
+    currency: str
+    total_charge: int | None  # the sum of the lines' charges that are known; None: none is

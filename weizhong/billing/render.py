@@ -9,6 +9,7 @@ from html import escape
 from typing import Literal
 
 from weizhong.billing.model import Bill, Line
+from weizhong.numbers import money, money_plain
 
 __all__ = ["CSV_HEADER", "superbill_csv", "superbill_html", "superbill_pdf"]
 
@@ -25,6 +26,8 @@ CSV_HEADER = (
     "minutes",
     "diagnosis_codes",
     "description",
+    "unit_fee_usd",
+    "charge_usd",
 )
 PAYER_LABELS = {
     "self_pay": "Self-pay",
@@ -39,8 +42,13 @@ def _codes(line: Line, bill: Bill) -> list[str]:
     return [by_pointer[p] for p in line["diagnosis_pointers"] if p in by_pointer]
 
 
+def _plain(cents: int | None) -> str:
+    return "" if cents is None else money_plain(cents)
+
+
 def superbill_csv(bill: Bill) -> str:
-    """One row per line, after a header row; lists inside a cell are joined with ';'."""
+    """One row per line, after a header row; lists inside a cell are joined with ';'. The fee
+    and charge are plain decimals in US dollars ("85.00"), empty when the code has no fee."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180 line ends and quoting
     writer.writerow(CSV_HEADER)
@@ -61,6 +69,8 @@ def superbill_csv(bill: Bill) -> str:
                 line["minutes"],
                 ";".join(_codes(line, bill)),
                 line["description"],
+                _plain(line.get("unit_fee")),
+                _plain(line.get("charge")),
             )
         )
     return out.getvalue()
@@ -154,31 +164,53 @@ def superbill_html(bill: Bill, *, paper: Paper = "A4", reasons: bool = False) ->
         f"{escape(row['code'])}</td><td>{escape(row['description'])}</td></tr>"
         for row in bill["diagnoses"]
     )
+    priced = any(line.get("unit_fee") is not None for line in bill["lines"])
     rows = []
     for line in bill["lines"]:
         why = f'<div class="why">{escape(line["why"])}</div>' if reasons else ""
+        fee_cells = ""
+        if priced:
+            fee, charge = line.get("unit_fee"), line.get("charge")
+            fee_cells = (
+                f'<td class="num">{money(fee) if fee is not None else "—"}</td>'
+                f'<td class="num">{money(charge) if charge is not None else "not set"}</td>'
+            )
         rows.append(
             f'<tr><td class="code">{escape(line["cpt"])}</td>'
             f"<td>{escape(' '.join(line['modifiers']))}</td>"
             f"<td>{escape(line['description'])}{why}</td>"
             f"<td>{escape(', '.join(line['diagnosis_pointers']))}</td>"
             f'<td class="num">{line["units"]}</td>'
-            f'<td class="num">{line["minutes"] or ""}</td></tr>'
+            f'<td class="num">{line["minutes"] or ""}</td>{fee_cells}</tr>'
         )
     if rows:
-        rows.append(
-            f'<tr class="total"><td colspan="4">Total units</td>'
-            f'<td class="num">{bill["totals"]["units"]}</td><td></td></tr>'
+        total = bill.get("total_charge")
+        total_cells = (
+            f'<td></td><td class="num">{money(total) if total is not None else "—"}</td>'
+            if priced
+            else ""
         )
+        rows.append(
+            f'<tr class="total"><td colspan="4">{"Total" if priced else "Total units"}</td>'
+            f'<td class="num">{bill["totals"]["units"]}</td><td></td>{total_cells}</tr>'
+        )
+        fee_columns = '<col style="width:19mm"><col style="width:21mm">' if priced else ""
+        fee_heads = '<th class="num">Unit fee</th><th class="num">Charge</th>' if priced else ""
         services = (
             '<table><colgroup><col style="width:15mm"><col style="width:13mm"><col>'
-            '<col style="width:17mm"><col style="width:12mm"><col style="width:11mm"></colgroup>'
+            '<col style="width:17mm"><col style="width:12mm"><col style="width:11mm">'
+            f"{fee_columns}</colgroup>"
             "<thead><tr><th>CPT</th><th>Mod.</th><th>Service</th><th>Dx</th>"
-            '<th class="num">Units</th><th class="num">Min.</th></tr></thead>'
+            f'<th class="num">Units</th><th class="num">Min.</th>{fee_heads}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>"
         )
     else:
         services = '<p class="empty">No billable service on this visit.</p>'
+    fees_note = (
+        "Charges are in US dollars, from this clinic's fee schedule."
+        if priced
+        else "No fees are shown: this clinic has not set its fees for these services."
+    )
     warnings = ""
     if bill["warnings"]:
         items = "".join(f"<li>{escape(w['message'])}</li>" for w in bill["warnings"])
@@ -204,9 +236,9 @@ def superbill_html(bill: Bill, *, paper: Paper = "A4", reasons: bool = False) ->
 {services}
 {warnings}
 <div class="sign"><div>Provider signature</div><div class="date">Date</div></div>
-<p class="footer">No fees are shown: this clinic's fee schedule is added by the front desk or the
-billing software. CPT® is a registered trademark of the American Medical Association; service
-descriptions here are short paraphrases. Rules version {escape(bill["rules_version"])}.</p>
+<p class="footer">{fees_note} CPT® is a registered trademark of the American Medical
+Association; service descriptions here are short paraphrases.
+Rules version {escape(bill["rules_version"])}.</p>
 </body></html>
 """
 

@@ -163,6 +163,8 @@ class BillingRules:
             "modifiers": [],
             "diagnosis_pointers": [],
             "why": why,
+            "unit_fee": None,
+            "charge": None,
         }
 
 

@@ -1,21 +1,25 @@
 """The superbill of one visit: diagnoses with pointers, CPT lines with units and the reason for
 each count, and warnings, as a plain dict (format ``weizhong.superbill/1``).
 
-There are no prices: the clinic's fee schedule is not known here, and a superbill is valid
-without them (the front desk or billing software adds fees). Lines the record cannot support are
-never dropped silently: each gets a warning saying why.
+Prices come from the caller: the clinic's fee schedule, passed in as a plain mapping (CPT code →
+whole cents; ``fees.py``). Each line then carries its charge and the bill its total, and a line
+whose code has no fee is named in a warning. Without a schedule (``fees=None``) the lines carry
+no charge and nothing is said about fees. Lines the record cannot support are never dropped
+silently: each gets a warning saying why.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from weizhong.billing.acupuncture import INITIAL_CODES, acupuncture_lines
 from weizhong.billing.chiropractic import CMT_CODES, cmt_lines, mark_distinct_regions
 from weizhong.billing.diagnoses import check_diagnoses, suggestions
+from weizhong.billing.fees import apply_fees, fee_problems
 from weizhong.billing.medicare import acupuncture_notices, cmt_notices
 from weizhong.billing.model import (
+    CURRENCY,
     FORMAT,
     PAYER_KINDS,
     SIDES,
@@ -109,6 +113,7 @@ def superbill(
     prior_acupuncture_dates: Sequence[dt.date] = (),
     improving: bool | None = None,
     *,
+    fees: Mapping[str, int] | None = None,
     rules: BillingRules | None = None,
 ) -> Bill:
     """The superbill for one visit. Raises BillingError listing every problem that blocks it
@@ -117,10 +122,13 @@ def superbill(
 
     ``prior_acupuncture_dates`` are the patient's earlier acupuncture visits (for Medicare's
     visit limits, and to catch a second initial code on the same day); ``improving`` is whether
-    the clinician documented improvement (None: not recorded).
+    the clinician documented improvement (None: not recorded). ``fees`` is the clinic's fee
+    schedule, CPT code → cents for one unit (None: no schedule, no charges).
     """
     rules = rules or billing_rules()
     problems = _input_problems(visit, patient, provider, payer)
+    if fees is not None:
+        problems.extend(fee_problems(fees, rules))
     rows, diagnosis_problems, notices = check_diagnoses(visit.diagnoses, patient, rules)
     problems.extend(diagnosis_problems)
     if problems:
@@ -188,6 +196,10 @@ def superbill(
         )
     for line in lines:
         line["diagnosis_pointers"] = _pointers(line, rows, rules)
+    total_charge: int | None = None
+    if fees is not None:
+        total_charge, unpriced = apply_fees(lines, fees)
+        notices.extend(unpriced)
     return {
         "format": FORMAT,
         "rules_version": rules.version,
@@ -212,6 +224,8 @@ def superbill(
         "lines": lines,
         "warnings": notices,
         "totals": {"units": sum(line["units"] for line in lines)},
+        "currency": CURRENCY,
+        "total_charge": total_charge,
     }
 
 

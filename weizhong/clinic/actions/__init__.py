@@ -7,7 +7,8 @@ event, which ``AuditMiddleware`` commits in the same transaction; anywhere else 
 (``@audited``, ``actions/audited.py``; events in ``audit/events.py`` ``ACTION_EVENTS``).
 
 Modules by area: ``records`` (patients, exams, plans, visits, notes, amendments, outcomes,
-voids, FHIR import), ``scheduling`` (the clinic's day: rooms, hours, appointments),
+voids, FHIR import), ``scheduling`` (the clinic's day: rooms, hours, appointments), ``fees``
+(the fee schedule),
 ``portal``, ``accounts`` (clinics, staff, passwords, API tokens,
 sessions, settings) and ``second_factor``. Pages, the API, the portal, the command line, the
 demo clinic, the tests' fixtures and the reliability harness call these; the one exception is
@@ -35,6 +36,7 @@ from weizhong.clinic.actions.accounts import (
     token_digest,
 )
 from weizhong.clinic.actions.course import do_book_course
+from weizhong.clinic.actions.fees import FeeChange, FeesRefused, do_set_fees
 from weizhong.clinic.actions.intake import (
     IntakeIncomplete,
     IntakeSubmitted,
@@ -110,6 +112,8 @@ __all__ = [
     "CardFeedback",
     "Clash",
     "EarlierRecordVoided",
+    "FeeChange",
+    "FeesRefused",
     "IntakeIncomplete",
     "IntakeSubmitted",
     "KeyUsedElsewhere",
@@ -158,6 +162,7 @@ __all__ = [
     "do_send_questionnaire",
     "do_set_calendar",
     "do_set_clinic_schedule",
+    "do_set_fees",
     "do_set_user_active",
     "do_set_working_hours",
     "do_sign_note",

@@ -1,6 +1,6 @@
 """The JSON API, version 1 (django-ninja): patients, cases and their assessments, plans, visits
 with their notes, outcomes, FHIR export and import, superbills, the research export, and
-appointments.
+appointments, and the clinic's fee schedule.
 
 Authentication: ``Authorization: Bearer <token>``, a personal token made on the "API tokens"
 page or with ``weizhong manage api_token USER``. The API applies the web app's rules through
@@ -23,6 +23,7 @@ from weizhong.clinic.accounts.access import EmergencyAccessRequired
 from weizhong.clinic.api import (
     appointments,
     cases,
+    fees,
     fhir,
     outcomes,
     patients,
@@ -50,7 +51,7 @@ api = ClinicAPI(
 )
 
 
-for part in (patients, cases, plans, visits, outcomes, voids, fhir, reports, appointments):
+for part in (patients, cases, plans, visits, outcomes, voids, fhir, reports, appointments, fees):
     api.add_router("", part.router)
 
 

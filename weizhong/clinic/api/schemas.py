@@ -264,3 +264,23 @@ class ImportOut(Schema):
     exam_id: int | None
     outcomes: int
     ignored: list[str]
+
+
+class FeeOut(Schema):
+    cpt: str
+    description: str
+    cents: int | None = Field(description="the fee for one unit in whole cents; null: no fee")
+    amount: str | None = Field(description='the same in dollars as text ("85.00"); null: no fee')
+
+
+class FeeScheduleOut(Schema):
+    currency: Literal["USD"]
+    fees: list[FeeOut]
+
+
+class FeesIn(Schema):
+    fees: dict[str, str | None] = Field(
+        description='CPT code → the fee for one unit as text ("85", "85.50", "$85.50"); null, '
+        '"" or a code left out: no fee',
+        max_length=100,
+    )

@@ -146,6 +146,7 @@ ACTION_EVENTS = {
             ("do_mark_reminded", "an appointment's reminder was e-mailed"),
             ("do_book_online", "a patient booked an appointment online"),
             ("do_cancel_online", "a patient cancelled an appointment online"),
+            ("do_set_fees", "the clinic's fee schedule was changed"),
         ]
     )
 }

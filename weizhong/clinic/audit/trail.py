@@ -142,9 +142,28 @@ def _route(request: HttpRequest) -> str | None:
     if match is None:
         return None
     if match.namespace and match.namespace.startswith("api"):
-        return f"api:{match.url_name}"
+        return f"api:{_api_operation(request, match.func) or match.url_name}"
     name: str | None = match.url_name
     return name
+
+
+def _api_operation(request: HttpRequest, view: Any) -> str | None:
+    """The name of the API operation that answered this request's method.
+
+    django-ninja gives every operation on one path the same Django view, so Django's URL name is
+    that of the path's first operation: a ``PUT /patients/{id}`` would be recorded as
+    ``get_patient``. The view is a closure over ninja's ``PathView``, which knows the operation of
+    each method; the name is its function's, as in ninja's URL names. None when not found."""
+    from ninja.operation import PathView
+
+    for cell in getattr(view, "__closure__", None) or ():
+        path_view = cell.cell_contents
+        if isinstance(path_view, PathView):
+            operation = path_view._find_operation(request)
+            if operation is None:
+                return None
+            return str(getattr(operation, "url_name", None) or operation.view_func.__name__)
+    return None
 
 
 def _writes_nothing(request: HttpRequest) -> bool:

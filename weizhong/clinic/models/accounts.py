@@ -1,5 +1,5 @@
-"""The clinic and its people: the clinic's settings, staff and their roles, personal API tokens,
-signed-in sessions and second factors."""
+"""The clinic and its people: the clinic's settings and fee schedule, staff and their roles,
+personal API tokens, signed-in sessions and second factors."""
 
 from __future__ import annotations
 
@@ -35,6 +35,24 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Fee(models.Model):
+    """The clinic's charge for one unit of a CPT code, in whole US cents (never a float). A code
+    without a row has no fee: weizhong ships no price."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="fees")
+    cpt = models.CharField(_("CPT code"), max_length=5)
+    cents = models.PositiveIntegerField(
+        _("fee for one unit (cents)"), validators=[MaxValueValidator(10_000_000)]
+    )
+
+    class Meta:
+        ordering = ["cpt"]
+        constraints = [models.UniqueConstraint(fields=["clinic", "cpt"], name="fee_once_a_code")]
+
+    def __str__(self) -> str:
+        return f"{self.cpt}: {self.cents} cents"
 
 
 class Staff(models.Model):

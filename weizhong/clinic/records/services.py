@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from weizhong.case import Case, CaseError, validate_case
 from weizhong.clinic.models import Exam, Patient, Plan, Visit
 from weizhong.clinic.records.attendance import Attendance, attendance_for, attendance_since
+from weizhong.clinic.records.fees import fee_schedule
 from weizhong.clinic.records.regions import REGION_NAMES
 from weizhong.clinic.records.scheduling import clinic_zone
 from weizhong.clinic.records.trigger_points import trigger_point_text
@@ -735,5 +736,6 @@ def superbill_for(visit: Visit) -> Bill:
         Payer(kind=patient.payer, member_id=patient.member_id),
         prior_acupuncture_dates=earlier,
         improving=improving,
+        fees=fee_schedule(clinic),
     )
     return bill

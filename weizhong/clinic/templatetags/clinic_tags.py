@@ -52,6 +52,14 @@ def percent(value: Any) -> str:
 
 
 @register.filter
+def money(cents: Any) -> str:
+    """Whole cents as a bill shows them ("$1,250.00"): weizhong.numbers; "–" when none."""
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        return "–"
+    return numbers.money(cents)
+
+
+@register.filter
 def num(value: Any) -> str:
     """A score without a trailing .0 (36.0 → 36; 2.5 stays): weizhong.numbers."""
     try:

@@ -11,6 +11,7 @@ from . import (
     course,
     dashboard,
     exams,
+    fees,
     history,
     outcomes,
     patients,
@@ -40,6 +41,7 @@ urlpatterns = [
     path("settings/sessions/", account_settings.sessions, name="sessions"),
     path("settings/staff/", staff.staff_list, name="staff"),
     path("settings/day/", schedule_settings.schedule_settings, name="schedule_settings"),
+    path("settings/fees/", fees.fee_schedule, name="fee_schedule"),
     path("settings/password/", staff.password_change, name="password_change"),
     path("audit/", audit_log.audit_log, name="audit_log"),
     # the clinic's day
