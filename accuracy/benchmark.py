@@ -120,12 +120,22 @@ def shape_problems(data: Any, name: str) -> list[str]:
     return problems
 
 
-def load_cases(folder: Path = CASES) -> list[Case]:
+def load_cases(folder: Path = CASES, only: str | None = None) -> list[Case]:
+    """Every case, or with `only` ("dev" or "test") that half's cases alone: a file whose locked
+    half is the other one is not even opened (the file name starts with the id)."""
     key = seed()
+    locked = read_lock() if only else {}
     cases = []
     for path in sorted(folder.glob("*.json")):
+        if only and any(
+            path.name.startswith(case_id) and half != only for case_id, half in locked.items()
+        ):
+            continue
         data = json.loads(path.read_text(encoding="utf-8"))
-        cases.append(Case(str(data["id"]), data, half_of(str(data["id"]), key)))
+        case = Case(str(data["id"]), data, half_of(str(data["id"]), key))
+        if only and case.half != only:
+            continue
+        cases.append(case)
     return cases
 
 

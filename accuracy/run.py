@@ -8,6 +8,7 @@ figures, so that nobody tunes the knowledge to its cases (docs/accuracy.md, the 
 from __future__ import annotations
 
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,63 @@ def results(by_half: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def dev_only() -> int:
+    """ACCURACY_HALF=dev: the development half's figures and per-case lines, and nothing else.
+    Test-half case files are not opened, no test-half figure is printed and nothing is written:
+    this is the mode to work in (docs/accuracy.md, the protocol)."""
+    cases = load_cases(only="dev")
+    problems = [p for c in cases for p in shape_problems(c.data, c.id)]
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    outcomes = [run_case(case) for case in cases]
+    print(f"weizhong accuracy benchmark, development half only ({len(cases)} cases)")
+    _print_figures("dev", figures(outcomes))
+    _print_cases(outcomes)
+    print("\nnothing written (ACCURACY_HALF=dev)")
+    return 0
+
+
+def _print_figures(half: str, f: dict[str, Any]) -> None:
+    print(f"\n{half} half ({f['cases']} cases)")
+    for key in (
+        "top1",
+        "top3",
+        "red_flag_recall",
+        "red_flag_recall_at_urgency",
+        "spurious_flags",
+        "mimics_referred",
+    ):
+        print(f"  {key:<28} {_pct(f[key])}")
+    print(
+        f"  {'unsafe_plan_items':<28} {f['unsafe_plan_items']} "
+        f"in {f['cases_with_unsafe_items']} cases"
+    )
+    print(f"  {'brier':<28} {f['brier']:.3f}")
+
+
+def _print_cases(outcomes: list[Outcome]) -> None:
+    print("\ndevelopment half, case by case (the test half is reported as figures only):")
+    for o in outcomes:
+        expected = o.case.expected
+        wanted = "/".join(sorted(o.case.acceptable)) or f"mimic {expected.get('mimic')}"
+        missing = [f for f in expected.get("red_flags") or {} if f not in o.flags]
+        print(
+            f"  {o.case.id:<48} {'ok ' if o.top1_right else '-- ' if o.modelled else '   '}"
+            f"lead {o.leading} ({o.probability:.2f}) want {wanted}; fit {o.fit}; "
+            f"flags {sorted(o.flags) or '-'}"
+            + (f"; MISSED {missing}" if missing else "")
+            + (f"; UNSAFE {o.unsafe}" if o.unsafe else "")
+        )
+
+
 def main() -> int:
+    half = os.environ.get("ACCURACY_HALF", "")
+    if half == "dev":
+        return dev_only()
+    if half:
+        print(f"ACCURACY_HALF must be 'dev' or unset, not {half!r}", file=sys.stderr)
+        return 2
     cases = load_cases()
     problems = [p for c in cases for p in shape_problems(c.data, c.id)]
     if problems:
@@ -101,34 +158,8 @@ def main() -> int:
     by_half = {half: figures(items) for half, items in outcomes.items()}
     print(f"weizhong accuracy benchmark: {len(cases)} published cases")
     for half in ("test", "dev"):
-        f = by_half[half]
-        print(f"\n{half} half ({f['cases']} cases)")
-        for key in (
-            "top1",
-            "top3",
-            "red_flag_recall",
-            "red_flag_recall_at_urgency",
-            "spurious_flags",
-            "mimics_referred",
-        ):
-            print(f"  {key:<28} {_pct(f[key])}")
-        print(
-            f"  {'unsafe_plan_items':<28} {f['unsafe_plan_items']} "
-            f"in {f['cases_with_unsafe_items']} cases"
-        )
-        print(f"  {'brier':<28} {f['brier']:.3f}")
-    print("\ndevelopment half, case by case (the test half is reported as figures only):")
-    for o in outcomes["dev"]:
-        expected = o.case.expected
-        wanted = "/".join(sorted(o.case.acceptable)) or f"mimic {expected.get('mimic')}"
-        missing = [f for f in expected.get("red_flags") or {} if f not in o.flags]
-        print(
-            f"  {o.case.id:<48} {'ok ' if o.top1_right else '-- ' if o.modelled else '   '}"
-            f"lead {o.leading} ({o.probability:.2f}) want {wanted}; fit {o.fit}; "
-            f"flags {sorted(o.flags) or '-'}"
-            + (f"; MISSED {missing}" if missing else "")
-            + (f"; UNSAFE {o.unsafe}" if o.unsafe else "")
-        )
+        _print_figures(half, by_half[half])
+    _print_cases(outcomes["dev"])
     for half in ("test", "dev"):
         svg = reliability_svg(by_half[half]["reliability"], f"Leading condition, {half} half")
         (ROOT / "docs" / f"accuracy-reliability-{half}.svg").write_text(svg, encoding="utf-8")

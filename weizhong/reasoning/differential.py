@@ -382,9 +382,10 @@ def assess_fit(
 
     Poor when the patient lies outside the population the priors were set for (a child), when
     a finding points to something the model does not hold (a clot, arterial disease, a visceral
-    or hip cause), when every charted pain region lies where no modelled condition
-    is felt, or when no condition stands out and no back pain makes "nonspecific low back pain"
-    the fitting answer. The rules and thresholds live in conditions.toml [fit]."""
+    or hip cause), when every charted pain region lies where no modelled condition is felt, when
+    no pain is charted at all and nothing stands out, or when no condition stands out and no back
+    pain makes "nonspecific low back pain" the fitting answer. The rules and thresholds live in
+    conditions.toml [fit]."""
     rules = knowledge.fit
     view = case.view
     suggestions = [(rule, text) for rule, p, text in rules.unexplained if p.check(view)]
@@ -432,6 +433,15 @@ def assess_fit(
             "rule": "fit_nonspecific_back_pain",
             "why": _(
                 "Back pain with no specific cause standing out: nonspecific low back pain fits."
+            ),
+        }
+    if not regions:
+        return {
+            "status": "poor",
+            "rule": "fit_no_pain_charted",
+            "why": _(
+                "No pain is charted and no modelled condition stands out, so nothing can be "
+                "matched to the patient yet. Chart where the pain is before choosing a treatment."
             ),
         }
     return {
