@@ -127,6 +127,19 @@ def logged_in(user: User) -> Client:
     return client
 
 
+def past_second_factor(client: Client) -> Client:
+    """The signed-in client as an administrator who has just given the second factor (the
+    administrator's pages ask for it)."""
+    from django.utils import timezone
+
+    from weizhong.clinic.accounts.second_factor import VERIFIED
+
+    session = client.session
+    session[VERIFIED] = timezone.now().isoformat()
+    session.save()
+    return client
+
+
 @pytest.fixture
 def doc(clinician: User) -> Client:
     return logged_in(clinician)

@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.test import Client
-from django.utils import timezone
 
+from tests.clinic.conftest import past_second_factor
 from tests.clinic.crawl import Form, Visited, crawl, in_app
 from weizhong.clinic import actions
 from weizhong.clinic.accounts import portal_links
-from weizhong.clinic.accounts.second_factor import VERIFIED
 from weizhong.clinic.models import Clinic, Patient, Staff
 from weizhong.clinic.ops.demo import DEMO_PATIENTS, ensure_demo_clinic
 
@@ -53,11 +52,7 @@ def client_for(role: str, clinic: Clinic) -> Client:
              "administrator": "owner"}[role]  # fmt: skip
     client = Client()
     client.force_login(Staff.objects.get(clinic=clinic, user__username=login).user)
-    if role == "administrator":
-        session = client.session
-        session[VERIFIED] = timezone.now().isoformat()  # past the second factor
-        session.save()
-    return client
+    return past_second_factor(client) if role == "administrator" else client
 
 
 def patient_named(clinic: Clinic, name: str) -> Patient:

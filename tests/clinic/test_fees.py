@@ -11,17 +11,15 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from tests.clinic.conftest import logged_in, make_staff
+from tests.clinic.conftest import logged_in, make_staff, past_second_factor
 from tests.clinic.test_api import Api
 from tests.clinic.test_billing_pages import billed_visit
 from weizhong.billing import MAX_FEE_CENTS, billing_rules
 from weizhong.clinic import actions
-from weizhong.clinic.accounts.second_factor import VERIFIED
 from weizhong.clinic.audit.events import ACTION_EVENTS
 from weizhong.clinic.models import AuditEvent, Clinic, Fee, Patient, Plan, Staff
 from weizhong.clinic.records.fees import fee_schedule
@@ -40,10 +38,7 @@ def owner(clinic: Clinic) -> Any:
 @pytest.fixture
 def admin(owner: Any) -> Client:
     client = logged_in(owner)
-    session = client.session
-    session[VERIFIED] = timezone.now().isoformat()  # past the second factor
-    session.save()
-    return client
+    return past_second_factor(client)
 
 
 @pytest.fixture

@@ -12,12 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from weizhong.clinic.accounts.second_factor import VERIFIED
 from weizhong.clinic.actions import do_create_api_token, do_replace_recovery_codes
 from weizhong.clinic.audit.trail import AuditEvent
 from weizhong.clinic.models import Authenticator, Staff
 
-from .conftest import PASSWORD, logged_in, make_staff
+from .conftest import PASSWORD, logged_in, make_staff, past_second_factor
 
 User = get_user_model()
 
@@ -32,10 +31,7 @@ def owner(clinic: Any) -> Any:
 @pytest.fixture
 def admin(owner: Any) -> Client:
     client = logged_in(owner)
-    session = client.session
-    session[VERIFIED] = timezone.now().isoformat()  # past the second factor
-    session.save()
-    return client
+    return past_second_factor(client)
 
 
 def sign_in(username: str, password: str = PASSWORD) -> Client:

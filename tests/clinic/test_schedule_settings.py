@@ -9,11 +9,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
-from tests.clinic.conftest import logged_in, make_staff
+from tests.clinic.conftest import logged_in, make_staff, past_second_factor
 from weizhong.clinic import actions
-from weizhong.clinic.accounts.second_factor import VERIFIED
 from weizhong.clinic.audit.events import ACTION_EVENTS
 from weizhong.clinic.models import AuditEvent, Clinic, ClinicSchedule, Room, Staff, WorkingHours
 from weizhong.clinic.records.rules import Refused
@@ -24,10 +22,7 @@ URL = "/settings/day/"
 @pytest.fixture
 def admin(clinic: Clinic) -> Client:
     client = logged_in(make_staff(clinic, "ana", Staff.CLINICIAN, is_admin=True))
-    session = client.session
-    session[VERIFIED] = timezone.now().isoformat()  # past the second factor
-    session.save()
-    return client
+    return past_second_factor(client)
 
 
 def hours_post(user: Any, **fields: str) -> dict[str, str]:
