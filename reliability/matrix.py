@@ -44,6 +44,7 @@ from common import CdsSigner, Report, data_dir, fixtures, setup_django
 PUBLIC = "public"  # anyone: sign-in, health check, CDS discovery, the API's schema and docs
 EHR = "trusted EHR"  # a CDS client of the clinic's clients file, with a token it signed
 PORTAL = "portal"  # whoever holds the patient's valid link
+KEY = "key holder"  # whoever holds the record's own key: an intake's link, a clinician's feed
 STAFF = "staff"  # clinicians and the front desk of the record's clinic
 CLINICAL = "clinical"  # clinicians of the record's clinic
 ADMIN = "admin"  # staff with the clinic-administrator flag
@@ -67,6 +68,11 @@ POLICY: dict[str, str] = {
     "portal": PORTAL,
     "portal_log": PORTAL,
     "portal_questionnaire": PORTAL,
+    # the key in the address is the authority (a patient's intake link, the clinician's
+    # calendar subscription): any role with the key may use it, nobody without
+    "intake": KEY,
+    "intake_save": KEY,
+    "calendar_feed": KEY,
     # the front desk: patient records and demographics, portal links, their own API tokens
     "dashboard": STAFF,
     "patients": STAFF,
@@ -98,6 +104,9 @@ POLICY: dict[str, str] = {
     "visit_bill": STAFF,
     "visit_superbill": STAFF,
     "api:book_appointment": STAFF,
+    "api:list_appointments": STAFF,
+    "api:get_appointment": STAFF,
+    "api:change_appointment": STAFF,
     "api:start_intake": STAFF,
     "portal_book": PORTAL,
     "portal_cancel": PORTAL,
@@ -153,7 +162,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 def allowed(role: str, audience: str) -> bool:
     """The policy: may ``role`` use a route of ``audience`` (on its own clinic's records)?"""
-    if audience in (PUBLIC, PORTAL):
+    if audience in (PUBLIC, PORTAL, KEY):
         return True
     if audience == STAFF:
         return role in ("front desk", "clinician", "other clinician", "admin", "colleague")
@@ -176,6 +185,9 @@ class ClinicData:
     visit: Any
     outcome: Any
     request: Any  # an open questionnaire request on the portal
+    intake_key: str  # the patient's intake link's key
+    feed_key: str  # the clinician's calendar feed's key
+    appointment: Any  # the patient's next appointment
 
 
 def make_clinic(name: str, slug: str) -> tuple[ClinicData, dict[str, Any]]:
@@ -199,8 +211,19 @@ def make_clinic(name: str, slug: str) -> tuple[ClinicData, dict[str, Any]]:
         patient=patient, instrument="nprs", answers=[5], entered_by=clinician
     )
     request = actions.do_send_questionnaire(patient=patient, instrument="nprs", sent_by=clinician)
+    intake = actions.do_start_intake(patient=patient, by=clinician)
+    feed = actions.do_get_calendar(clinician)
+    soon = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    appointment = actions.do_book_appointment(
+        clinic=clinic, patient=patient, clinician=clinician, start=soon + dt.timedelta(days=7),
+        minutes=45, kind="follow_up", by=desk,
+    )  # fmt: skip
     users = {"clinician": clinician, "front desk": desk, "admin": admin, "colleague": colleague}
-    return ClinicData(clinic, patient, exam, plan, visit, outcome, request), users
+    data = ClinicData(
+        clinic, patient, exam, plan, visit, outcome, request, intake.key, feed.feed_key,
+        appointment,
+    )  # fmt: skip
+    return data, users
 
 
 # --------------------------------------------------------------------------------- routes
@@ -260,9 +283,17 @@ def param_kind(route: Route, name: str) -> str:
     """Which record a path parameter names."""
     if name in ("patient_id", "exam_id", "plan_id", "visit_id", "outcome_id"):
         return name.removesuffix("_id")
+    if name == "appointment_id" or (name == "pk" and route.name == "appointment_change"):
+        return "appointment"
+    if name == "pk" and route.name == "portal_cancel":
+        return "portal_appointment"  # the link's patient's (clinic A's), like the link itself
     if name == "pk":
         first = route.pattern.strip("/").split("/")[0]
         return RECORD_OF_PREFIX.get(first, "unknown")
+    if name == "token" and route.name in ("intake", "intake_save"):
+        return "intake_key"
+    if name == "token" and route.name == "calendar_feed":
+        return "feed_key"
     return {"token": "token", "request_id": "request", "service_id": "service", "fmt": "fmt"}.get(
         name, "unknown"
     )
@@ -288,11 +319,25 @@ def values_for(
     return {
         **{k: record(k, own, other) for k in RECORD_KINDS},
         "request": record("request", a, b),
+        "appointment": record("appointment", own, other),
+        "portal_appointment": record("appointment", a, b),
         "token": [
             ("own", tokens["valid"]),
             ("other", tokens["forged"]),
             ("other", tokens["revoked"]),
             ("missing", "not-a-token"),
+        ],
+        # A key route's "other" is a key of the right shape that was never issued: holding
+        # another clinic's real key is holding its authority, as with a portal link.
+        "intake_key": [
+            ("own", a.intake_key),
+            ("other", "x" * len(a.intake_key)),
+            ("missing", "not-a-key"),
+        ],
+        "feed_key": [
+            ("own", a.feed_key),
+            ("other", "x" * len(a.feed_key)),
+            ("missing", "not-a-key"),
         ],
         "service": [("own", "weizhong-back-pain"), ("missing", "no-such-service")],
         "fmt": [("own", "pdf"), ("own", "csv")],
@@ -662,7 +707,7 @@ def tally(report: Report, results: list[Outcome]) -> None:
     for o in results:
         audience = audiences.get(o.name, CLINICAL)
         may = allowed(o.role, audience)
-        if audience == PORTAL:
+        if audience in (PORTAL, KEY):
             may = o.variant == "own"  # the link is the key, whoever holds it
         if o.role == "colleague" and o.of_patient and o.name != "emergency_access":
             may = False  # outside the care team: the emergency-access question comes first
