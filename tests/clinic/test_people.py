@@ -151,3 +151,14 @@ def test_api_in_the_menu_only_for_administrators_and_clinicians_by_full_name(
     clinician.save()
     form = doc.get(reverse("patient_new")).content.decode()
     assert ">Mei Lin</option>" in form and ">mei</option>" not in form
+
+
+def test_a_front_desk_administrator_reaches_the_clinics_day_and_fees_from_the_staff_page(
+    admin: Client,
+) -> None:
+    """Clinic settings are a clinician's page; a front-desk administrator reaches the
+    administrators' settings (the day, the fees) from the staff page."""
+    page = admin.get(reverse("staff")).content.decode()
+    for name in ("schedule_settings", "fee_schedule"):
+        assert f'href="{reverse(name)}"' in page, name
+        assert admin.get(reverse(name)).status_code == 200, name
