@@ -55,6 +55,7 @@ UNITS = r"(?:cun|mA|ms|min|mins|minutes|mm|cm|kg|km|points?|days?|weeks?|session
 DANGLING_UNIT = re.compile(r"(?<![\w.%°])(?:[-–—]|None|nan)\s+" + UNITS + r"\b")
 # Pages for programmers, not people reading a record: the API's own documentation.
 FOR_PROGRAMMERS = re.compile(r"^/api/")
+EMPTY_CHOICE = "---------"
 
 
 class _Text(HTMLParser):
@@ -104,6 +105,8 @@ def raw_ids(text: str) -> list[str]:
             found.add(f"{raw!r} (say {words!r})")
     found |= {m.group(0) for m in RANGE.finditer(text) if float(m.group(1)) == float(m.group(2))}
     found |= {m.group(0).strip() for m in DANGLING_UNIT.finditer(text)}
+    if EMPTY_CHOICE in text:  # Django's label of a select's empty choice
+        found.add(f"{EMPTY_CHOICE!r} (an empty choice: say what it means)")
     return sorted(found)
 
 
@@ -131,6 +134,7 @@ def test_the_scan_finds_identifiers_in_words_and_not_in_markup() -> None:
         ("ASHI (left) – cun, perpendicular", ["– cun"]),
         ("Minutes: None min", ["None min"]),
         ("25–30 min, 0.2–0.5 ms, − 2 points", []),
+        ("Room: --------- Treatment room 1", ["'---------' (an empty choice: say what it means)"]),
     ],
 )
 def test_the_scan_finds_what_issue_13_found(text: str, found: list[str]) -> None:

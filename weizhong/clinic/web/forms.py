@@ -266,6 +266,7 @@ class PatientForm(PatientModelForm):
         self.fields["primary_clinician"].label_from_instance = (  # type: ignore[attr-defined]
             lambda user: user.get_full_name() or user.get_username()
         )
+        self.fields["primary_clinician"].empty_label = _("None chosen yet")  # type: ignore[attr-defined]
 
     def clean_payer(self) -> str:
         return str(self.cleaned_data.get("payer") or "self_pay")

@@ -78,7 +78,10 @@ class BookingForm(forms.Form):
     )  # fmt: skip
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=APPOINTMENT_KINDS)
     room = forms.ModelChoiceField(
-        queryset=Room.objects.none(), required=False, label=gettext_lazy("Room")
+        queryset=Room.objects.none(),
+        required=False,
+        label=gettext_lazy("Room"),
+        empty_label=gettext_lazy("No room"),
     )
 
     def __init__(self, clinic: Clinic, *args: Any, **kwargs: Any) -> None:
