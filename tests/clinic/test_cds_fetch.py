@@ -241,7 +241,9 @@ def test_the_token_expiring_before_the_deadline_ends_the_fetching(
 def test_no_server_and_no_prefetch_is_still_412(db: Any) -> None:
     response = call(request_for(None))
     assert response.status_code == 412
-    assert "fhirServer" in response.json()["error"]
+    error = response.json()["error"]
+    assert "prefetch.patient" in error
+    assert "only a trusted CDS client" in error  # never a hint to send a server in dev mode
 
 
 def test_a_server_that_is_not_http_is_refused(db: Any) -> None:

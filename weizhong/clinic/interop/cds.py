@@ -292,7 +292,8 @@ def _gathered(
         if fetch_error:
             return _error(f"the Patient could not be read: {fetch_error}", 412), []
         return _error(
-            "prefetch.patient (a Patient resource) is needed, or fhirServer to read it from",
+            "prefetch.patient (a Patient resource) is needed; only a trusted CDS client may "
+            "instead name a fhirServer listed for it in the clinic's CDS clients file",
             412,
         ), []
     assert isinstance(patient, dict)
