@@ -117,17 +117,12 @@ def _mail_link(intake: Intake, appointment: Appointment) -> None:
 
 def _send_link(intake: Intake, appointment: Appointment) -> None:
     patient = appointment.patient
-    local = appointment.start.astimezone(scheduling.clinic_zone(appointment.clinic))
-    who = appointment.clinician.get_full_name() or appointment.clinician.get_username()
     body = _(
         "Hello %(name)s,\n\nYour first visit with %(who)s at %(clinic)s is on %(day)s at "
         "%(time)s.\n\nBefore you come, please tell us about your pain. It takes about ten "
         "minutes, and what you type is saved as you go:\n\n%(url)s\n\nThis link is just for "
         "you. Please do not share it."
-    ) % {
-        "name": patient.given_name, "who": who, "clinic": appointment.clinic.name,
-        "day": f"{local:%A %d %B}", "time": f"{local:%H:%M}", "url": intake_url(intake),
-    }  # fmt: skip
+    ) % {**scheduling.message_fields(appointment), "url": intake_url(intake)}
     EmailMessage(
         subject=_("Before your first visit at %(clinic)s") % {"clinic": appointment.clinic.name},
         body=body,

@@ -44,19 +44,17 @@ def send_appointment_reminders(
     failed: list[str] = []
     connection = get_connection(fail_silently=False)
     for appointment in due:
-        local = appointment.start.astimezone(scheduling.clinic_zone(appointment.clinic))
-        clinician = appointment.clinician.get_full_name() or appointment.clinician.get_username()
-        body = _(
-            "Hello %(name)s,\n\nThis is a reminder of your visit with %(who)s at %(clinic)s on "
-            "%(day)s at %(time)s.\n\nThe attached file adds it to your calendar. If you cannot "
-            "come, please tell the clinic as soon as you can."
-        ) % {
-            "name": appointment.patient.given_name, "who": clinician,
-            "clinic": appointment.clinic.name, "day": f"{local:%A %d %B}",
-            "time": f"{local:%H:%M}",
-        }  # fmt: skip
+        fields = scheduling.message_fields(appointment)
+        body = (
+            _(
+                "Hello %(name)s,\n\nThis is a reminder of your visit with %(who)s at %(clinic)s on "
+                "%(day)s at %(time)s.\n\nThe attached file adds it to your calendar. If you cannot "
+                "come, please tell the clinic as soon as you can."
+            )
+            % fields
+        )
         message = EmailMessage(
-            subject=_("Your visit on %(day)s") % {"day": f"{local:%A %d %B, %H:%M}"},
+            subject=_("Your visit on %(day)s") % {"day": f"{fields['day']}, {fields['time']}"},
             body=body,
             from_email=appointment.clinic.email or settings.DEFAULT_FROM_EMAIL,
             to=[appointment.patient.email],

@@ -154,3 +154,18 @@ def outside_hours(zone: ZoneInfo, clinician: Any, start: dt.datetime, end: dt.da
         return f"{name} does not work on {local_start:%A}s"
     spans = ", ".join(f"{h.starts:%H:%M}–{h.ends:%H:%M}" for h in today)
     return f"outside {name}'s working hours on {local_start:%A}s ({spans})"
+
+
+def message_fields(appointment: Appointment) -> dict[str, str]:
+    """What a message to the patient names their appointment by: their given name, the
+    clinician, the clinic, and the day and time in the clinic's zone (the booking's intake link
+    and the reminders say it alike)."""
+    local = appointment.start.astimezone(clinic_zone(appointment.clinic))
+    clinician = appointment.clinician
+    return {
+        "name": appointment.patient.given_name,
+        "who": clinician.get_full_name() or clinician.get_username(),
+        "clinic": appointment.clinic.name,
+        "day": f"{local:%A %d %B}",
+        "time": f"{local:%H:%M}",
+    }
