@@ -160,8 +160,9 @@ def _api_operation(request: HttpRequest, view: Any) -> str | None:
 
     for cell in getattr(view, "__closure__", None) or ():
         path_view = cell.cell_contents
-        if isinstance(path_view, PathView):
-            operation = path_view._find_operation(request)
+        find = getattr(path_view, "_find_operation", None)  # private: None if ninja drops it
+        if isinstance(path_view, PathView) and find is not None:
+            operation = find(request)
             if operation is None:
                 return None
             return str(getattr(operation, "url_name", None) or operation.view_func.__name__)
